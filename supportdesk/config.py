@@ -1,0 +1,299 @@
+"""Configuration: a typed model of config.toml, found, read and validated with clear errors."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import subprocess
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from supportdesk.durations import parse_duration
+from supportdesk.errors import ConfigError
+
+APP_NAME = "supportdesk"
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class DeskSettings(Section):
+    name: str = "Support"
+    """The team's name, shown in the console and used as the sender's display name."""
+    address: str = "support@example.com"
+    """The support address customers write to; outgoing mail is sent from it."""
+    database: str = "sqlite:///desk.db"
+    """SQLAlchemy URL; a relative SQLite path is relative to the config file."""
+    templates: str = "templates"
+    """Folder of template files, relative to the config file."""
+    agent: str | None = None
+    """Default agent login for this terminal ($USER otherwise)."""
+    data_dir: str | None = None
+    """Where saved attachments and local state go (the platform data directory by default)."""
+
+
+class MailboxSettings(Section):
+    kind: Literal["imap", "maildir", "mbox", "none"] = "none"
+    """Where mail comes from: imap, a local maildir or mbox, or none."""
+    host: str = "localhost"
+    """IMAP server host name."""
+    port: int | None = None
+    """IMAP port (993 with tls, 143 otherwise)."""
+    security: Literal["tls", "starttls", "none"] = "tls"
+    """tls, starttls, or none (only allowed on a loopback host)."""
+    username: str = ""
+    """IMAP login."""
+    password_cmd: str | None = None
+    """A command whose output is the password (e.g. `pass show mail/support`)."""
+    password_env: str | None = None
+    """An environment variable that holds the password."""
+    folders: list[str] = ["INBOX"]
+    """IMAP folders to take mail from."""
+    after_fetch: str = "keep"
+    """What to do with fetched mail on the server: keep, seen, or move:FOLDER."""
+    poll_interval: Duration = timedelta(seconds=60)
+    """How often to poll when the server has no IDLE (and the IDLE renewal period)."""
+    path: str | None = None
+    """For maildir and mbox: the path, relative to the config file."""
+    batch_bytes: int = 8_000_000
+    """Fetch messages in batches of about this many bytes, so memory stays flat."""
+    timeout: Duration = timedelta(seconds=30)
+    """Network timeout for the IMAP connection."""
+
+    @model_validator(mode="after")
+    def _check(self) -> MailboxSettings:
+        if self.after_fetch not in ("keep", "seen") and not (
+            self.after_fetch.startswith("move:") and len(self.after_fetch) > 5
+        ):
+            raise ValueError("after_fetch: expected keep, seen or move:FOLDER")
+        if self.kind in ("maildir", "mbox") and not self.path:
+            raise ValueError(f"path: required when kind = {self.kind!r}")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+class OutgoingSettings(Section):
+    kind: Literal["smtp", "sendmail", "file", "none"] = "file"
+    """How mail goes out: smtp, a local sendmail, or file (writes .eml files to a folder)."""
+    host: str = "localhost"
+    """SMTP server host name."""
+    port: int | None = None
+    """SMTP port (465 with tls, 587 with starttls, 25 otherwise)."""
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    """tls, starttls, or none (only allowed on a loopback host)."""
+    username: str = ""
+    """SMTP login (empty: no AUTH)."""
+    password_cmd: str | None = None
+    """A command whose output is the password."""
+    password_env: str | None = None
+    """An environment variable that holds the password."""
+    path: str = "outbox"
+    """For kind = file: the folder the .eml files are written to."""
+    sendmail: str = "/usr/sbin/sendmail"
+    """For kind = sendmail: the sendmail program."""
+    timeout: Duration = timedelta(seconds=30)
+    """Network timeout for SMTP."""
+    max_attempts: int = Field(default=8, ge=1)
+    """Temporary failures are retried with backoff this many times before the message fails."""
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587, "none": 25}[self.security]
+
+
+class WorkflowSettings(Section):
+    follow_up_after: Duration = timedelta(days=2)
+    """A waiting request comes back to the stack after this much silence."""
+    max_reminders: int = Field(default=2, ge=0)
+    """Reminders before a silent request is closed."""
+    auto_close: bool = True
+    """Close a request with reason no_reply after the last reminder goes unanswered."""
+    claim_ttl: Duration = timedelta(minutes=10)
+    """How long opening a request claims it."""
+    ack_interval: Duration = timedelta(hours=1)
+    """At most one acknowledgement per sender in this period."""
+
+
+class SlaSettings(Section):
+    first_response: Duration = timedelta(hours=12)
+    """The promised time to a first answer (also quoted in the acknowledgement)."""
+    warn_before: Duration = timedelta(hours=2)
+    """Pin a request above the stack this long before its first answer is due."""
+
+
+class Rule(Section):
+    subject_any: list[str] = []
+    """Match when the subject contains any of these words (case-insensitive)."""
+    from_any: list[str] = []
+    """Match when the sender's address contains any of these strings."""
+    body_any: list[str] = []
+    """Match when the body contains any of these words."""
+    tags: list[str] = []
+    """Tags to add."""
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    """Priority to set."""
+    language: str | None = None
+    """Language to set."""
+    assignee: str | None = None
+    """Agent login to assign."""
+
+
+class Settings(Section):
+    desk: DeskSettings = DeskSettings()
+    mailbox: MailboxSettings = MailboxSettings()
+    outgoing: OutgoingSettings = OutgoingSettings()
+    workflow: WorkflowSettings = WorkflowSettings()
+    sla: SlaSettings = SlaSettings()
+    rules: list[Rule] = []
+    keymap: dict[str, str] = {}
+    """Key remapping for the console: binding id = keys."""
+
+    path: Path | None = Field(default=None, exclude=True)
+    """The file this was read from (None for built-in defaults)."""
+
+    @model_validator(mode="after")
+    def _check_security(self) -> Settings:
+        for name, section in (("mailbox", self.mailbox), ("outgoing", self.outgoing)):
+            uses_network = (name == "mailbox" and section.kind == "imap") or (
+                name == "outgoing" and section.kind == "smtp"
+            )
+            if uses_network and section.security == "none" and not is_loopback(section.host):
+                raise ValueError(
+                    f"{name}.security: 'none' sends passwords in clear text and is only "
+                    f"allowed on a loopback host, not {section.host!r}"
+                )
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        url = self.desk.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and url != "sqlite:///:memory:":
+            db_path = url[len(prefix):]
+            if not db_path.startswith("/"):
+                return prefix + str(self.resolve(db_path))
+        return url
+
+    @property
+    def data_dir(self) -> Path:
+        if self.desk.data_dir:
+            return self.resolve(self.desk.data_dir)
+        return Path(platformdirs.user_data_dir(APP_NAME))
+
+    def agent_login(self, override: str | None = None) -> str:
+        return override or self.desk.agent or os.environ.get("USER") or "agent"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def find_config(explicit: str | Path | None = None) -> Path | None:
+    """--config, then $SUPPORTDESK_CONFIG, then ./config.toml, then the platform config dir."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("SUPPORTDESK_CONFIG")
+    if env:
+        return Path(env)
+    local = Path.cwd() / "config.toml"
+    if local.exists():
+        return local
+    user = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    return user if user.exists() else None
+
+
+def load_settings(path: str | Path | None = None, *, required: bool = False) -> Settings:
+    """Read and validate a config file; built-in defaults when there is none."""
+    found = find_config(path)
+    if found is None:
+        if required:
+            raise ConfigError("no configuration found: run `supportdesk init` or pass --config")
+        return Settings()
+    if not found.exists():
+        raise ConfigError(f"{found}: no such configuration file")
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{found}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{found}: cannot read: {exc}") from None
+    return parse_settings(data, found)
+
+
+def parse_settings(data: dict[str, Any], path: Path | None = None) -> Settings:
+    try:
+        return Settings.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        raise ConfigError(f"{path or 'config'}: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"] if p != "__root__")
+        if err["type"] == "extra_forbidden":
+            parts.append(f"{key}: unknown key")
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        got = err.get("input")
+        if err["type"] in ("value_error", "assertion_error") or isinstance(got, dict):
+            parts.append(f"{key}: {message}" if key else message)
+        else:
+            parts.append(f"{key}: {message.lower()}, got {got!r}")
+    return "; ".join(parts)
+
+
+def read_secret(section: MailboxSettings | OutgoingSettings, what: str) -> str | None:
+    """The password from password_cmd or password_env (never from the file itself)."""
+    if section.password_cmd:
+        try:
+            out = subprocess.run(
+                shlex.split(section.password_cmd), capture_output=True, text=True,
+                timeout=30, check=True,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ConfigError(f"{what}.password_cmd failed: {exc}") from None
+        return out.stdout.strip("\r\n")
+    if section.password_env:
+        value = os.environ.get(section.password_env)
+        if value is None:
+            raise ConfigError(
+                f"{what}.password_env: environment variable {section.password_env} is not set"
+            )
+        return value
+    return None

@@ -1,0 +1,234 @@
+"""Header decoding that never raises: RFC 2047 words, raw 8-bit bytes, addresses, dates, params."""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from supportdesk.mail.sanitize import clean_line
+
+# Charset names seen in the wild that Python does not know, mapped to what was meant.
+_CHARSET_ALIASES = {
+    "unicode-1-1-utf-7": "utf-7",
+    "x-unknown": "latin-1",
+    "unknown-8bit": "latin-1",
+    "x-user-defined": "latin-1",
+    "ansi_x3.4-1968": "ascii",
+    "iso-8859-8-i": "iso-8859-8",
+    "ks_c_5601-1987": "cp949",
+    "x-sjis": "shift_jis",
+    "windows-874": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-mac-roman": "mac-roman",
+    "238": "cp1250",
+}
+
+_LINE_SPLIT = re.compile(rb"\r?\n(?![ \t])")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([bBqQ])\?([^?]*?)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)\s+(=\?)")
+_MSGID = re.compile(r"<([^<>\s]{1,900})>")
+
+
+def codec_for(charset: str | None) -> str | None:
+    """A Python codec name for a MIME charset, or None when it is unknown."""
+    if not charset:
+        return None
+    name = charset.strip().strip("\"'").lower()
+    if "*" in name:  # RFC 2231 language suffix: utf-8*en
+        name = name.split("*", 1)[0]
+    name = _CHARSET_ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, ValueError):
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None, warnings: list[str], where: str) -> str:
+    """Decode with the declared charset; fall back (and say so) when it is unknown or wrong."""
+    codec = codec_for(charset)
+    if charset and codec is None:
+        warnings.append(f"{where}: unknown charset {charset.strip()[:40]!r}, guessed")
+    if codec is None or codec == "ascii":
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            if codec == "ascii" or charset is None:
+                if charset is not None:
+                    warnings.append(f"{where}: 8-bit data in a {charset[:40]} part, guessed")
+            return data.decode("cp1252", "replace")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        warnings.append(f"{where}: invalid {charset[:40] if charset else codec} data, "
+                        "some characters replaced")
+        if codec != "utf-8":
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        return data.decode(codec, "replace")
+    except Exception:  # broken codecs (utf-7 on garbage, etc.)
+        warnings.append(f"{where}: undecodable {codec} data, guessed")
+        return data.decode("utf-8", "replace")
+
+
+def split_headers(block: bytes) -> list[tuple[str, bytes]]:
+    """Logical header lines of a header block: [(lower-case name, raw value)]."""
+    result = []
+    for line in _LINE_SPLIT.split(block):
+        name, sep, value = line.partition(b":")
+        if not sep:
+            continue
+        key = name.strip().lower()
+        if not key or len(key) > 200:
+            continue
+        result.append((key.decode("ascii", "replace"), value.strip()))
+    return result
+
+
+def raw_header_text(value: bytes) -> str:
+    """A raw header value as text: UTF-8 when it is, else Windows-1252 (never fails)."""
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.decode("cp1252", "replace")
+
+
+def _decode_word(charset: str, encoding: str, text: str, warnings: list[str]) -> str:
+    try:
+        if encoding in "bB":
+            data = binascii.a2b_base64(text + "=" * (-len(text) % 4))
+        else:
+            data = binascii.a2b_qp(text.replace("_", " ").encode("ascii", "replace"), header=True)
+    except (binascii.Error, ValueError):
+        warnings.append("header: broken encoded word kept as is")
+        return f"=?{charset}?{encoding}?{text}?="
+    return decode_bytes(data, charset, warnings, "header")
+
+
+def decode_header_value(value: bytes | str, warnings: list[str]) -> str:
+    """Unfold and decode a header value (RFC 2047 encoded words, raw UTF-8), never raising."""
+    text = raw_header_text(value) if isinstance(value, bytes) else value
+    text = text.replace("\r\n", "").replace("\n", "")
+    if "=?" not in text:
+        return text
+    text = _BETWEEN_WORDS.sub(r"\1\2", text)
+    return _ENCODED_WORD.sub(lambda m: _decode_word(m[1], m[2], m[3], warnings), text)
+
+
+_SIMPLE_ADDR = re.compile(r"\s*(?:([^<>\",;:()@]*?)\s*<([^<>\s\",;:()@]+@[^<>\s\",;:()@]+)>|"
+                          r"([^<>\s\",;:()@]+@[^<>\s\",;:()@]+))\s*$")
+
+
+def parse_addresses(value: str) -> list[tuple[str, str]]:
+    """[(display name, lower-case address)] from an address header; junk is skipped."""
+    if not value:
+        return []
+    if '"' not in value and "(" not in value and ":" not in value:
+        simple = []
+        for item in value.split(","):
+            m = _SIMPLE_ADDR.match(item)
+            if m is None:
+                if item.strip():
+                    break
+                continue
+            if m[3]:
+                simple.append(("", m[3].lower()))
+            else:
+                simple.append((clean_line(m[1])[:200], m[2].lower()))
+        else:
+            return simple
+    pairs = []
+    for name, addr in getaddresses([value[:20000]]):
+        addr = addr.strip().strip("<>").strip()
+        if "@" not in addr or len(addr) > 320 or any(c.isspace() for c in addr):
+            continue
+        pairs.append((clean_line(name)[:200], addr.lower()))
+    return pairs
+
+
+def parse_date(value: str | None, warnings: list[str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        warnings.append(f"Date: cannot be parsed: {clean_line(value)[:60]!r}")
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        warnings.append("Date: out of range")
+        return None
+
+
+def message_ids(value: str | None, limit: int = 50) -> list[str]:
+    """Message-IDs in a References/In-Reply-To value, without angle brackets, last `limit`."""
+    if not value:
+        return []
+    found = _MSGID.findall(value)
+    return found[-limit:]
+
+
+def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """('type/subtype', params) with RFC 2231 continuations joined; tolerant of junk."""
+    if not value:
+        return "text/plain", {}
+    main, _, rest = value.partition(";")
+    ctype = main.strip().lower() or "text/plain"
+    if "/" not in ctype:
+        ctype = "text/plain" if ctype in ("text", "") else f"application/{ctype}"
+    return ctype, parse_params(rest)
+
+
+_PARAM = re.compile(r'\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)\s*;?')
+
+
+def parse_params(text: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    continued: dict[str, dict[int, tuple[str, bool]]] = {}
+    for m in _PARAM.finditer(text):
+        key, val = m[1].lower(), m[2].strip()
+        if val.startswith('"'):
+            val = val[1:-1] if val.endswith('"') and len(val) > 1 else val[1:]
+            val = val.replace('\\"', '"').replace("\\\\", "\\")
+        if "*" in key:
+            base, _, idx = key.partition("*")
+            encoded = idx.endswith("*") or idx == ""
+            idx = idx.rstrip("*")
+            number = int(idx) if idx.isdigit() else 0
+            continued.setdefault(base, {})[number] = (val, encoded)
+        else:
+            params.setdefault(key, val)
+    for base, pieces in continued.items():
+        params[base] = _join_rfc2231(pieces)
+    return params
+
+
+def _join_rfc2231(pieces: dict[int, tuple[str, bool]]) -> str:
+    from urllib.parse import unquote_to_bytes
+
+    charset = None
+    out = bytearray()
+    for n in sorted(pieces):
+        val, encoded = pieces[n]
+        if encoded:
+            if n == 0 and val.count("'") >= 2:
+                charset, _lang, val = val.split("'", 2)
+            out += unquote_to_bytes(val)
+        else:
+            out += val.encode("utf-8", "replace")
+    codec = codec_for(charset) or "utf-8"
+    try:
+        return out.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return out.decode("utf-8", "replace")

@@ -1,0 +1,67 @@
+"""Make untrusted mail text inert: no escape sequences, no control characters, safe file names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the
+# 8-bit C1 forms of CSI/OSC.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|\x9d[^\x07\x9c]*[\x07\x9c]?"
+)
+# C0 controls except tab and newline, DEL, and C1 controls.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates: they reorder what the terminal shows.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def clean_text(text: str) -> str:
+    """Text fit to store and show: CRLF/CR become LF; escapes and control characters removed."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text or "\x9b" in text or "\x9d" in text:
+        text = _ESCAPES.sub("", text)
+    return _CONTROLS.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """A single-line value (subject, name): cleaned, whitespace runs collapsed."""
+    return " ".join(clean_text(text).split())
+
+
+def display_safe(text: str) -> str:
+    """For a terminal: also strips bidirectional overrides that could disguise text."""
+    return _BIDI.sub("", clean_text(text))
+
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\\/]')
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+             *(f"lpt{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str | None, fallback: str = "attachment") -> str:
+    """A file name that stays inside the folder it is saved to, on any platform."""
+    if not name:
+        return fallback
+    name = unicodedata.normalize("NFC", _BIDI.sub("", clean_text(name)))
+    name = name.replace("\\", "/").split("/")[-1]
+    name = _UNSAFE_NAME.sub("_", name).strip().lstrip(".").strip()
+    if not name or name in (".", ".."):
+        return fallback
+    stem = name.split(".")[0].lower()
+    if stem in _RESERVED:
+        name = "_" + name
+    encoded = name.encode("utf-8")
+    if len(encoded) > 200:
+        base, dot, ext = name.rpartition(".")
+        ext = ext if dot and len(ext) <= 16 else ""
+        keep = 200 - len(ext.encode()) - 1
+        base = (base or name).encode("utf-8")[:keep].decode("utf-8", "ignore")
+        name = f"{base}.{ext}" if ext else base
+    return name
