@@ -1,9 +1,95 @@
-"""Root Typer app (filled in by the CLI modules)."""
+"""Root of the CLI: global options, the lazily opened desk, and error handling."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-app = typer.Typer(no_args_is_help=False, add_completion=False)
+from supportdesk.errors import SupportDeskError
+
+if TYPE_CHECKING:
+    from supportdesk.config import Settings
+    from supportdesk.desk import Desk
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="SupportDesk: answer customer email from a terminal console.",
+)
+
+
+@dataclass
+class State:
+    config: Path | None = None
+    agent: str | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _desk: Desk | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from supportdesk.config import load_settings
+
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    def desk(self) -> Desk:
+        if self._desk is None:
+            from supportdesk.desk import open_desk
+
+            self._desk = open_desk(self.settings())
+        return self._desk
+
+    def agent_login(self) -> str:
+        return self.settings().agent_login(self.agent)
+
+
+state = State()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    config: Annotated[Optional[Path], typer.Option(  # noqa: UP007 - typer needs Optional
+        "--config", "-c", envvar="SUPPORTDESK_CONFIG", help="Path to config.toml.")] = None,
+    agent: Annotated[Optional[str], typer.Option(  # noqa: UP007
+        "--agent", help="Act as this agent (default: desk.agent, then $USER).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    state.config, state.agent, state.debug = config, agent, debug
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        typer.echo("\nThe console arrives with the console issue; the commands above work now.",
+                   err=True)
 
 
 def main() -> None:
-    app()
+    """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors."""
+    from supportdesk.cli import admin, mailcmds, requestcmds  # noqa: F401 - registers commands
+
+    try:
+        app()  # standalone: usage errors exit 2 with click's message
+    except SupportDeskError as exc:
+        if state.debug:
+            raise
+        sys.stderr.write(f"supportdesk: {exc}\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.stderr.write("supportdesk: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug
+        if state.debug:
+            raise
+        sys.stderr.write(f"supportdesk: unexpected error: {type(exc).__name__}: {exc} "
+                         "(run with --debug for the traceback)\n")
+        sys.exit(1)
+    finally:
+        if state._desk is not None:
+            state._desk.close_database()

@@ -127,6 +127,14 @@ _SIMPLE_ADDR = re.compile(r"\s*(?:([^<>\",;:()@]*?)\s*<([^<>\s\",;:()@]+@[^<>\s\
                           r"([^<>\s\",;:()@]+@[^<>\s\",;:()@]+))\s*$")
 
 
+_PLAUSIBLE = re.compile(r"[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff.-]{0,253})")
+
+
+def plausible_address(addr: str) -> bool:
+    """Looks like local@domain, with nothing that would break a header."""
+    return len(addr) <= 320 and _PLAUSIBLE.fullmatch(addr) is not None
+
+
 def parse_addresses(value: str) -> list[tuple[str, str]]:
     """[(display name, lower-case address)] from an address header; junk is skipped."""
     if not value:
@@ -139,16 +147,15 @@ def parse_addresses(value: str) -> list[tuple[str, str]]:
                 if item.strip():
                     break
                 continue
-            if m[3]:
-                simple.append(("", m[3].lower()))
-            else:
-                simple.append((clean_line(m[1])[:200], m[2].lower()))
+            addr = (m[3] or m[2]).lower()
+            if plausible_address(addr):
+                simple.append(("" if m[3] else clean_line(m[1])[:200], addr))
         else:
             return simple
     pairs = []
     for name, addr in getaddresses([value[:20000]]):
         addr = addr.strip().strip("<>").strip()
-        if "@" not in addr or len(addr) > 320 or any(c.isspace() for c in addr):
+        if not plausible_address(addr):
             continue
         pairs.append((clean_line(name)[:200], addr.lower()))
     return pairs

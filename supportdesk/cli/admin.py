@@ -1,0 +1,111 @@
+"""init, db upgrade|backup, agents add|list."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportdesk.cli.app import app, state
+from supportdesk.cli.output import emit_json, print_table, say
+from supportdesk.errors import SupportDeskError
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+agents_app = typer.Typer(help="Agents who answer.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(agents_app, name="agents")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def sample_config() -> str:
+    """The commented sample config shipped with the package."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "sample_config.toml", here.parent / "config.toml"):
+        if candidate.exists():
+            return candidate.read_text("utf-8")
+    raise SupportDeskError("the sample configuration is missing from this installation")
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option(help="Where to write config.toml.")] = Path("config.toml"),
+) -> None:
+    """Create config.toml (if missing), the database, and an agent for you."""
+    from supportdesk.config import load_settings
+
+    target = state.config or path
+    if target.exists():
+        say(f"{target} exists; keeping it.")
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(sample_config(), encoding="utf-8")
+        say(f"Wrote {target}: edit [desk] and [mailbox] for your team.")
+    state.config = target
+    state._settings = load_settings(target)
+    desk = state.desk()
+    say(f"Database ready: {desk.settings.database_url}")
+    login = state.agent_login()
+    if desk.ensure_agent(login, name=os.environ.get("SUPPORTDESK_AGENT_NAME", login)):
+        say(f"Agent {login!r} created.")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to this version."""
+    from supportdesk.store.database import Database
+
+    db = Database(state.settings().database_url)
+    try:
+        done = db.upgrade()
+    finally:
+        db.close()
+    say("Database upgraded." if done else "Database already up to date.")
+
+
+@db_app.command("backup")
+def db_backup(target: Path) -> None:
+    """Copy the SQLite database to TARGET while the desk keeps running."""
+    import sqlite3
+
+    url = state.settings().database_url
+    if not url.startswith("sqlite:///"):
+        raise SupportDeskError("backup works on SQLite; for PostgreSQL use pg_dump")
+    if target.exists():
+        raise SupportDeskError(f"{target} exists; choose a new file")
+    source = sqlite3.connect(url[len("sqlite:///"):])
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    say(f"Backed up to {target}.")
+
+
+@agents_app.command("add")
+def agents_add(
+    login: str,
+    name: Annotated[str, typer.Option(help="Display name used in replies.")] = "",
+    email: Annotated[str, typer.Option(help="The agent's own address.")] = "",
+    role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+) -> None:
+    """Add an agent."""
+    if role not in ("agent", "admin"):
+        raise typer.BadParameter("expected agent or admin", param_hint="--role")
+    if not state.desk().ensure_agent(login, name, email, role):
+        raise SupportDeskError(f"agent {login!r} exists")
+    say(f"Agent {login!r} added.")
+
+
+@agents_app.command("list")
+def agents_list(json: JsonFlag = False) -> None:
+    """The agents."""
+    agents = state.desk().agents()
+    if json:
+        emit_json([a.as_dict() for a in agents])
+    else:
+        print_table(["login", "name", "email", "role", "active"],
+                    [[a.login, a.name, a.email, a.role, a.active] for a in agents])

@@ -1,0 +1,105 @@
+"""fetch, send, import: mail in and out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportdesk.cli.app import app, state
+from supportdesk.cli.output import emit_json, progress_bar, say
+from supportdesk.errors import MailServerError, SupportDeskError
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _describe(report: dict[str, object]) -> str:
+    return (f"{report['stored']} new messages ({report['new_requests']} new requests, "
+            f"{report['joined']} joined), {report['duplicates']} already stored, "
+            f"{report['acknowledgements']} acknowledgements queued")
+
+
+@app.command()
+def fetch(
+    watch: Annotated[bool, typer.Option("--watch", help="Keep watching (IDLE or polling).")] = False,
+    json: JsonFlag = False,
+) -> None:
+    """Poll the mailbox once (or keep watching), then deliver the outbox."""
+    desk = state.desk()
+    if not watch:
+        with progress_bar("Fetching", not json) as progress:
+            report = desk.fetch(progress).as_dict()
+        delivered = desk.deliver().as_dict()
+        if json:
+            emit_json({"fetch": report, "send": delivered})
+        else:
+            say(_describe(report) + f"; {delivered['sent']} sent.")
+        return
+    _watch(json)
+
+
+def _watch(json: bool) -> None:
+    desk = state.desk()
+    settings = desk.settings
+    interval = settings.mailbox.poll_interval.total_seconds()
+    poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
+    say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
+    try:
+        while True:
+            try:
+                report = (poller.poll() if poller else desk.fetch()).as_dict()
+                delivered = desk.deliver().as_dict()
+                if json:
+                    emit_json({"fetch": report, "send": delivered})
+                elif report["stored"] or delivered["sent"] or delivered["failed"]:
+                    say(_describe(report) + f"; {delivered['sent']} sent.")
+                if poller and poller.settings.mailbox.kind == "imap":
+                    poller.wait_for_news(interval)
+                else:
+                    time.sleep(interval)
+            except MailServerError as exc:
+                say(f"mail server: {exc}; retrying in {interval:g}s")
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        say("Stopped.")
+    finally:
+        if poller:
+            poller.close()
+
+
+@app.command()
+def send(json: JsonFlag = False) -> None:
+    """Deliver the outbox now."""
+    report = state.desk().deliver().as_dict()
+    if json:
+        emit_json(report)
+    else:
+        say(f"{report['sent']} sent, {report['retrying']} will be retried, "
+            f"{report['failed']} failed.")
+        for error in report["errors"]:  # type: ignore[attr-defined]
+            say(f"  {error}")
+
+
+@app.command("import")
+def import_mail(
+    path: Annotated[Path, typer.Argument(help="An mbox file, a Maildir, or a folder of .eml files.")],
+    acknowledge: Annotated[bool, typer.Option(
+        "--acknowledge", help="Send acknowledgements for new requests (off: old mail).")] = False,
+    history: Annotated[bool, typer.Option(
+        "--history", help="File new requests as closed: history, not work.")] = False,
+    json: JsonFlag = False,
+) -> None:
+    """Import mail through the same pipeline as fetch; importing twice adds nothing."""
+    if not path.exists():
+        raise SupportDeskError(f"{path}: no such file or folder")
+    desk = state.desk()
+    with progress_bar("Importing", not json) as progress:
+        report = desk.import_mail(path, acknowledge=acknowledge, history=history,
+                                  progress=progress).as_dict()
+    if json:
+        emit_json(report)
+    else:
+        say(_describe(report) + (f"; {report['copies_kept']} differing copies of known "
+                                 "Message-IDs kept" if report["copies_kept"] else ""))

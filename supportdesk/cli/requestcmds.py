@@ -1,0 +1,143 @@
+"""stack, requests list|show|reply|close, search."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from supportdesk.cli.app import app, state
+from supportdesk.cli.output import age, emit_json, print_table, say, stdout
+from supportdesk.errors import SupportDeskError
+
+requests_app = typer.Typer(help="List, show, answer and close requests.", no_args_is_help=True)
+app.add_typer(requests_app, name="requests")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg]
+    now = state.desk().clock.now()
+    return [[f"#{r.number}", r.status, r.reason, age(r.pushed_at, now), r.customer_email,
+             r.subject, ",".join(r.tags), r.claimed_by or ""] for r in records]
+
+
+_COLUMNS = ["number", "status", "reason", "age", "customer", "subject", "tags", "claimed"]
+
+
+@app.command()
+def stack(json: JsonFlag = False,
+          limit: Annotated[int, typer.Option(help="Show at most this many.")] = 100) -> None:
+    """The LIFO stack: the newest request on top."""
+    records = state.desk().stack(limit)
+    if json:
+        emit_json([r.as_dict() for r in records])
+    elif not records:
+        say("The stack is empty.")
+    else:
+        print_table(_COLUMNS, _request_rows(records))
+
+
+@requests_app.command("list")
+def list_requests(
+    status: Annotated[Optional[str], typer.Option(help="new, open, waiting, linked, closed")] = None,  # noqa: UP007
+    tag: Annotated[Optional[str], typer.Option(help="Only requests with this tag.")] = None,  # noqa: UP007
+    customer: Annotated[Optional[str], typer.Option(help="Part of the customer's address or name.")] = None,  # noqa: UP007
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    json: JsonFlag = False,
+) -> None:
+    """All requests, newest first."""
+    from supportdesk.store.requests import STATUSES
+
+    if status and status not in STATUSES:
+        raise typer.BadParameter(f"expected one of {', '.join(STATUSES)}", param_hint="--status")
+    records = state.desk().list_requests(status=status, tag=tag, customer=customer, limit=limit)
+    if json:
+        emit_json([r.as_dict() for r in records])
+    else:
+        print_table(_COLUMNS, _request_rows(records))
+
+
+@requests_app.command("show")
+def show(number: int, json: JsonFlag = False) -> None:
+    """One request with its whole conversation."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from supportdesk.mail.sanitize import display_safe
+
+    detail = state.desk().request(number)
+    if json:
+        emit_json(detail.as_dict())
+        return
+    r = detail.request
+    stdout.print(Text(display_safe(f"#{r.number} {r.subject}"), style="bold"))
+    stdout.print(Text(display_safe(
+        f"{r.status} ({r.reason}) · {r.customer_name} <{r.customer_email}> · "
+        f"{len(detail.messages)} messages · tags: {', '.join(r.tags) or '-'}")))
+    for m in detail.messages:
+        when = (m.date or m.received_at).strftime("%Y-%m-%d %H:%M")
+        head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
+        stdout.print(Rule(Text(display_safe(head)), align="left"))
+        for w in m.warnings:
+            stdout.print(Text(display_safe(f"warning: {w}"), style="yellow"))
+        stdout.print(Text(display_safe(m.text)))
+        for a in m.attachments:
+            stdout.print(Text(display_safe(f"[attachment {a.id}] {a.filename} "
+                                           f"({a.content_type}, {a.encoded_size} bytes)")))
+
+
+@requests_app.command("reply")
+def reply(
+    number: int,
+    body: Annotated[Optional[str], typer.Option(help="The answer's text.")] = None,  # noqa: UP007
+    body_file: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+        "--body-file", help="Read the answer from a file ('-' for stdin).")] = None,
+    json: JsonFlag = False,
+) -> None:
+    """Answer a request: the reply is queued in the outbox and the request leaves the stack."""
+    if (body is None) == (body_file is None):
+        raise typer.BadParameter("give exactly one of --body or --body-file")
+    if body_file is not None:
+        try:
+            text = sys.stdin.read() if str(body_file) == "-" else body_file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SupportDeskError(f"cannot read {body_file}: {exc}") from None
+    else:
+        text = body or ""
+    message_id = state.desk().reply(number, text, state.agent_login())
+    if json:
+        emit_json({"number": number, "message_id": message_id, "status": "queued"})
+    else:
+        say(f"Reply to #{number} queued ({message_id}).")
+
+
+@requests_app.command("close")
+def close(
+    number: int,
+    reason: Annotated[str, typer.Option(help="resolved, no_reply, idea, spam, duplicate, other")] = "resolved",
+    json: JsonFlag = False,
+) -> None:
+    """Close a request; a later message from the customer reopens it."""
+    state.desk().close(number, reason, state.agent_login())
+    if json:
+        emit_json({"number": number, "status": "closed", "reason": reason})
+    else:
+        say(f"#{number} closed ({reason}).")
+
+
+@app.command()
+def search(query: str, json: JsonFlag = False,
+           limit: Annotated[int, typer.Option(help="At most this many.")] = 50) -> None:
+    """Full-text search over every message."""
+    hits = state.desk().search(query, limit)
+    if json:
+        emit_json([h.as_dict() for h in hits])
+    elif not hits:
+        say("Nothing found.")
+    else:
+        print_table(["number", "status", "from", "subject", "snippet"],
+                    [[f"#{h.request_id}", h.status, h.from_addr, h.subject,
+                      h.snippet.replace("\n", " ")] for h in hits])

@@ -1,0 +1,94 @@
+"""Delivering the outbox: temporary failures retry with backoff, permanent ones fail loudly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from supportdesk.clock import Clock
+from supportdesk.config import Settings, read_secret
+from supportdesk.mail.transport import Outgoing, Transport
+from supportdesk.store import outbox
+from supportdesk.store.database import Database
+from supportdesk.store.events import add_event
+from supportdesk.store.requests import update_request
+
+BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480)]
+HOLD = timedelta(minutes=5)
+"""How long a taken message is hidden from other workers while it is being delivered."""
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after `attempts` failed tries."""
+    return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed,
+                "errors": self.errors[:20]}
+
+
+def make_transport(settings: Settings) -> Transport | None:
+    """The configured transport (None when outgoing mail is switched off)."""
+    from supportdesk.mail import transport as tr
+
+    out = settings.outgoing
+    if out.kind == "none":
+        return None
+    if out.kind == "file":
+        return tr.FileTransport(Path(settings.resolve(out.path)))
+    if out.kind == "sendmail":
+        return tr.SendmailTransport(out.sendmail)
+    return tr.SmtpTransport(out.host, out.effective_port, out.security, out.username,
+                            read_secret(out, "outgoing"), timeout=out.timeout.total_seconds())
+
+
+def deliver_outbox(db: Database, settings: Settings, clock: Clock, transport: Transport,
+                   batch_size: int = 50, max_batches: int = 1000) -> DeliveryReport:
+    """Deliver every due message once; returns what happened."""
+    report = DeliveryReport()
+    for _ in range(max_batches):
+        now = clock.now()
+        with db.write() as conn:
+            pending = outbox.take(conn, outbox.due(conn, now, batch_size), now, HOLD)
+        if not pending:
+            break
+        results = transport.deliver([
+            Outgoing(key=p.pk, sender=settings.desk.address, recipients=p.recipients, raw=p.raw)
+            for p in pending])
+        by_pk = {p.pk: p for p in pending}
+        now = clock.now()
+        with db.write() as conn:
+            for result in results:
+                p = by_pk[result.key]  # type: ignore[index]
+                if result.ok:
+                    outbox.mark_sent(conn, p.pk, now, result.error or None)
+                    report.sent += 1
+                    continue
+                report.errors.append(result.error)
+                attempts = p.attempts + 1
+                if result.permanent or attempts >= settings.outgoing.max_attempts:
+                    outbox.mark_failed(conn, p.pk, result.error)
+                    push_failed_delivery(conn, p.request_id, now, result.error)
+                    report.failed += 1
+                else:
+                    outbox.mark_retry(conn, p.pk, now + backoff(attempts), result.error)
+                    report.retrying += 1
+    return report
+
+
+def push_failed_delivery(conn: Any, request_id: int, now: Any, error: str) -> None:
+    """A message that cannot be delivered puts its request back on the stack."""
+    update_request(conn, request_id, status="open", reason="delivery_failed", pushed_at=now,
+                   updated_at=now, closed_at=None, close_reason=None)
+    add_event(conn, request_id, now, "push", reason="delivery_failed",
+              detail={"error": error[:300]})

@@ -1,0 +1,208 @@
+"""Polling the mailbox: IMAP, a local Maildir or an mbox, through the one intake pipeline.
+
+For IMAP, each batch (sized in bytes, so memory stays flat) is downloaded on a helper thread
+while the previous one is parsed and stored; the batch and the checkpoint commit together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from supportdesk.clock import Clock
+from supportdesk.config import Settings, read_secret
+from supportdesk.desk.intake import IngestOptions, IngestReport, ingest_batch
+from supportdesk.errors import MailServerError
+from supportdesk.mail.local import read_messages
+from supportdesk.mail.parse import parse_message
+from supportdesk.store.checkpoints import Checkpoint, get_checkpoint, record_error
+from supportdesk.store.database import Database
+
+Progress = Callable[[int, int], None]
+"""Called with (messages done, messages in all) as a fetch goes on."""
+
+
+@dataclass(slots=True)
+class FetchReport:
+    intake: IngestReport = field(default_factory=IngestReport)
+    folders: dict[str, int] = field(default_factory=dict)
+    rescanned: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.intake.as_dict(), "folders": self.folders, "rescanned": self.rescanned}
+
+
+class ImapPoller:
+    """Keeps one IMAP connection open across polls (so an empty poll costs milliseconds)."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self.db, self.settings, self.clock = db, settings, clock
+        box = settings.mailbox
+        self.account = f"imap://{box.username}@{box.host}:{box.effective_port}"
+        self._box: Any = None
+        self._password: str | None = None
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap")
+
+    def _connect(self) -> Any:
+        if self._box is None:
+            from supportdesk.mail.imap import ImapMailbox
+
+            box = self.settings.mailbox
+            if self._password is None:
+                self._password = read_secret(box, "mailbox")
+            mailbox = ImapMailbox(box.host, box.effective_port, box.security, box.username,
+                                  self._password, timeout=box.timeout.total_seconds())
+            mailbox.__enter__()
+            self._box = mailbox
+        return self._box
+
+    def close(self) -> None:
+        if self._box is not None:
+            box, self._box = self._box, None
+            box.__exit__(None, None, None)
+        self._io.shutdown(wait=True)
+
+    def poll(self, progress: Progress | None = None) -> FetchReport:
+        """Take everything new from every configured folder."""
+        report = FetchReport()
+        try:
+            for folder in self.settings.mailbox.folders:
+                self._poll_folder(folder, report, progress)
+        except MailServerError as exc:
+            self._drop_connection()
+            with self.db.write() as conn:
+                record_error(conn, self.account, "*", str(exc), self.clock.now())
+            raise
+        return report
+
+    def wait_for_news(self, timeout: float) -> bool:
+        """Block until the server reports new mail (IDLE) or `timeout` passes."""
+        try:
+            box = self._connect()
+            box.select(self.settings.mailbox.folders[0], readonly=True)
+            return bool(box.wait_for_news(timeout))
+        except MailServerError:
+            self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        box, self._box = self._box, None
+        if box is not None:
+            try:
+                box.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - the connection is already broken
+                pass
+
+    def _poll_folder(self, folder: str, report: FetchReport,
+                     progress: Progress | None) -> None:
+        from supportdesk.mail.imap import plan_batches
+
+        box = self._connect()
+        after_fetch = self.settings.mailbox.after_fetch
+        state = box.select(folder, readonly=after_fetch == "keep")
+        with self.db.read() as conn:
+            point = get_checkpoint(conn, self.account, folder)
+        after = 0
+        if point is not None and point.uidvalidity == state.uidvalidity:
+            after = point.last_uid
+        elif point is not None and point.last_uid:
+            report.rescanned.append(folder)  # UIDVALIDITY changed: rescan, dedupe by Message-ID
+        sizes = box.new_messages(after)
+        report.folders[folder] = len(sizes)
+        if not sizes:
+            return
+        batches = plan_batches(sizes, self.settings.mailbox.batch_bytes)
+        done, total = 0, len(sizes)
+        pending: Future[dict[int, bytes]] = self._io.submit(box.fetch, batches[0])
+        for i, uids in enumerate(batches):
+            raws = pending.result()
+            if i + 1 < len(batches):
+                pending = self._io.submit(box.fetch, batches[i + 1])
+            parsed = [parse_message(raws[uid]) for uid in uids if uid in raws]
+            point = Checkpoint(self.account, folder, state.uidvalidity, max(uids))
+            report.intake.add(ingest_batch(self.db, self.settings, self.clock.now(), parsed,
+                                           IngestOptions(), checkpoint=point))
+            self._after_fetch(box, uids, after_fetch)
+            done += len(uids)
+            if progress:
+                progress(done, total)
+
+    def _after_fetch(self, box: Any, uids: list[int], action: str) -> None:
+        if action == "seen":
+            self._io.submit(box.mark_seen, uids).result()
+        elif action.startswith("move:"):
+            self._io.submit(box.move, uids, action[5:]).result()
+
+
+def poll_local(db: Database, settings: Settings, clock: Clock,
+               progress: Progress | None = None) -> FetchReport:
+    """A local Maildir (new mail moves to cur/ once stored) or an mbox (a message count)."""
+    box = settings.mailbox
+    path = settings.resolve(box.path or "")
+    report = FetchReport()
+    if box.kind == "maildir":
+        _poll_maildir(db, settings, clock, path, report, progress)
+    else:
+        _poll_mbox(db, settings, clock, path, report, progress)
+    return report
+
+
+def _poll_maildir(db: Database, settings: Settings, clock: Clock, path: Path,
+                  report: FetchReport, progress: Progress | None) -> None:
+    account = f"maildir:{path}"
+    with db.read() as conn:
+        first_time = get_checkpoint(conn, account, "") is None
+    subs = ("new", "cur") if first_time else ("new",)
+    files = [path / sub / name for sub in subs if (path / sub).is_dir()
+             for name in sorted(os.listdir(path / sub))]
+    report.folders[str(path)] = len(files)
+    for start in range(0, max(len(files), 1), 200):
+        chunk = files[start:start + 200]
+        parsed, taken = [], []
+        for file in chunk:
+            try:
+                parsed.append(parse_message(file.read_bytes()))
+                taken.append(file)
+            except FileNotFoundError:
+                continue
+        point = Checkpoint(account, "", 1, start + len(chunk))
+        report.intake.add(ingest_batch(db, settings, clock.now(), parsed, IngestOptions(),
+                                       checkpoint=point))
+        for file in taken:
+            if file.parent.name == "new":
+                target = path / "cur" / (file.name if ":2," in file.name else file.name + ":2,")
+                try:
+                    file.rename(target)
+                except OSError:
+                    pass  # stored already; a rescan would find it again and dedupe it
+        if progress:
+            progress(start + len(chunk), len(files))
+
+
+def _poll_mbox(db: Database, settings: Settings, clock: Clock, path: Path,
+               report: FetchReport, progress: Progress | None) -> None:
+    account = f"mbox:{path}"
+    identity = path.stat().st_ino if path.exists() else 0
+    with db.read() as conn:
+        point = get_checkpoint(conn, account, "")
+    skip = point.last_uid if point and point.uidvalidity == identity else 0
+    parsed = []
+    position = 0
+    for position, (_key, raw) in enumerate(read_messages(path), start=1):
+        if position <= skip:
+            continue
+        parsed.append(parse_message(raw))
+        if len(parsed) >= 200:
+            report.intake.add(ingest_batch(db, settings, clock.now(), parsed, IngestOptions(),
+                                           checkpoint=Checkpoint(account, "", identity, position)))
+            parsed = []
+            if progress:
+                progress(position, 0)
+    if parsed or position > skip:
+        report.intake.add(ingest_batch(db, settings, clock.now(), parsed, IngestOptions(),
+                                       checkpoint=Checkpoint(account, "", identity, position)))
+    report.folders[str(path)] = max(position - skip, 0)

@@ -1,0 +1,66 @@
+"""An agent answers or closes a request: the reply is stored (queued) before it is delivered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from supportdesk.config import Settings
+from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
+from supportdesk.desk.wording import reply_subject
+from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.store import intake as q
+from supportdesk.store import messages as msgs
+from supportdesk.store import requests as reqs
+from supportdesk.store.agents import get_agent
+from supportdesk.store.database import Database
+from supportdesk.store.events import add_event
+
+CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
+
+
+def reply(db: Database, settings: Settings, now: datetime, number: int, body: str,
+          agent_login: str) -> str:
+    """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID."""
+    if not body.strip():
+        raise SupportDeskError("the reply is empty")
+    with db.write() as conn:
+        request = reqs.get_request(conn, number)
+        if request is None:
+            raise NotFoundError(f"request #{number} does not exist")
+        agent = get_agent(conn, agent_login)
+        last = msgs.last_inbound(conn, number)
+        address, references = (msgs.reply_target(conn, last.pk) if last
+                               else (request.customer_email, []))
+        mail = OutgoingMail(
+            request_id=number, to=[address or request.customer_email],
+            subject=reply_subject(request.subject, number), text=body.rstrip() + "\n",
+            kind="reply", agent_login=agent_login, agent_name=agent.name if agent else None,
+            in_reply_to=last.message_id if last else None, references=references,
+        )
+        pk = q.allocate_ids(conn, "message", 1)
+        try:
+            row, raw = build_outgoing(settings, now, pk, mail)
+        except ValueError as exc:
+            raise SupportDeskError(f"cannot write to {mail.to[0]}: {exc}") from None
+        q.insert_rows(conn, "message", [row])
+        q.insert_rows(conn, "message_raw", [raw])
+        reqs.count_outgoing(conn, number, now, first_response=True)
+        reqs.update_request(conn, number, status="waiting", reason="answered", updated_at=now,
+                            claimed_by=None, claimed_until=None, closed_at=None,
+                            close_reason=None)
+        add_event(conn, number, now, "reply", actor=agent_login,
+                  detail={"message_id": row["message_id"]})
+        return str(row["message_id"])
+
+
+def close(db: Database, now: datetime, number: int, reason: str, agent_login: str) -> None:
+    """Close a request (it leaves the stack); a later customer message reopens it."""
+    if reason not in CLOSE_REASONS:
+        raise SupportDeskError(f"unknown close reason {reason!r}: use one of "
+                               + ", ".join(CLOSE_REASONS))
+    with db.write() as conn:
+        if reqs.get_request(conn, number) is None:
+            raise NotFoundError(f"request #{number} does not exist")
+        reqs.update_request(conn, number, status="closed", close_reason=reason, closed_at=now,
+                            updated_at=now, claimed_by=None, claimed_until=None)
+        add_event(conn, number, now, "close", actor=agent_login, reason=reason)

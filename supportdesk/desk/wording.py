@@ -1,0 +1,62 @@
+"""Built-in wording of automatic mail until the template files take over."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_TAG = re.compile(r"\s*\[#\d+\]\s*")
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|ответ|отв)\s*(\[\d+\])?\s*:\s*)+", re.I)
+
+
+def request_tag(number: int) -> str:
+    return f"[#{number}]"
+
+
+def strip_subject(subject: str) -> str:
+    """The subject without our tag and without Re:/Fwd: prefixes."""
+    return _REPLY_PREFIX.sub("", _TAG.sub(" ", subject)).strip()
+
+
+def reply_subject(subject: str, number: int) -> str:
+    """`Re: <subject> [#N]`: the tag lets a reply find its request even without headers."""
+    base = strip_subject(subject) or "your request"
+    return f"Re: {base[:200]} {request_tag(number)}"
+
+
+def human_duration(delta: timedelta, language: str = "en") -> str:
+    hours = delta.total_seconds() / 3600
+    if language == "ru":
+        if hours < 1:
+            return f"{int(delta.total_seconds() // 60)} мин."
+        if hours < 48:
+            return f"{hours:g} ч."
+        return f"{hours / 24:g} дн."
+    if hours < 1:
+        minutes = int(delta.total_seconds() // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if hours < 48:
+        return f"{hours:g} hour{'s' if hours != 1 else ''}"
+    return f"{hours / 24:g} days"
+
+
+def acknowledgement_text(*, desk_name: str, number: int, first_name: str,
+                         answer_within: timedelta, language: str) -> str:
+    within = human_duration(answer_within, language)
+    if language == "ru":
+        greeting = f"Здравствуйте, {first_name}!" if first_name else "Здравствуйте!"
+        return (
+            f"{greeting}\n\n"
+            f"Мы получили ваше обращение, его номер — #{number}. "
+            f"Пожалуйста, сохраняйте [#{number}] в теме письма, когда пишете о нём.\n\n"
+            f"Обычно мы отвечаем в течение {within}.\n\n"
+            f"— {desk_name}\n"
+        )
+    greeting = f"Hello {first_name}," if first_name else "Hello,"
+    return (
+        f"{greeting}\n\n"
+        f"Thank you for writing to {desk_name}. Your request has the number #{number}; "
+        f"please keep [#{number}] in the subject when you write about it.\n\n"
+        f"We usually answer within {within}.\n\n"
+        f"— {desk_name}\n"
+    )

@@ -1,0 +1,139 @@
+"""The statements intake needs: bulk look-ups and bulk writes inside one write transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, text, tuple_, update
+
+from supportdesk.store import tables as t
+
+CHUNK = 500
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+@dataclass(slots=True)
+class KnownMessage:
+    pk: int
+    request_id: int
+    direction: str
+    status: str
+
+
+@dataclass(slots=True)
+class KnownCustomer:
+    id: int
+    name: str
+    last_ack_at: datetime | None
+
+
+def known_messages(conn: Connection, message_ids: Iterable[str]) -> dict[str, KnownMessage]:
+    ids = sorted(set(message_ids))
+    found: dict[str, KnownMessage] = {}
+    m = t.message
+    for chunk in _chunks(ids):
+        rows = conn.execute(
+            select(m.c.message_id, m.c.id, m.c.request_id, m.c.direction, m.c.status)
+            .where(m.c.message_id.in_(chunk))
+        )
+        for mid, pk, rid, direction, status in rows:
+            found[mid] = KnownMessage(pk, rid, direction, status)
+    return found
+
+
+def known_raw_copies(conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    wanted = sorted(set(pairs))
+    found: set[tuple[int, str]] = set()
+    r = t.message_raw
+    for chunk in _chunks(wanted):
+        rows = conn.execute(
+            select(r.c.message_pk, r.c.sha256).where(tuple_(r.c.message_pk, r.c.sha256).in_(chunk))
+        )
+        found.update((pk, sha) for pk, sha in rows)
+    return found
+
+
+def request_statuses(conn: Connection, numbers: Iterable[int]) -> dict[int, str]:
+    nums = sorted(set(numbers))
+    found: dict[int, str] = {}
+    for chunk in _chunks(nums):
+        rows = conn.execute(select(t.request.c.id, t.request.c.status)
+                            .where(t.request.c.id.in_(chunk)))
+        found.update((rid, status) for rid, status in rows)
+    return found
+
+
+def known_customers(conn: Connection, emails: Iterable[str]) -> dict[str, KnownCustomer]:
+    addrs = sorted(set(emails))
+    found: dict[str, KnownCustomer] = {}
+    c = t.customer
+    for chunk in _chunks(addrs):
+        rows = conn.execute(select(c.c.email, c.c.id, c.c.name, c.c.last_ack_at)
+                            .where(c.c.email.in_(chunk)))
+        for email, cid, name, last_ack in rows:
+            found[email] = KnownCustomer(cid, name, last_ack)
+    return found
+
+
+def allocate_ids(conn: Connection, table_name: str, count: int) -> int:
+    """Reserve `count` consecutive primary keys; returns the first. Must run in a write tx."""
+    if count <= 0:
+        return 0
+    if conn.dialect.name == "postgresql":
+        seq = f"{table_name}_id_seq"
+        first = conn.execute(text(f"SELECT nextval('{seq}')")).scalar_one()
+        conn.execute(text(f"SELECT setval('{seq}', :last)"), {"last": first + count - 1})
+        return int(first)
+    table = t.message.metadata.tables[table_name]
+    current = conn.execute(select(func.max(table.c.id))).scalar()
+    return int(current or 0) + 1
+
+
+def insert_rows(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(t.message.metadata.tables[table_name]), rows)
+
+
+def update_requests(conn: Connection, changes: list[dict[str, Any]]) -> None:
+    """Apply per-request changes; each dict has `rid` plus the columns to set (same keys)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(tuple(sorted(k for k in change if k != "rid")), []).append(change)
+    for keys, rows in groups.items():
+        stmt = (update(t.request).where(t.request.c.id == bindparam("rid"))
+                .values({k: bindparam(k) for k in keys}))
+        conn.execute(stmt, rows)
+
+
+def add_counts(conn: Connection, counts: list[dict[str, Any]]) -> None:
+    """Bump message_count / inbound_count by the given amounts (keys: rid, n, n_in)."""
+    if not counts:
+        return
+    r = t.request
+    stmt = (update(r).where(r.c.id == bindparam("rid")).values(
+        message_count=r.c.message_count + bindparam("n"),
+        inbound_count=r.c.inbound_count + bindparam("n_in"),
+    ))
+    conn.execute(stmt, counts)
+
+
+def update_customers(conn: Connection, changes: list[dict[str, Any]]) -> None:
+    if changes:
+        c = t.customer
+        conn.execute(update(c).where(c.c.id == bindparam("cid"))
+                     .values(last_ack_at=bindparam("last_ack")), changes)
+
+
+def mark_messages(conn: Connection, changes: list[dict[str, Any]]) -> None:
+    """Set status/last_error of messages by pk (keys: pk, status, error)."""
+    if changes:
+        m = t.message
+        conn.execute(update(m).where(m.c.id == bindparam("pk"))
+                     .values(status=bindparam("status"), last_error=bindparam("error")), changes)

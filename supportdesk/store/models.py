@@ -1,0 +1,162 @@
+"""The schema. Every change here needs an Alembic migration in store/migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from supportdesk.store.types import UTCDateTime
+
+
+def _when(nullable: bool = False, index: bool = False) -> datetime:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)  # type: ignore[no-any-return]
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = _when()
+    last_ack_at: datetime | None = _when(nullable=True)
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=320)
+    role: str = Field(default="agent", max_length=16)
+    active: bool = True
+    signature: str = Field(default="", sa_type=Text)
+    languages: str = Field(default="", max_length=100)
+    created_at: datetime = _when()
+
+
+class Request(SQLModel, table=True):
+    """A customer's question; `id` is the number customers see as #N."""
+
+    __table_args__ = (Index("ix_request_stack", "status", "pushed_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    subject: str = Field(default="", sa_type=Text)
+    status: str = Field(default="new", max_length=16)
+    reason: str = Field(default="new", max_length=32)
+    reminder_count: int = 0
+    priority: str = Field(default="normal", max_length=16)
+    language: str | None = Field(default=None, max_length=16)
+    assignee: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+    pushed_at: datetime = _when()
+    updated_at: datetime = _when()
+    first_response_at: datetime | None = _when(nullable=True)
+    last_inbound_at: datetime | None = _when(nullable=True)
+    last_outbound_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+    close_reason: str | None = Field(default=None, max_length=32)
+    message_count: int = 0
+    inbound_count: int = 0
+
+
+class RequestTag(SQLModel, table=True):
+    __tablename__ = "request_tag"
+    request_id: int = Field(foreign_key="request.id", primary_key=True)
+    tag: str = Field(max_length=64, primary_key=True, index=True)
+
+
+class Message(SQLModel, table=True):
+    """Every message of a conversation: in (customer), out (outbox fields), note (internal)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    message_id: str = Field(max_length=998, unique=True)
+    direction: str = Field(max_length=8)
+    kind: str = Field(default="mail", max_length=16)
+    status: str = Field(default="received", max_length=16, index=True)
+    from_addr: str = Field(default="", max_length=320)
+    from_name: str = Field(default="", max_length=200)
+    to_addrs: str = Field(default="", sa_type=Text)
+    cc_addrs: str = Field(default="", sa_type=Text)
+    reply_to: str = Field(default="", max_length=320)
+    subject: str = Field(default="", sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+    date: datetime | None = _when(nullable=True)
+    received_at: datetime = _when()
+    in_reply_to: str | None = Field(default=None, sa_type=Text)
+    references: str = Field(default="", sa_type=Text)
+    sha256: str = Field(default="", max_length=64)
+    size: int = 0
+    warnings: str | None = Field(default=None, sa_type=Text)
+    automatic: str | None = Field(default=None, max_length=64)
+    html_only: bool = False
+    agent_login: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when(nullable=True)
+    sent_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class MessageRaw(SQLModel, table=True):
+    """The bytes as received (or as sent). A second, different copy under the same
+    Message-ID is kept as another row, so nothing is lost."""
+
+    __tablename__ = "message_raw"
+    __table_args__ = (UniqueConstraint("message_pk", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="message.id")
+    sha256: str = Field(max_length=64)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """An attachment is a byte range of the raw message, decoded only when opened."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    filename: str = Field(max_length=255)
+    original_filename: str | None = Field(default=None, sa_type=Text)
+    content_type: str = Field(default="application/octet-stream", max_length=200)
+    encoding: str = Field(default="7bit", max_length=40)
+    start: int = 0
+    end: int = 0
+    inline: bool = False
+
+
+class Event(SQLModel, table=True):
+    """The audit trail: every push, claim, reply, conversion and close."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
+    at: datetime = _when(index=True)
+    actor: str = Field(default="system", max_length=64)
+    kind: str = Field(max_length=32)
+    reason: str | None = Field(default=None, max_length=32)
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class MailboxState(SQLModel, table=True):
+    """Intake checkpoint per account and folder."""
+
+    __tablename__ = "mailbox_state"
+    __table_args__ = (UniqueConstraint("account", "folder"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=400)
+    folder: str = Field(max_length=400)
+    uidvalidity: int = 0
+    last_uid: int = 0
+    updated_at: datetime = _when()
+    last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class Lease(SQLModel, table=True):
+    """Which process polls the mailbox and runs the tick."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = _when()
+
+
+metadata = SQLModel.metadata

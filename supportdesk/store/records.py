@@ -1,0 +1,114 @@
+"""Plain records handed out by the store, so no caller holds a database session."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    number: int
+    status: str
+    reason: str
+    subject: str
+    customer_email: str
+    customer_name: str
+    customer_id: int
+    priority: str
+    language: str | None
+    reminder_count: int
+    claimed_by: str | None
+    claimed_until: datetime | None
+    assignee: str | None
+    created_at: datetime
+    pushed_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    message_count: int
+    inbound_count: int
+    tags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number, "status": self.status, "reason": self.reason,
+            "subject": self.subject,
+            "customer": {"email": self.customer_email, "name": self.customer_name},
+            "priority": self.priority, "language": self.language,
+            "reminder_count": self.reminder_count, "claimed_by": self.claimed_by,
+            "claimed_until": _iso(self.claimed_until), "assignee": self.assignee,
+            "message_count": self.message_count, "inbound_count": self.inbound_count,
+            "created_at": _iso(self.created_at), "pushed_at": _iso(self.pushed_at),
+            "updated_at": _iso(self.updated_at),
+            "first_response_at": _iso(self.first_response_at),
+            "closed_at": _iso(self.closed_at), "close_reason": self.close_reason,
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(slots=True)
+class AttachmentRecord:
+    id: int
+    filename: str
+    content_type: str
+    encoded_size: int
+    inline: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "filename": self.filename, "content_type": self.content_type,
+                "size": self.encoded_size, "inline": self.inline}
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    pk: int
+    request_id: int
+    message_id: str
+    direction: str
+    kind: str
+    status: str
+    from_addr: str
+    from_name: str
+    to_addrs: str
+    subject: str
+    text: str
+    date: datetime | None
+    received_at: datetime
+    warnings: list[str]
+    automatic: str | None
+    agent_login: str | None
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+    attachments: list[AttachmentRecord] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id, "direction": self.direction, "kind": self.kind,
+            "from": self.from_addr, "from_name": self.from_name,
+            "to": [a for a in self.to_addrs.split(", ") if a],
+            "date": _iso(self.date or self.received_at), "received_at": _iso(self.received_at),
+            "subject": self.subject, "text": self.text, "status": self.status,
+            "warnings": self.warnings, "automatic": self.automatic, "agent": self.agent_login,
+            "attempts": self.attempts, "sent_at": _iso(self.sent_at),
+            "error": self.last_error,
+            "attachments": [a.as_dict() for a in self.attachments],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def load_warnings(value: str | None) -> list[str]:
+    if not value:
+        return []
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return [value]
+    return [str(w) for w in loaded] if isinstance(loaded, list) else [str(loaded)]

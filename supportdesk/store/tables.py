@@ -1,0 +1,14 @@
+"""Core Table objects for fast bulk statements (the ORM classes stay the schema's source)."""
+
+from supportdesk.store import models
+
+customer = models.Customer.__table__  # type: ignore[attr-defined]
+agent = models.Agent.__table__  # type: ignore[attr-defined]
+request = models.Request.__table__  # type: ignore[attr-defined]
+request_tag = models.RequestTag.__table__  # type: ignore[attr-defined]
+message = models.Message.__table__  # type: ignore[attr-defined]
+message_raw = models.MessageRaw.__table__  # type: ignore[attr-defined]
+attachment = models.Attachment.__table__  # type: ignore[attr-defined]
+event = models.Event.__table__  # type: ignore[attr-defined]
+mailbox_state = models.MailboxState.__table__  # type: ignore[attr-defined]
+lease = models.Lease.__table__  # type: ignore[attr-defined]
