@@ -29,7 +29,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
 def _link(m: re.Match[str]) -> str:
     href, label = m[1], m[2]
     plain = _TAG.sub("", label).strip()
-    return label if not plain or href in plain else f"{label} <{href}>"
+    return label if not plain or href in plain else f"{label} ({href})"
 
 
 def html_to_text(source: str) -> str:

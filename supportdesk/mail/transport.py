@@ -1,0 +1,469 @@
+"""Deliver composed messages: SMTP (aiosmtplib), a local sendmail, or .eml files in a folder.
+
+Every transport has the same synchronous API, ``deliver(batch) -> results``: one
+DeliveryResult per message, in order, and no exception for delivery problems. A result is
+temporary (retry later) or permanent (give up). The rule of thumb: when in doubt the failure
+is temporary, because a retried message is at worst a duplicate, a dropped one is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import re
+import ssl
+import subprocess
+import tempfile
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import aiosmtplib
+
+_T = TypeVar("_T")
+EX_TEMPFAIL = 75
+_ENVELOPE_JUNK = re.compile(r"[\s<>\x00-\x1f\x7f]")
+
+
+class DeliveryError(Exception):
+    """A delivery failure; ``permanent`` says whether retrying can help."""
+
+    def __init__(self, message: str, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass
+class Outgoing:
+    """One message to send: the caller's key, the envelope and the raw RFC 5322 bytes."""
+
+    key: object
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+
+@dataclass
+class DeliveryResult:
+    """What happened to one Outgoing; ``error`` may be set even when ``ok`` (some refused)."""
+
+    key: object
+    ok: bool
+    permanent: bool = False
+    error: str = ""
+
+
+class Transport(Protocol):
+    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]: ...
+
+
+def _failed(out: Outgoing, exc: DeliveryError) -> DeliveryResult:
+    return DeliveryResult(out.key, ok=False, permanent=exc.permanent, error=str(exc))
+
+
+def _check_envelope(out: Outgoing) -> None:
+    """Raise a permanent DeliveryError for an envelope that cannot be sent safely."""
+    if not out.recipients:
+        raise DeliveryError("no recipients", permanent=True)
+    bad = [a for a in (out.sender, *out.recipients) if _ENVELOPE_JUNK.search(a) or a[:1] == "-"]
+    bad += [a for a in out.recipients if "@" not in a]
+    if bad:
+        raise DeliveryError(f"invalid envelope address {bad[0]!r}", permanent=True)
+
+
+def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine from synchronous code in any thread (asyncio.run, or a helper
+    thread when this thread already runs an event loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="smtp") as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+class _Dropped(Exception):
+    """The connection broke in the middle of a transaction."""
+
+
+# 530 "authentication required" / "must issue STARTTLS" and 538 "encryption required" are
+# about our session, not the message: a configuration problem, so temporary.
+_SESSION_CODES = frozenset({530, 538})
+
+
+def _permanent(code: int) -> bool:
+    """5xx is permanent, except 530/538; 4xx and anything odd is temporary."""
+    return 500 <= code < 600 and code not in _SESSION_CODES
+
+
+def _code_error(what: str, code: int, text: str) -> DeliveryError:
+    if code in _SESSION_CODES:
+        return DeliveryError(f"{what}: {code} {text} (check the security and username "
+                             "settings)", permanent=False)
+    return DeliveryError(f"{what}: {code} {text}".strip(), permanent=_permanent(code))
+
+
+class SmtpTransport:
+    """Send over SMTP with one connection per batch (reconnecting once if it drops).
+
+    security: "tls" (implicit TLS, port 465), "starttls" (required, port 587) or "none".
+    Connection-level failures (refused, reset, timeout, TLS, greeting, EHLO, AUTH) are all
+    temporary: they are not the message's fault and mail must survive until they are fixed.
+    A rejected login is reported as "authentication failed" and is temporary too, since a
+    wrong password is a configuration problem that the admin fixes (so are 530 "authentication
+    required" and 538 "encryption required", whatever command they answer). A 5xx reply to MAIL,
+    RCPT (all recipients) or DATA is permanent; 4xx is temporary. If any recipient gets a
+    4xx the transaction is aborted and the whole message is retried later (so that nobody
+    is silently skipped); if only some recipients get 5xx the message is sent to the rest,
+    counts as delivered, and ``error`` names the refused ones.
+    """
+
+    def __init__(self, host: str, port: int | None = None, security: str = "starttls",
+                 username: str | None = None, password: str | None = None,
+                 timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None,
+                 local_hostname: str | None = None) -> None:
+        if security not in ("tls", "starttls", "none"):
+            raise ValueError(f"unknown SMTP security {security!r}")
+        self.host = host
+        self.port = port or {"tls": 465, "starttls": 587, "none": 25}[security]
+        self.security = security
+        self.username = username or None
+        self.password = password or ""
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+        self.local_hostname = local_hostname
+
+    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
+        """Send a batch over one connection; one result per message, never raises."""
+        if not batch:
+            return []
+        return run_sync(self.deliver_async(batch))
+
+    async def deliver_async(self, batch: list[Outgoing]) -> list[DeliveryResult]:
+        """The same as deliver(), for callers that already run an event loop."""
+        session = _Session(self)
+        try:
+            return [await session.send(out) for out in batch]
+        finally:
+            await session.close()
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        where = f"{self.host}:{self.port}"
+        context = None
+        if self.security != "none":
+            if self.ssl_context is None:  # loading the system CAs is slow: once per transport
+                self.ssl_context = ssl.create_default_context()
+            context = self.ssl_context
+        client = aiosmtplib.SMTP(
+            hostname=self.host, port=self.port, timeout=self.timeout,
+            use_tls=self.security == "tls", start_tls=self.security == "starttls",
+            tls_context=context,
+            local_hostname=self.local_hostname)
+        try:
+            await client.connect()
+            if client.is_ehlo_or_helo_needed:  # learn the extensions (SIZE, SMTPUTF8) now
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()
+        except aiosmtplib.SMTPResponseException as exc:
+            _hang_up(client)
+            raise DeliveryError(f"{where}: server refused us: {exc.code} {exc.message}",
+                                permanent=False) from exc
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            # OSError covers refused/reset connections, timeouts and ssl.SSLError.
+            _hang_up(client)
+            raise DeliveryError(f"cannot connect to {where}: {_describe(exc)}",
+                                permanent=False) from exc
+        if self.username:
+            try:
+                await client.login(self.username, self.password)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                _hang_up(client)
+                code = getattr(exc, "code", None)
+                detail = f"{code} {getattr(exc, 'message', '')}" if code else _describe(exc)
+                raise DeliveryError(
+                    f"{where}: authentication failed for user {self.username!r}: {detail}",
+                    permanent=False) from exc
+        return client
+
+    async def _send(self, client: aiosmtplib.SMTP, out: Outgoing) -> DeliveryResult:
+        """One transaction: MAIL, RCPT for each recipient, DATA."""
+        options: list[str] = []
+        encoding = "ascii"
+        if not all(a.isascii() for a in (out.sender, *out.recipients)):
+            if not client.supports_extension("smtputf8"):
+                return _failed(out, DeliveryError(
+                    "non-ASCII address but the server lacks SMTPUTF8", permanent=True))
+            options.append("SMTPUTF8")
+            encoding = "utf-8"
+        if client.supports_extension("size"):
+            options.append(f"SIZE={len(out.raw)}")
+        if not out.raw.isascii() and client.supports_extension("8bitmime"):
+            options.append("BODY=8BITMIME")
+        try:
+            try:
+                await client.mail(out.sender, options=options, encoding=encoding)
+            except aiosmtplib.SMTPResponseException as exc:
+                return await _abort(client, out, _code_error("sender refused", exc.code,
+                                                             exc.message))
+            refused: dict[str, tuple[int, str]] = {}
+            for rcpt in out.recipients:
+                try:
+                    await client.rcpt(rcpt, encoding=encoding)
+                except aiosmtplib.SMTPResponseException as exc:
+                    refused[rcpt] = (exc.code, exc.message)
+            detail = "; ".join(f"{r}: {c} {t}" for r, (c, t) in refused.items())
+            if not all(_permanent(code) for code, _ in refused.values()):
+                return await _abort(client, out, DeliveryError(
+                    f"recipient deferred: {detail}", permanent=False))
+            if len(refused) == len(out.recipients):
+                return await _abort(client, out, DeliveryError(
+                    f"recipient refused: {detail}", permanent=True))
+            try:
+                await client.data(out.raw)
+            except aiosmtplib.SMTPResponseException as exc:
+                return await _abort(client, out, _code_error("message refused", exc.code,
+                                                             exc.message))
+        except OSError as exc:  # disconnected, reset, timed out (all subclasses of OSError)
+            raise _Dropped(_describe(exc)) from exc
+        except ValueError as exc:  # an address aiosmtplib will not put on a command line
+            return await _abort(client, out, DeliveryError(str(exc), permanent=True))
+        except aiosmtplib.SMTPException as exc:
+            return await _abort(client, out, DeliveryError(_describe(exc), permanent=False))
+        error = f"some recipients refused: {detail}" if refused else ""
+        return DeliveryResult(out.key, ok=True, error=error)
+
+
+class _Session:
+    """One batch's connection: opened on first use, reopened once if it breaks."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+        self.client: aiosmtplib.SMTP | None = None
+        self.connects_left = 2  # the first connection and one reconnect
+        self.down: DeliveryError | None = None  # set once (re)connecting has failed
+
+    async def send(self, out: Outgoing) -> DeliveryResult:
+        try:
+            _check_envelope(out)
+        except DeliveryError as exc:
+            return _failed(out, exc)
+        while True:
+            try:
+                client = await self._client()
+            except DeliveryError as exc:
+                return _failed(out, exc)
+            try:
+                return await self.transport._send(client, out)
+            except _Dropped as exc:
+                self._drop()
+                if self.connects_left == 0:
+                    return _failed(out, DeliveryError(f"connection lost: {exc}", False))
+            except Exception as exc:  # a bug must not lose the rest of the batch
+                self._drop()
+                return _failed(out, DeliveryError(f"unexpected error: {_describe(exc)}", False))
+
+    async def _client(self) -> aiosmtplib.SMTP:
+        if self.client is not None and self.client.is_connected:
+            return self.client
+        self._drop()
+        if self.down is None and self.connects_left == 0:
+            self.down = DeliveryError("connection lost, not reconnecting again", False)
+        if self.down is not None:
+            raise self.down
+        self.connects_left -= 1
+        try:
+            self.client = await self.transport._connect()
+        except DeliveryError as exc:
+            self.down = exc
+            raise
+        return self.client
+
+    def _drop(self) -> None:
+        if self.client is not None:
+            _hang_up(self.client)
+            self.client = None
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await _quit(self.client)
+            self.client = None
+
+
+async def _abort(client: aiosmtplib.SMTP, out: Outgoing, exc: DeliveryError) -> DeliveryResult:
+    """Reset the transaction after a refusal so the connection can carry the next message."""
+    if client.is_connected:
+        try:
+            await client.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            _hang_up(client)
+    return _failed(out, exc)
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    transport = client.transport
+    try:
+        if client.is_connected:
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        pass
+    finally:
+        _hang_up(client, transport)
+
+
+def _hang_up(client: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None = None) -> None:
+    """Close now, without waiting for a TLS close_notify, so no socket outlives the loop."""
+    transport = transport or client.transport
+    client.close()
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+# --------------------------------------------------------------------------- sendmail
+
+
+class SendmailTransport:
+    """Pipe each message to ``sendmail -i -f sender -- recipients...``.
+
+    Exit status 75 (EX_TEMPFAIL), death by a signal and a timeout are temporary; any other
+    non-zero status and a missing or unrunnable program are permanent. The message is
+    passed with Unix (LF) line ends, as local sendmail programs expect.
+    """
+
+    def __init__(self, program: str | os.PathLike[str] = "/usr/sbin/sendmail",
+                 timeout: float = 60.0) -> None:
+        self.program = os.fspath(program)
+        self.timeout = timeout
+
+    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
+        """Run sendmail once per message; one result per message, never raises."""
+        results = []
+        for out in batch:
+            try:
+                _check_envelope(out)
+                self._run(out)
+            except DeliveryError as exc:
+                results.append(_failed(out, exc))
+            else:
+                results.append(DeliveryResult(out.key, ok=True))
+        return results
+
+    def _run(self, out: Outgoing) -> None:
+        args = [self.program, "-i", "-f", out.sender or "<>", "--", *out.recipients]
+        data = out.raw.replace(b"\r\n", b"\n")
+        try:
+            proc = subprocess.run(args, input=data, capture_output=True,
+                                  timeout=self.timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise DeliveryError(f"{self.program} timed out after {self.timeout:g}s",
+                                permanent=False) from exc
+        except OSError as exc:  # missing, not executable
+            raise DeliveryError(f"cannot run {self.program}: {exc.strerror or exc}",
+                                permanent=True) from exc
+        if proc.returncode == 0:
+            return
+        stderr = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = f": {stderr[-1][:300]}" if stderr else ""
+        if proc.returncode < 0:
+            raise DeliveryError(f"{self.program} killed by signal {-proc.returncode}{detail}",
+                                permanent=False)
+        raise DeliveryError(f"{self.program} exited with {proc.returncode}{detail}",
+                            permanent=proc.returncode != EX_TEMPFAIL)
+
+
+# --------------------------------------------------------------------------- files
+
+
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._@+=-]")
+
+
+def safe_id(message_id: str) -> str:
+    """A message id reduced to a harmless file-name fragment (no slashes, no leading dot)."""
+    name = _UNSAFE_ID.sub("_", message_id.strip().strip("<>")).lstrip(".")[:120]
+    return name or "message"
+
+
+class FileTransport:
+    """Write each message to ``<folder>/<UTC timestamp>-<safe message id>.eml``, atomically.
+
+    The file is written under a temporary name in the same folder and renamed into place,
+    so a reader never sees half a message. An I/O error is temporary.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
+        """Write one .eml file per message; one result per message, never raises."""
+        results = []
+        for out in batch:
+            try:
+                self.write(out)
+            except OSError as exc:
+                results.append(DeliveryResult(out.key, ok=False, permanent=False,
+                                              error=f"cannot write to {self.folder}: {exc}"))
+            else:
+                results.append(DeliveryResult(out.key, ok=True))
+        return results
+
+    def write(self, out: Outgoing) -> Path:
+        """Write one message and return the path of the new file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        headers = BytesHeaderParser().parsebytes(out.raw, headersonly=True)
+        stem = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        stem = f"{stem}-{safe_id(str(headers.get('Message-ID', '') or out.key))}"
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(out.raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            target, n = self.folder / f"{stem}.eml", 1
+            while target.exists():
+                n += 1
+                target = self.folder / f"{stem}-{n}.eml"
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.folder, os.O_RDONLY)  # make the rename itself durable
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return target
+
+
+class NullTransport:
+    """kind = "none": outgoing mail is switched off; messages are discarded as delivered."""
+
+    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
+        """Report every message as delivered without sending anything."""
+        return [DeliveryResult(out.key, ok=True) for out in batch]
+
+
+def make_transport(kind: str, **settings: Any) -> Transport:
+    """A transport by kind: "smtp" (SmtpTransport kwargs), "sendmail" (program),
+    "file" (folder) or "none"."""
+    if kind == "smtp":
+        return SmtpTransport(**settings)
+    if kind == "sendmail":
+        return SendmailTransport(**settings)
+    if kind == "file":
+        return FileTransport(**settings)
+    if kind == "none":
+        return NullTransport()
+    raise ValueError(f"unknown outgoing transport {kind!r}")

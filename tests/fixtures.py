@@ -1,0 +1,110 @@
+"""Fixtures for a real desk: a SQLite file in a temp folder, a frozen clock, file outbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supportdesk.clock import FrozenClock
+from supportdesk.config import Settings, parse_settings
+from supportdesk.desk import Desk, open_desk
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("SUPPORTDESK_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+def corpus_or_skip() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared mail corpus is not at {CORPUS} (set SUPPORTDESK_CORPUS)")
+    return CORPUS
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+
+def write_config(folder: Path, extra: dict[str, Any] | None = None) -> Path:
+    """A config.toml for a desk in `folder` (maildir intake, file outbox by default)."""
+    import tomlkit
+
+    data: dict[str, Any] = {
+        "desk": {"name": "Acme Support", "address": "support@example.com",
+                 "database": "sqlite:///desk.db", "agent": "anna"},
+        "mailbox": {"kind": "maildir", "path": "mail"},
+        "outgoing": {"kind": "file", "path": "outbox"},
+    }
+    for section, values in (extra or {}).items():
+        if isinstance(values, dict):
+            data.setdefault(section, {}).update(values)
+        else:
+            data[section] = values
+    for sub in ("cur", "new", "tmp"):
+        (folder / "mail" / sub).mkdir(parents=True, exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(tomlkit.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def desk_folder(tmp_path: Path) -> Path:
+    write_config(tmp_path)
+    return tmp_path
+
+
+def make_desk(folder: Path, clock: FrozenClock, extra: dict[str, Any] | None = None) -> Desk:
+    import tomllib
+
+    path = write_config(folder, extra)
+    settings = parse_settings(tomllib.loads(path.read_text()), path)
+    desk = open_desk(settings, clock)
+    desk.ensure_agent("anna", name="Anna Agent")
+    return desk
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: FrozenClock) -> Iterator[Desk]:
+    d = make_desk(tmp_path, clock)
+    yield d
+    d.close_database()
+
+
+def settings_of(desk: Desk) -> Settings:
+    return desk.settings
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            input: str | None = None, timeout: float = 300) -> Any:
+    """Run the real `supportdesk` command in a subprocess."""
+    import subprocess
+
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("SUPPORTDESK_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "supportdesk", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, input=input, timeout=timeout)
+
+
+_DELIVERIES = __import__("itertools").count()
+
+
+def drop_into_maildir(folder: Path, *raws: bytes) -> None:
+    """Deliver messages into the desk's Maildir the way an MDA does (tmp, then new)."""
+    import time
+
+    for raw in raws:
+        name = f"{time.time_ns()}.{next(_DELIVERIES):06d}.test"  # sorts in delivery order
+        tmp = folder / "mail" / "tmp" / name
+        tmp.write_bytes(raw)
+        tmp.rename(folder / "mail" / "new" / name)
+
+
+def smtp_outgoing(server: Any) -> dict[str, Any]:
+    """Config for delivering to a test SMTP server on loopback."""
+    return {"outgoing": {"kind": "smtp", "host": server.host, "port": server.port,
+                         "security": "none"}}

@@ -1,0 +1,49 @@
+"""Realistic test mail, built as raw bytes the way mail clients write it."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+_counter = itertools.count(1)
+
+
+def make_mail(
+    sender: str = "Carol Customer <carol@example.org>",
+    subject: str = "My invoice is wrong",
+    body: str = "Hello,\n\nthe invoice I received shows the wrong amount.\n\nCarol\n",
+    *,
+    to: str = "support@example.com",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    date: datetime | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date or datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+    msg["Message-ID"] = f"<{message_id or f'test.{next(_counter)}@client.example.org'}>"
+    if in_reply_to:
+        msg["In-Reply-To"] = f"<{in_reply_to}>"
+    if references or in_reply_to:
+        msg["References"] = " ".join(f"<{r}>" for r in (references or [in_reply_to]))
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    if attachment:
+        name, data = attachment
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return msg.as_bytes()
+
+
+def message_id_of(raw: bytes) -> str:
+    for line in raw.split(b"\n"):
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().strip(b"<>").decode()
+    raise ValueError("no Message-ID")

@@ -1,0 +1,85 @@
+"""Crash safety: `supportdesk fetch` killed with SIGKILL mid-intake loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from supportdesk.samples import SampleMailbox
+from tests.fixtures import run_cli, write_config
+
+TOTAL = 2000
+
+
+def _stored(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+            return conn.execute("SELECT count(*) FROM message WHERE direction = 'in'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _fetch_until(folder: Path, env: dict[str, str], db: Path, threshold: int) -> int:
+    """Start `supportdesk fetch`, SIGKILL it once `threshold` messages are stored."""
+    proc = subprocess.Popen([sys.executable, "-m", "supportdesk", "fetch"], cwd=folder, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if _stored(db) >= threshold:
+                break
+            time.sleep(0.005)  # watching a subprocess, not waiting for a time rule
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return _stored(db)
+
+
+@pytest.mark.slow
+@pytest.mark.imap
+def test_sigkill_at_three_moments_then_complete(tmp_path: Path, imap_server) -> None:
+    import os
+
+    mailbox = SampleMailbox(seed=7, customers=40)
+    imap_server.deliver(list(mailbox.messages(TOTAL)))
+    write_config(tmp_path, {
+        "mailbox": {"kind": "imap", "host": imap_server.host, "port": imap_server.port,
+                    "security": "none", "username": imap_server.username,
+                    "password_env": "TEST_IMAP_PASSWORD", "batch_bytes": 150_000},
+        "outgoing": {"kind": "none"},
+    })
+    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_server.password}
+    env.pop("SUPPORTDESK_CONFIG", None)
+    db = tmp_path / "desk.db"
+
+    rng = random.Random()
+    thresholds = sorted(rng.sample(range(50, TOTAL - 50), 3))
+    seen = [_fetch_until(tmp_path, env, db, t) for t in thresholds]
+    assert seen[-1] < TOTAL, "every kill came too late to interrupt the intake"
+
+    done = run_cli("fetch", "--json", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert _stored(db) == TOTAL
+    with sqlite3.connect(db) as conn:
+        distinct = conn.execute("SELECT count(DISTINCT message_id) FROM message "
+                                "WHERE direction = 'in'").fetchone()[0]
+        raws = conn.execute("SELECT count(*) FROM message_raw r JOIN message m "
+                            "ON m.id = r.message_pk WHERE m.direction = 'in'").fetchone()[0]
+    assert distinct == TOTAL and raws == TOTAL
+
+    again = json.loads(run_cli("fetch", "--json", cwd=tmp_path, env=env).stdout)
+    assert again["fetch"]["stored"] == 0 and again["fetch"]["seen"] == 0
+
+    imap_server.reset_uidvalidity()
+    rescan = json.loads(run_cli("fetch", "--json", cwd=tmp_path, env=env).stdout)
+    assert rescan["fetch"]["rescanned"] == ["INBOX"]
+    assert rescan["fetch"]["stored"] == 0 and rescan["fetch"]["duplicates"] == TOTAL
+    assert _stored(db) == TOTAL

@@ -1,0 +1,121 @@
+"""No mail loops: robots never get an acknowledgement, people get at most one an hour."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from supportdesk.clock import FrozenClock
+from supportdesk.mail.parse import parse_message
+from supportdesk.store import tables as t
+from tests.fixtures import corpus_or_skip, drop_into_maildir, make_desk
+from tests.mailfactory import make_mail
+
+_ROBOT = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)$", re.I)
+
+
+def _clearly_automatic(raw: bytes) -> bool:
+    """An independent oracle (the stdlib parser, RFC 3834 rules) for what must not be answered."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    auto = (msg.get("Auto-Submitted") or "").strip().lower()
+    if auto and auto != "no":
+        return True
+    if (msg.get("Precedence") or "").strip().lower() in ("bulk", "junk", "list"):
+        return True
+    if msg.get("List-Id") or (msg.get("Return-Path") or "").replace(" ", "") == "<>":
+        return True
+    if msg.get_content_type() == "multipart/report":
+        return True
+    sender = email.utils.parseaddr(str(msg.get("From") or ""))[1]
+    return bool(_ROBOT.match(sender.split("@")[0]))
+
+
+def _acked_message_ids(desk) -> set[str]:
+    """Message-IDs of incoming mail that an acknowledgement answered."""
+    with desk.db.read() as conn:
+        rows = conn.execute(select(t.message.c.in_reply_to)
+                            .where(t.message.c.kind == "ack")).scalars()
+        return set(rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("corpus_dir", ["sisimai-set-of-emails", "notmuch-test-corpora",
+                                        "mimekit-testdata", "flanker-fixtures"])
+def test_no_acknowledgement_to_robots_in_the_corpus(tmp_path: Path, clock: FrozenClock,
+                                                     corpus_dir: str) -> None:
+    folder = corpus_or_skip() / corpus_dir
+    desk = make_desk(tmp_path, clock, {"workflow": {"ack_interval": "1s"}})
+    desk.import_mail(folder, acknowledge=True)
+    acked = _acked_message_ids(desk)
+    robots = 0
+    seen: set[str] = set()
+    for path in sorted(folder.iterdir()):
+        raw = path.read_bytes()
+        message_id = parse_message(raw).message_id
+        first_copy = message_id not in seen  # later copies of a Message-ID are not new mail
+        seen.add(message_id)
+        if first_copy and _clearly_automatic(raw):
+            robots += 1
+            assert message_id not in acked, path.name
+    assert robots > 10  # the oracle found robots, so the assertion above had work to do
+
+
+def test_twenty_mails_from_one_sender_get_one_acknowledgement(tmp_path: Path,
+                                                              clock: FrozenClock) -> None:
+    desk = make_desk(tmp_path, clock)
+    for i in range(20):
+        drop_into_maildir(tmp_path, make_mail(subject=f"Question {i}"))
+        desk.fetch()
+        clock.advance(timedelta(seconds=3))
+    assert len(desk.stack()) == 20
+    assert desk.outbox_counts() == {"queued": 1}
+    # An hour later the same customer may be acknowledged again.
+    clock.advance(timedelta(hours=1))
+    drop_into_maildir(tmp_path, make_mail(subject="Another question"))
+    desk.fetch()
+    assert desk.outbox_counts() == {"queued": 2}
+
+
+def test_auto_reply_joins_without_pushing_or_acknowledging(tmp_path: Path,
+                                                          clock: FrozenClock) -> None:
+    desk = make_desk(tmp_path, clock)
+    drop_into_maildir(tmp_path, make_mail(message_id="p1@x"))
+    desk.fetch()
+    desk.reply(1, "Here is the answer.", "anna")
+    out_id = [m for m in desk.request(1).messages if m.kind == "reply"][0].message_id
+    drop_into_maildir(tmp_path, make_mail(subject="Out of office", in_reply_to=out_id,
+                                          headers={"Auto-Submitted": "auto-replied"}))
+    desk.fetch()
+    assert desk.stack() == []
+    assert desk.request(1).request.status == "waiting"
+    assert desk.outbox_counts() == {"queued": 2}  # the ack and the reply, nothing to the robot
+
+
+def test_bounce_of_our_reply_marks_it_failed_and_pushes(tmp_path: Path,
+                                                        clock: FrozenClock) -> None:
+    desk = make_desk(tmp_path, clock)
+    drop_into_maildir(tmp_path, make_mail(message_id="p1@x"))
+    desk.fetch()
+    out_id = desk.reply(1, "Here is the answer.", "anna")
+    bounce = (b"From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
+              b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@mx>\r\n"
+              b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+              b"report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
+              b"Content-Type: text/plain\r\n\r\nUser unknown\r\n--B\r\n"
+              b"Content-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--B\r\n"
+              b"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <" + out_id.encode()
+              + b">\r\n--B--\r\n")
+    drop_into_maildir(tmp_path, bounce)
+    desk.fetch()
+    [top] = desk.stack()
+    assert (top.number, top.reason) == (1, "delivery_failed")
+    statuses = {m.message_id: m.status for m in desk.request(1).messages}
+    assert statuses[out_id] == "failed"
+    assert statuses["bounce1@mx"] == "received"
+    assert len(desk.list_requests()) == 1  # the bounce did not open a request of its own
