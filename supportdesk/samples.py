@@ -7,10 +7,12 @@ some Russian, some HTML, about 5% with an attachment, a few automatic messages.
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 FIRST = ["Anna", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
          "Katya", "Liam", "Maria", "Nikolai", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tanya"]
@@ -64,7 +66,8 @@ class SampleMailbox:
 
     def _person(self, i: int) -> tuple[str, str]:
         first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
-        return f"{first} {last}", f"{first.lower()}.{last.lower()}{i}@customer{i % 37}.example"
+        local = unicodedata.normalize("NFKD", f"{first}.{last}{i}").encode("ascii", "ignore")
+        return f"{first} {last}", f"{local.decode().lower()}@customer{i % 37}.example"
 
     def messages(self, count: int) -> Iterator[bytes]:
         for _ in range(count):
@@ -110,3 +113,14 @@ class SampleMailbox:
                                filename=f"document-{self.counter}.pdf")
         self.sent.append((mid, str(msg["Subject"]), addr))
         return msg.as_bytes()
+
+
+def write_maildir(folder: Path, messages: list[bytes]) -> Path:
+    """Deliver messages into a Maildir (tmp, then new) as a mail server would."""
+    for sub in ("tmp", "new", "cur"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for i, raw in enumerate(messages):
+        name = f"{1700000000 + i}.{i:06d}.demo"
+        (folder / "tmp" / name).write_bytes(raw)
+        (folder / "tmp" / name).rename(folder / "new" / name)
+    return folder

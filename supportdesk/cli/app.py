@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -57,9 +57,9 @@ state = State()
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    config: Annotated[Optional[Path], typer.Option(  # noqa: UP007 - typer needs Optional
+    config: Annotated[Path | None, typer.Option(  # noqa: UP007 - typer needs Optional
         "--config", "-c", envvar="SUPPORTDESK_CONFIG", help="Path to config.toml.")] = None,
-    agent: Annotated[Optional[str], typer.Option(  # noqa: UP007
+    agent: Annotated[str | None, typer.Option(  # noqa: UP007
         "--agent", help="Act as this agent (default: desk.agent, then $USER).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -72,7 +72,7 @@ def root(
 
 def main() -> None:
     """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors."""
-    from supportdesk.cli import admin, mailcmds, requestcmds  # noqa: F401 - registers commands
+    from supportdesk.cli import admin, democmd, mailcmds, requestcmds  # noqa: F401 - registers
 
     try:
         app()  # standalone: usage errors exit 2 with click's message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,9 +42,9 @@ def stack(json: JsonFlag = False,
 
 @requests_app.command("list")
 def list_requests(
-    status: Annotated[Optional[str], typer.Option(help="new, open, waiting, linked, closed")] = None,  # noqa: UP007
-    tag: Annotated[Optional[str], typer.Option(help="Only requests with this tag.")] = None,  # noqa: UP007
-    customer: Annotated[Optional[str], typer.Option(help="Part of the customer's address or name.")] = None,  # noqa: UP007
+    status: Annotated[str | None, typer.Option(help="new, open, waiting, linked, closed")] = None,  # noqa: UP007
+    tag: Annotated[str | None, typer.Option(help="Only requests with this tag.")] = None,  # noqa: UP007
+    customer: Annotated[str | None, typer.Option(help="Part of the customer's address or name.")] = None,  # noqa: UP007
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
     json: JsonFlag = False,
 ) -> None:
@@ -92,8 +92,8 @@ def show(number: int, json: JsonFlag = False) -> None:
 @requests_app.command("reply")
 def reply(
     number: int,
-    body: Annotated[Optional[str], typer.Option(help="The answer's text.")] = None,  # noqa: UP007
-    body_file: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+    body: Annotated[str | None, typer.Option(help="The answer's text.")] = None,  # noqa: UP007
+    body_file: Annotated[Path | None, typer.Option(  # noqa: UP007
         "--body-file", help="Read the answer from a file ('-' for stdin).")] = None,
     json: JsonFlag = False,
 ) -> None:

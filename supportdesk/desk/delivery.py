@@ -48,8 +48,11 @@ def make_transport(settings: Settings) -> Transport | None:
         return tr.FileTransport(Path(settings.resolve(out.path)))
     if out.kind == "sendmail":
         return tr.SendmailTransport(out.sendmail)
-    return tr.SmtpTransport(out.host, out.effective_port, out.security, out.username,
-                            read_secret(out, "outgoing"), timeout=out.timeout.total_seconds())
+    from supportdesk.mail.compose import new_message_id_domain
+
+    return tr.SmtpTransport(out.host, out.effective_port, out.security, out.username or None,
+                            read_secret(out, "outgoing"), timeout=out.timeout.total_seconds(),
+                            local_hostname=new_message_id_domain(settings.desk.address))
 
 
 def deliver_outbox(db: Database, settings: Settings, clock: Clock, transport: Transport,

@@ -7,6 +7,8 @@ while the previous one is parsed and stored; the batch and the checkpoint commit
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,9 +18,11 @@ from typing import Any
 from supportdesk.clock import Clock
 from supportdesk.config import Settings, read_secret
 from supportdesk.desk.intake import IngestOptions, IngestReport, ingest_batch
+from supportdesk.desk.parsing import BatchParser
+from supportdesk.desk.pipeline import BatchWriter
 from supportdesk.errors import MailServerError
 from supportdesk.mail.local import read_messages
-from supportdesk.mail.parse import parse_message
+from supportdesk.mail.parse import ParsedMessage, parse_message
 from supportdesk.store.checkpoints import Checkpoint, get_checkpoint, record_error
 from supportdesk.store.database import Database
 
@@ -116,26 +120,83 @@ class ImapPoller:
         if not sizes:
             return
         batches = plan_batches(sizes, self.settings.mailbox.batch_bytes)
-        done, total = 0, len(sizes)
-        pending: Future[dict[int, bytes]] = self._io.submit(box.fetch, batches[0])
-        for i, uids in enumerate(batches):
-            raws = pending.result()
-            if i + 1 < len(batches):
-                pending = self._io.submit(box.fetch, batches[i + 1])
-            parsed = [parse_message(raws[uid]) for uid in uids if uid in raws]
-            point = Checkpoint(self.account, folder, state.uidvalidity, max(uids))
-            report.intake.add(ingest_batch(self.db, self.settings, self.clock.now(), parsed,
-                                           IngestOptions(), checkpoint=point))
-            self._after_fetch(box, uids, after_fetch)
-            done += len(uids)
+        self._run_pipeline(box, folder, state.uidvalidity, batches, len(sizes), report,
+                           progress)
+
+    def _run_pipeline(self, box: Any, folder: str, uidvalidity: int, batches: list[list[int]],
+                      total: int, report: FetchReport, progress: Progress | None) -> None:
+        """Download, parse and store at once, each stage on its own thread or process.
+
+        The IMAP thread downloads batch after batch (at most three ahead, so memory stays
+        flat) and hands each to the parser; the writer stores them strictly in order, each
+        with its checkpoint, so a crash anywhere is safe. Server-side actions (seen, move)
+        run on the IMAP thread for batches already committed.
+        """
+        action = self.settings.mailbox.after_fetch
+        jobs: queue.Queue[tuple[Future[list[ParsedMessage]], list[int]] | None] = queue.Queue(3)
+        committed: queue.Queue[list[int]] = queue.Queue()
+        stop = threading.Event()
+
+        def produce(parser: BatchParser) -> None:
+            try:
+                for uids in batches:
+                    self._apply_after_fetch(box, action, committed)
+                    raws = box.fetch(uids)
+                    job = (parser.submit([(raws[u], None) for u in uids if u in raws]), uids)
+                    del raws
+                    while not stop.is_set():
+                        try:
+                            jobs.put(job, timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+            finally:
+                jobs.put(None) if not stop.is_set() else None
+
+        done = 0
+        with BatchParser(total) as parser, BatchWriter(self.db, self.settings,
+                                                       self.clock) as writer:
+            producing = self._io.submit(produce, parser)
+            try:
+                while (job := jobs.get()) is not None:
+                    future, uids = job
+                    point = Checkpoint(self.account, folder, uidvalidity, max(uids))
+                    done += len(uids)
+                    writer.submit(future.result(), point,
+                                  after=self._committed(committed, uids, done, total, progress))
+            finally:
+                stop.set()
+                producing.result()
+        self._io.submit(self._apply_after_fetch, box, action, committed).result()
+        report.intake.add(writer.report)
+
+    @staticmethod
+    def _committed(committed: queue.Queue[list[int]], uids: list[int], done: int, total: int,
+                   progress: Progress | None) -> Callable[[], None]:
+        def after() -> None:
+            committed.put(uids)
             if progress:
                 progress(done, total)
 
-    def _after_fetch(self, box: Any, uids: list[int], action: str) -> None:
+        return after
+
+    @staticmethod
+    def _apply_after_fetch(box: Any, action: str, committed: queue.Queue[list[int]]) -> None:
+        """Mark as seen or move the messages whose batches are committed (IMAP thread only)."""
+        uids: list[int] = []
+        while True:
+            try:
+                uids.extend(committed.get_nowait())
+            except queue.Empty:
+                break
+        if not uids or action == "keep":
+            return
         if action == "seen":
-            self._io.submit(box.mark_seen, uids).result()
+            box.mark_seen(uids)
         elif action.startswith("move:"):
-            self._io.submit(box.move, uids, action[5:]).result()
+            box.move(uids, action[5:])
 
 
 def poll_local(db: Database, settings: Settings, clock: Clock,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from supportdesk.clock import Clock
 from supportdesk.config import Settings
 from supportdesk.desk.fetching import Progress
-from supportdesk.desk.intake import IngestOptions, IngestReport, ingest_batch
+from supportdesk.desk.intake import IngestOptions, IngestReport
+from supportdesk.desk.pipeline import BatchWriter
 from supportdesk.mail.local import count_messages, read_messages
 from supportdesk.mail.parse import parse_message
 from supportdesk.store.database import Database
@@ -22,21 +24,21 @@ def import_mail(db: Database, settings: Settings, clock: Clock, path: Path, *,
     """Import every message under `path`; a second import of the same mail adds nothing."""
     options = IngestOptions(acknowledge=acknowledge, history=history, date_as_pushed=True)
     total = count_messages(path) or 0
-    report = IngestReport()
     parsed = []
     size = done = 0
-    for _key, raw in read_messages(path):
-        parsed.append(parse_message(raw))
-        size += len(raw)
-        if size >= BATCH_BYTES or len(parsed) >= BATCH_COUNT:
-            report.add(ingest_batch(db, settings, clock.now(), parsed, options))
+    with BatchWriter(db, settings, clock, options) as writer:
+        for _key, raw in read_messages(path):
+            parsed.append(parse_message(raw))
+            size += len(raw)
+            if size >= BATCH_BYTES or len(parsed) >= BATCH_COUNT:
+                done += len(parsed)
+                writer.submit(parsed, after=_progress(progress, done, total))
+                parsed, size = [], 0
+        if parsed:
             done += len(parsed)
-            parsed, size = [], 0
-            if progress:
-                progress(done, total)
-    if parsed:
-        report.add(ingest_batch(db, settings, clock.now(), parsed, options))
-        done += len(parsed)
-    if progress:
-        progress(done, total or done)
-    return report
+            writer.submit(parsed, after=_progress(progress, done, total or done))
+    return writer.report
+
+
+def _progress(progress: Progress | None, done: int, total: int) -> Callable[[], None] | None:
+    return (lambda: progress(done, total)) if progress else None

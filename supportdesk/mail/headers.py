@@ -135,10 +135,22 @@ def plausible_address(addr: str) -> bool:
     return len(addr) <= 320 and _PLAUSIBLE.fullmatch(addr) is not None
 
 
-def parse_addresses(value: str) -> list[tuple[str, str]]:
-    """[(display name, lower-case address)] from an address header; junk is skipped."""
+def parse_addresses(value: str, warnings: list[str] | None = None) -> list[tuple[str, str]]:
+    """[(display name, lower-case address)] from a raw address header; junk is skipped.
+
+    The list is split before encoded words are decoded, so a decoded name with a comma or
+    quotes in it stays one name.
+    """
     if not value:
         return []
+    value = value.replace("\r\n", "").replace("\n", "")
+    if "=?" in value:
+        return [(clean_line(decode_header_value(name, warnings if warnings is not None else []))
+                 [:200], addr) for name, addr in _split_addresses(value)]
+    return _split_addresses(value)
+
+
+def _split_addresses(value: str) -> list[tuple[str, str]]:
     if '"' not in value and "(" not in value and ":" not in value:
         simple = []
         for item in value.split(","):

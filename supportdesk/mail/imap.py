@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import os
 import re
+import selectors
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from imapclient import IMAPClient
@@ -32,7 +33,7 @@ _MAX_UIDSET_CHARS = 8000  # keeps command lines far below servers' limits (Dovec
 _UID_RE = re.compile(rb"\bUID (\d+)")
 _BODY_HEAD = re.compile(rb"^\d+ \(.*\bBODY\[\] \{\d+\}$", re.S)
 _SIZE_RE = re.compile(rb"\bRFC822\.SIZE (\d+)")
-_FAILED_PREFIX = re.compile(r"^\w+ failed: ", re.I)
+_NOISE = re.compile(r"^(?:\w+ failed: |command: \w+ => )", re.I)  # imaplib's own prefixes
 _BYTES_REPR = re.compile(r"""^b(['"])(.*)\1$""", re.S)
 
 
@@ -48,16 +49,10 @@ class FolderState:
 class ImapMailbox:
     """One connection. Use as a context manager."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        security: str,
-        username: str,
-        password: str | None,
-        timeout: float = 30.0,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> None:
+    def __init__(self, host: str, port: int, security: str,  # "tls" | "starttls" | "none"
+                 username: str, password: str | None, timeout: float = 30.0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        """`password` None logs in nowhere (the server must PREAUTH); `timeout` is per read."""
         if security not in _SECURITY:
             raise ConfigError(f"IMAP security must be one of {', '.join(_SECURITY)}: {security!r}")
         self.host, self.port, self.security = host, port, security
@@ -72,21 +67,17 @@ class ImapMailbox:
         self._news = False
         self._use_move = False
         self._known_folders: set[str] = set()
-
-    # -- connection ---------------------------------------------------------------------------
+        self._listed: dict[tuple[str, int], int] = {}  # highest uid listed per folder state
 
     def __enter__(self) -> ImapMailbox:
+        """Connect (TLS / STARTTLS as configured) and log in."""
         try:
             with self._errors("connect"):
                 context = self._ssl_context or ssl.create_default_context()
                 tls = self.security == "tls"
                 self._client = client = IMAPClient(
-                    self.host,
-                    self.port,
-                    ssl=tls,
-                    ssl_context=context if tls else None,
-                    timeout=self.timeout,
-                )
+                    self.host, self.port, ssl=tls, ssl_context=context if tls else None,
+                    timeout=self.timeout)
                 if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
                     # imapclient turns imaplib's debug output on; its formatting alone (a repr
                     # of every response, literals included) costs more than the whole download.
@@ -104,6 +95,7 @@ class ImapMailbox:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        """Log out; never raises."""
         self.close()
 
     def close(self) -> None:
@@ -126,20 +118,26 @@ class ImapMailbox:
         with self._errors("CAPABILITY"):
             return bool(self._conn().has_capability("IDLE"))
 
-    # -- reading ------------------------------------------------------------------------------
-
     def select(self, folder: str, readonly: bool = True) -> FolderState:
         """Select `folder` (EXAMINE when readonly) and return its UIDVALIDITY/UIDNEXT/EXISTS."""
         with self._errors(f"select {folder}"):
             info = self._conn().select_folder(folder, readonly=readonly)
         self._folder, self._readonly = folder, readonly
+        if b"UIDVALIDITY" not in info:
+            raise MailServerError(f"{self.host}:{self.port}: {folder} has no UIDVALIDITY")
         self._state = FolderState(
             uidvalidity=int(info[b"UIDVALIDITY"]),
             uidnext=int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None,
             exists=int(info.get(b"EXISTS", 0)),
         )
         self._drain_untagged()
-        self._news = False
+        # News is mail the caller has not listed: the SELECT itself is not news, but a UIDNEXT
+        # past what new_messages() returned since this folder was first selected is.
+        key = (folder, self._state.uidvalidity)
+        uidnext = self._state.uidnext
+        self._news = bool(uidnext and key in self._listed and uidnext - 1 > self._listed[key])
+        if uidnext and key not in self._listed:
+            self._listed[key] = uidnext - 1
         return self._state
 
     def new_messages(self, after_uid: int) -> list[tuple[int, int]]:
@@ -156,6 +154,9 @@ class ImapMailbox:
             # "UID n:*" always matches the last message, even when its uid is below n.
             if uid and size and int(uid.group(1)) > after_uid:
                 found[int(uid.group(1))] = int(size.group(1))
+        if found:
+            key = (self._folder or "", self._state.uidvalidity if self._state else 0)
+            self._listed[key] = max(self._listed.get(key, 0), *found)
         return sorted(found.items())
 
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
@@ -176,37 +177,49 @@ class ImapMailbox:
         return out
 
     def wait_for_news(self, timeout: float) -> bool:
-        """Wait up to `timeout` s for new mail (IDLE, or one NOOP without it); True if any came.
+        """Wait up to `timeout` s for mail not yet listed by new_messages(); True once there is.
 
-        A True may be spurious (the caller just looks again); the connection stays usable.
+        Uses IDLE; a server without IDLE gets one NOOP and no waiting. A True may be spurious
+        (the caller just looks again); False means the time ran out. The connection stays usable.
         """
         client = self._selected()
         with self._errors("NOOP"):
             client.noop()
         if self._take_news():
             return True
-        if not self.has_idle:
+        if timeout <= 0 or not self.has_idle:
             return False
+        # Not IMAPClient.idle_check(): it reads lines from a non-blocking socket and fails on
+        # a line split across packets (mjs/imapclient#519). Whole responses are read here.
         deadline = time.monotonic() + timeout
-        news = False
-        with self._errors("IDLE"):
-            client.idle()
-            try:
-                while not news and (remaining := deadline - time.monotonic()) > 0:
-                    responses = client.idle_check(timeout=remaining)
-                    news = _reports_news(responses)
-                    if not responses and self._at_eof():
-                        raise imaplib.IMAP4.abort("connection closed by the server")
-            except BaseException:
-                self._broken = True  # the server still thinks we are idling
-                raise
-            _text, responses = client.idle_done()
-        return self._take_news() or news or _reports_news(responses)
-
-    # -- writing ------------------------------------------------------------------------------
+        imap = client._imap
+        idling = True
+        try:
+            with self._errors("IDLE"):
+                client.idle()
+                tag = client._idle_tag
+                while not self._news and imap.tagged_commands.get(tag) is None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    if self._readable(remaining):
+                        imap._get_response()  # untagged responses land in imaplib's stash
+                        imap._check_bye()
+                        self._drain_untagged()
+                if imap.tagged_commands.get(tag) is None:  # the server may end IDLE itself
+                    imap.send(b"DONE\r\n")
+                    while imap.tagged_commands.get(tag) is None:
+                        imap._get_response()
+                idling = False
+                typ, data = imap.tagged_commands.pop(tag)
+                if typ != "OK":
+                    raise IMAPClientError(f"IDLE failed: {_clean(data[0] if data else typ)}")
+        finally:
+            self._broken = self._broken or idling  # the server may still think we are idling
+        return self._take_news()
 
     def mark_seen(self, uids: Sequence[int]) -> None:
-        """Set \\Seen on `uids` in the selected folder."""
+        """Set \\Seen on `uids` (a read-only selection is re-selected read-write first)."""
         if not uids:
             return
         client = self._writable()
@@ -215,7 +228,10 @@ class ImapMailbox:
                 client.add_flags(uidset, [b"\\Seen"], silent=True)
 
     def move(self, uids: Sequence[int], folder: str) -> None:
-        """Move `uids` to `folder` (created if missing): MOVE, else COPY + \\Deleted + EXPUNGE."""
+        """Move `uids` to `folder` (created if missing): MOVE, else COPY + \\Deleted + expunge.
+
+        The expunge is UID EXPUNGE; a server without UIDPLUS gets a plain EXPUNGE.
+        """
         if not uids:
             return
         client = self._writable()
@@ -238,8 +254,6 @@ class ImapMailbox:
         with self._errors(f"append to {folder}"):
             self._conn().append(folder, raw, flags=tuple(flags))
 
-    # -- internals ----------------------------------------------------------------------------
-
     def _conn(self) -> IMAPClient:
         if self._client is None:
             raise MailServerError(f"{self.host}:{self.port}: not connected")
@@ -261,7 +275,7 @@ class ImapMailbox:
                 raise MailServerError(
                     f"{self.host}:{self.port}: UIDVALIDITY of {self._folder} changed"
                 )
-            self._news = pending or after.exists != before.exists
+            self._news = self._news or pending
         return client
 
     def _ensure_folder(self, folder: str) -> None:
@@ -300,18 +314,22 @@ class ImapMailbox:
         news, self._news = self._news, False
         return news
 
-    def _take_news_or(self, news: bool) -> bool:
-        return self._take_news() or news
-
-    def _at_eof(self) -> bool:
-        # Peek at the raw descriptor (works under TLS too): b"" means the server hung up.
-        try:
-            with socket.socket(fileno=os.dup(self._conn().socket().fileno())) as raw:
-                return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-        except BlockingIOError:
-            return False
-        except OSError:
-            return True
+    def _readable(self, timeout: float) -> bool:
+        """Whether a response is waiting, in imaplib's buffer or on the socket, within timeout."""
+        imap = self._conn()._imap
+        peek = getattr(imap.file, "peek", None)
+        if peek is not None:
+            imap.sock.setblocking(False)
+            try:
+                if peek(1):
+                    return True
+            except (BlockingIOError, ssl.SSLWantReadError):
+                pass
+            finally:
+                imap.sock.settimeout(self.timeout)
+        with selectors.DefaultSelector() as selector:
+            selector.register(imap.sock, selectors.EVENT_READ)
+            return bool(selector.select(timeout))
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -319,7 +337,7 @@ class ImapMailbox:
             yield
         except MailServerError:
             raise
-        except (OSError, imaplib.IMAP4.error, ssl.SSLError, EOFError) as exc:
+        except (OSError, imaplib.IMAP4.error, EOFError) as exc:  # incl. socket/TLS errors
             fatal = isinstance(exc, OSError | imaplib.IMAP4.abort | EOFError)
             self._broken = self._broken or fatal
             raise MailServerError(f"{self.host}:{self.port}: {_describe(action, exc)}") from exc
@@ -343,13 +361,6 @@ def _quick_bodies(data: list[Any]) -> dict[int, bytes] | None:
     return out
 
 
-def _reports_news(responses: list[Any]) -> bool:
-    return any(
-        isinstance(r, tuple) and len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") and r[0] != 0
-        for r in responses
-    )
-
-
 def _clean(message: object) -> str:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
     match = _BYTES_REPR.match(text.strip())
@@ -363,7 +374,7 @@ def _describe(action: str, exc: BaseException) -> str:
         return "connection refused"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve host name ({exc.strerror})"
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError):
         return f"{action}: timed out"
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS certificate rejected: {exc.verify_message or exc.reason}"
@@ -372,30 +383,25 @@ def _describe(action: str, exc: BaseException) -> str:
     if isinstance(exc, LoginError):
         return f"login failed: {_clean(exc) or 'rejected'}"
     if isinstance(exc, imaplib.IMAP4.abort | EOFError):
-        return f"connection lost during {action}: {_clean(exc) or 'EOF'}"
+        return f"connection lost during {action}: {_NOISE.sub('', _clean(exc)) or 'EOF'}"
     if isinstance(exc, OSError):
         return f"{action}: {exc.strerror or _clean(exc)}"
-    return f"{action} failed: {_FAILED_PREFIX.sub('', _clean(exc))}"
+    return f"{action} failed: {_NOISE.sub('', _clean(exc))}"
 
 
-def _uid_sets(uids: Sequence[int] | set[int]) -> list[str]:
-    """Compact uid-sets ("1:500,502") for sorted unique `uids`, split to stay short."""
+def _uid_sets(uids: Iterable[int]) -> list[str]:
+    """Compact uid-sets ("1:500,502") for `uids`, split so no command line gets long."""
     out: list[str] = []
     parts: list[str] = []
     length = 0
-    ordered = sorted(set(uids))
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        part = str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}"
-        if parts and length + len(part) + 1 > _MAX_UIDSET_CHARS:
+    for _, run in groupby(enumerate(sorted(set(uids))), lambda pair: pair[1] - pair[0]):
+        first, *rest = (uid for _, uid in run)
+        part = f"{first}:{rest[-1]}" if rest else str(first)
+        if parts and length + len(part) > _MAX_UIDSET_CHARS:
             out.append(",".join(parts))
             parts, length = [], 0
         parts.append(part)
         length += len(part) + 1
-        i = j + 1
     if parts:
         out.append(",".join(parts))
     return out

@@ -85,9 +85,13 @@ _KEPT_HEADERS = (
 )
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes. Never raises: what had to be guessed is in `warnings`."""
-    sha = hashlib.sha256(raw).hexdigest()
+def parse_message(raw: bytes, sha256: str | None = None) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Never raises: what had to be guessed is in `warnings`.
+
+    `sha256` may be passed when already computed (hashing releases the GIL, so the download
+    thread does it while this thread parses).
+    """
+    sha = sha256 or hashlib.sha256(raw).hexdigest()
     try:
         return _parse(raw, sha)
     except RecursionError:
@@ -161,14 +165,18 @@ def _parse(raw: bytes, sha: str) -> ParsedMessage:
     msg = ParsedMessage(raw=raw, sha256=sha, message_id=message_id,
                         message_id_synthesized=synthesized, warnings=warnings)
     msg.subject = clean_line(header("subject"))[:1000]
-    senders = parse_addresses(header("from")) or parse_addresses(header("sender"))
+    def addresses(name: str) -> list[tuple[str, str]]:
+        value = first.get(name)
+        return parse_addresses(raw_header_text(value[:100_000]), warnings) if value else []
+
+    senders = addresses("from") or addresses("sender")
     if senders:
         msg.from_name, msg.from_addr = senders[0]
     elif "from" in first:
         warnings.append("From: no usable address")
-    msg.to = [a for _, a in parse_addresses(header("to"))][:100]
-    msg.cc = [a for _, a in parse_addresses(header("cc"))][:100]
-    reply_to = parse_addresses(header("reply-to"))
+    msg.to = [a for _, a in addresses("to")][:100]
+    msg.cc = [a for _, a in addresses("cc")][:100]
+    reply_to = addresses("reply-to")
     msg.reply_to = reply_to[0][1] if reply_to else ""
     msg.date = parse_date(header("date"), warnings)
     msg.in_reply_to = message_ids(raw_header_text(first.get("in-reply-to", b"")), 5)

@@ -86,8 +86,7 @@ def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
         return pool.submit(asyncio.run, coro).result()
 
 
-# --------------------------------------------------------------------------- SMTP
-
+# SMTP
 
 class _Dropped(Exception):
     """The connection broke in the middle of a transaction."""
@@ -113,16 +112,13 @@ def _code_error(what: str, code: int, text: str) -> DeliveryError:
 class SmtpTransport:
     """Send over SMTP with one connection per batch (reconnecting once if it drops).
 
-    security: "tls" (implicit TLS, port 465), "starttls" (required, port 587) or "none".
-    Connection-level failures (refused, reset, timeout, TLS, greeting, EHLO, AUTH) are all
-    temporary: they are not the message's fault and mail must survive until they are fixed.
-    A rejected login is reported as "authentication failed" and is temporary too, since a
-    wrong password is a configuration problem that the admin fixes (so are 530 "authentication
-    required" and 538 "encryption required", whatever command they answer). A 5xx reply to MAIL,
-    RCPT (all recipients) or DATA is permanent; 4xx is temporary. If any recipient gets a
-    4xx the transaction is aborted and the whole message is retried later (so that nobody
-    is silently skipped); if only some recipients get 5xx the message is sent to the rest,
-    counts as delivered, and ``error`` names the refused ones.
+    security: "tls" (implicit TLS, port 465), "starttls" (required, 587) or "none" (25).
+    Connection-level failures (refused, reset, timeout, TLS, greeting, EHLO) are temporary:
+    not the message's fault. So is a rejected login ("authentication failed"), and 530/538
+    at any stage: configuration problems the admin fixes, and mail must survive until then.
+    5xx to MAIL, RCPT (every recipient) or DATA is permanent; 4xx is temporary. A 4xx for
+    any recipient defers the whole message (nobody is silently skipped); if only some get
+    5xx, the rest receive it, it counts as delivered and ``error`` names the refused ones.
     """
 
     def __init__(self, host: str, port: int | None = None, security: str = "starttls",
@@ -332,8 +328,7 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-# --------------------------------------------------------------------------- sendmail
-
+# sendmail and files
 
 class SendmailTransport:
     """Pipe each message to ``sendmail -i -f sender -- recipients...``.
@@ -382,9 +377,6 @@ class SendmailTransport:
                                 permanent=False)
         raise DeliveryError(f"{self.program} exited with {proc.returncode}{detail}",
                             permanent=proc.returncode != EX_TEMPFAIL)
-
-
-# --------------------------------------------------------------------------- files
 
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._@+=-]")

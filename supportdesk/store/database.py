@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from supportdesk.errors import SupportDeskError
 
@@ -22,7 +22,8 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self._bulk: dict[str, bool] = {}
+        self.engine = make_engine(url, self._bulk)
         self.dialect = self.engine.dialect.name
 
     @contextmanager
@@ -37,6 +38,24 @@ class Database:
             conn = conn.execution_options(sqlite_write=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many large write transactions ahead (a fetch, an import).
+
+        On SQLite the committing thread stops copying the WAL into the database after each
+        commit; a helper thread does it instead, on the other core, while intake goes on.
+        """
+        if self.dialect != "sqlite" or self._bulk.get("on"):
+            yield
+            return
+        checkpointer = _Checkpointer(self.engine)
+        self._bulk["on"] = True
+        try:
+            yield
+        finally:
+            self._bulk["on"] = False
+            checkpointer.stop()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -70,16 +89,16 @@ class Database:
         return True
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, bulk: dict[str, bool] | None = None) -> Engine:
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, {} if bulk is None else bulk)
     try:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:
         raise SupportDeskError(f"cannot use database {url!r}: {exc}") from None
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, bulk: dict[str, bool]) -> Engine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         folder = Path(path).parent
@@ -87,24 +106,51 @@ def _sqlite_engine(url: str) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SupportDeskError(f"cannot create the database folder {folder}: {exc}") from None
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+    # A pool keeps connections open: closing the last connection to a WAL database makes
+    # SQLite checkpoint and delete the WAL, which is slow to do after every transaction.
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA page_size=16384")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("sqlite_write", False)
+        if write:
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if bulk.get('on') else 1000}")
+            conn.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if bulk.get('on') else 'FULL'}")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file every few hundred milliseconds, in a thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self.stopping.wait(0.25):
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
 
 
 def open_database(url: str, *, upgrade: bool = True) -> Database:

@@ -5,6 +5,8 @@ Fixtures:
                     ``dovecot`` marker, so ``-m "not dovecot"`` drops it)
     pymap_server    pymap only: its dict backend served from an asyncio loop in a thread of
                     this process; a new server (new port, empty mailboxes) per test
+    pymap_server_factory  make(tls=None | "implicit" | "starttls") -> a PymapServer; with TLS
+                    ``security`` is "tls" / "starttls" and ``ssl_context`` trusts its cert
     dovecot_server  Dovecot only: one ``dovecot -F`` per session on 127.0.0.1, writing its
                     config to a temp dir; every test logs in as a new user (empty Maildir).
                     Skipped when the binary is missing, unless SUPPORTDESK_REQUIRE_DOVECOT=1.
@@ -23,20 +25,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import grp
 import itertools
 import os
 import pwd
-import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,7 +58,8 @@ class ImapTestServer:
 
     kind = ""
     host = HOST
-    security = "none"
+    security = "none"  # "tls" / "starttls" for pymap_server_factory(tls=...)
+    ssl_context: ssl.SSLContext | None = None  # for clients: trusts the server's certificate
     password = PASSWORD
     username = ""
     port = 0
@@ -79,8 +83,11 @@ class ImapTestServer:
     @contextmanager
     def client(self) -> Iterator[IMAPClient]:
         """A logged-in imapclient connection, for assertions."""
-        client = IMAPClient(self.host, self.port, ssl=False, timeout=30)
+        tls = self.security == "tls"
+        client = IMAPClient(self.host, self.port, ssl=tls, ssl_context=self.ssl_context, timeout=30)
         try:
+            if self.security == "starttls":
+                client.starttls(self.ssl_context)
             client.login(self.username, self.password)
             yield client
         finally:
@@ -121,14 +128,14 @@ class _LoopThread:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            asyncio.get_running_loop().stop()
 
-        self.run(cancel_all(), timeout=10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        asyncio.run_coroutine_threadsafe(cancel_all(), self.loop)
         self._thread.join(10)
         self.loop.close()
 
 
-def _pymap_args(username: str, password: str) -> argparse.Namespace:
+def _pymap_args(username: str, password: str, starttls: bool) -> argparse.Namespace:
     """The argparse namespace `pymap dict` would build (so pymap's own defaults apply)."""
     from pymap.backend.dict import DictBackend
     from pymap.imap import IMAPService
@@ -138,18 +145,27 @@ def _pymap_args(username: str, password: str) -> argparse.Namespace:
     parser.set_defaults(skip_services=[], passlib_cfg=None)
     DictBackend.add_subparser("dict", parser.add_subparsers(dest="backend"))
     IMAPService.add_arguments(parser)
-    argv = ["--no-tls", "--host", HOST, "--port", "0", "dict"]
+    argv = [*([] if starttls else ["--no-tls"]), "--host", HOST, "--port", "0", "dict"]
     return parser.parse_args([*argv, "--demo-user", username, "--demo-password", password])
 
 
 class PymapServer(ImapTestServer):
-    """pymap's in-memory dict backend, served from the shared loop thread."""
+    """pymap's in-memory dict backend, served from the shared loop thread; with `tls`
+    ("implicit" or "starttls") and a (cert, key) pair it speaks TLS."""
 
     kind = "pymap"
     username = "support"
 
-    def __init__(self, loop: _LoopThread) -> None:
-        self._loop = loop
+    def __init__(self, loop: _LoopThread, tls: str | None = None,
+                 cert: tuple[Path, Path] | None = None) -> None:
+        self._loop, self._tls, self._server_ssl = loop, tls, None
+        if tls is not None:
+            if tls not in ("implicit", "starttls") or cert is None:
+                raise ValueError("tls is 'implicit' or 'starttls', and needs a cert")
+            self._server_ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._server_ssl.load_cert_chain(str(cert[0]), str(cert[1]))
+            self.ssl_context = ssl.create_default_context(cafile=str(cert[0]))
+            self.security = "tls" if tls == "implicit" else "starttls"
         self._server: asyncio.base_events.Server | None = None
         self._writers: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()
         self._backend, self._config = loop.run(self._init())
@@ -160,10 +176,12 @@ class PymapServer(ImapTestServer):
         from pymap.concurrent import Subsystem
         from pysasl.hashing import Cleartext
 
-        args = _pymap_args(self.username, self.password)
-        return await DictBackend.init(
-            args, hash_context=Cleartext(), cpu_subsystem=Subsystem.for_asyncio()
-        )
+        starttls = self._tls == "starttls"
+        args = _pymap_args(self.username, self.password, starttls)
+        tls = {"ssl_context": self._server_ssl} if starttls else {}
+        # Cleartext: no password hashing per login; for_asyncio: no worker threads per server.
+        return await DictBackend.init(args, hash_context=Cleartext(),
+                                      cpu_subsystem=Subsystem.for_asyncio(), **tls)
 
     def start(self) -> None:
         if self._server is None:
@@ -187,7 +205,8 @@ class PymapServer(ImapTestServer):
             self._writers.add(writer)
             await handler(reader, writer)
 
-        self._server = await asyncio.start_server(on_connect, HOST, self.port)
+        implicit = self._server_ssl if self._tls == "implicit" else None
+        self._server = await asyncio.start_server(on_connect, HOST, self.port, ssl=implicit)
         return int(self._server.sockets[0].getsockname()[1])
 
     async def _close(self) -> None:
@@ -247,14 +266,14 @@ protocols = imap
 listen = {host}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_failure_delay = 0
 log_path = {root}/dovecot.log
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 default_login_user = {login_user}
 mail_uid = {mail_uid}
 mail_gid = {mail_gid}
 first_valid_uid = {mail_uid}
-first_valid_gid = {mail_gid}
 mail_location = maildir:~/Maildir
 mail_fsync = never
 mailbox_idle_check_interval = 1 secs
@@ -268,11 +287,13 @@ userdb {{
 }}
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   chroot =
   inet_listener imap {{
-    address = {host}
     port = {port}
   }}
   inet_listener imaps {{
@@ -293,6 +314,17 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def _end_group(proc: subprocess.Popen[bytes]) -> None:
+    """End a process group we started: the master leaves running imap processes alone."""
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(2)  # a master that has only just started can take 6 s to shut down cleanly
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -319,19 +351,12 @@ class _Dovecot:
             (root / sub).mkdir(parents=True, exist_ok=True)
         self.own(root / "mail")
         self.config = root / "dovecot.conf"
-        self.config.write_text(
-            _DOVECOT_CONF.format(
-                root=root,
-                host=HOST,
-                port=self.port,
-                password=PASSWORD,
-                internal_user=me.pw_name,
-                login_user=login if self.chown else me.pw_name,
-                mail_uid=self.uid,
-                mail_gid=self.gid,
-            )
-        )
+        self.config.write_text(_DOVECOT_CONF.format(
+            root=root, host=HOST, port=self.port, password=PASSWORD, internal_user=me.pw_name,
+            internal_group=grp.getgrgid(os.getgid()).gr_name, mail_uid=self.uid,
+            mail_gid=self.gid, login_user=login if self.chown else me.pw_name))
         self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # stop() may come from a test's timer thread
         self._users = itertools.count(1)
         self._serial = itertools.count(1)
         self._base = int(time.time())
@@ -350,47 +375,37 @@ class _Dovecot:
         return f"{self._base + n // 1_000_000}.M{n % 1_000_000:06d}P{os.getpid()}Q{n}.sdtest"
 
     def start(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            return
-        with open(self.root / "dovecot.out", "ab") as out:
-            self._proc = subprocess.Popen(
-                [self.binary, "-F", "-c", str(self.config)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                break
-            with suppress(OSError), socket.create_connection((HOST, self.port), timeout=1):
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
                 return
-            time.sleep(0.02)
-        self.stop()
+            with open(self.root / "dovecot.out", "ab") as out:
+                self._proc = proc = subprocess.Popen(
+                    [self.binary, "-F", "-c", str(self.config)], stdin=subprocess.DEVNULL,
+                    stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                    start_new_session=True)  # its own process group: stop() ends every child
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and proc.poll() is None:
+                with suppress(OSError), socket.create_connection((HOST, self.port), timeout=1):
+                    return
+                time.sleep(0.02)
+            self._proc = None
+            _end_group(proc)
         raise RuntimeError(f"dovecot did not start on {HOST}:{self.port}:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is not None:
+                _end_group(proc)
 
     def log_tail(self, lines: int = 30) -> str:
-        text = ""
-        for name in ("dovecot.out", "dovecot.log"):
-            with suppress(OSError):
-                text += (self.root / name).read_text(errors="replace")
+        logs = [self.root / name for name in ("dovecot.out", "dovecot.log")]
+        text = "".join(log.read_text(errors="replace") for log in logs if log.exists())
         return "\n".join(text.splitlines()[-lines:])
 
     def run_doveadm(self, *args: str) -> str:
-        done = subprocess.run(
-            [self.doveadm, "-c", str(self.config), *args], capture_output=True, text=True
-        )
+        command = [self.doveadm, "-c", str(self.config), *args]
+        done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"doveadm {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
@@ -402,6 +417,7 @@ class DovecotServer(ImapTestServer):
     kind = "dovecot"
 
     def __init__(self, dovecot: _Dovecot) -> None:
+        dovecot.start()  # in case the previous test left it stopped
         self._dovecot = dovecot
         self.port = dovecot.port
         self.username = dovecot.new_user()
@@ -444,25 +460,22 @@ class DovecotServer(ImapTestServer):
 
     def deliver(self, messages: Sequence[bytes], folder: str = "INBOX") -> None:
         path = self._maildir(folder)
-        with self._uidlist_lock(path):
-            for raw in messages:
-                raw = bytes(raw)
-                vsize = len(raw) + raw.count(b"\n") - raw.count(b"\r\n")  # as served: CRLF
-                name = f"{self._dovecot.next_name()},S={len(raw)},W={vsize}"
-                staged = path / "tmp" / name
-                staged.write_bytes(raw)
-                self._dovecot.own(staged)
-                os.rename(staged, path / "new" / name)
+        for start in range(0, len(messages), 1000):  # short lock holds: syncs see prefixes
+            with self._uidlist_lock(path):
+                for raw in messages[start : start + 1000]:
+                    raw = bytes(raw)
+                    vsize = len(raw) + raw.count(b"\n") - raw.count(b"\r\n")  # served as CRLF
+                    name = f"{self._dovecot.next_name()},S={len(raw)},W={vsize}"
+                    staged = path / "tmp" / name
+                    staged.write_bytes(raw)
+                    self._dovecot.own(staged)
+                    os.rename(staged, path / "new" / name)
 
     def reset_uidvalidity(self, folder: str = "INBOX") -> None:
-        status = self._dovecot.run_doveadm(
-            "mailbox", "status", "-u", self.username, "uidvalidity", folder
-        )
-        current = int(re.search(r"uidvalidity=(\d+)", status).group(1))  # type: ignore[union-attr]
-        new = current % 0xFFFFFFFF + 1
-        self._dovecot.run_doveadm(
-            "mailbox", "update", "-u", self.username, "--uid-validity", str(new), folder
-        )
+        doveadm, user = self._dovecot.run_doveadm, self.username
+        status = doveadm("mailbox", "status", "-u", user, "uidvalidity", folder)
+        current = int(status.strip().rpartition("uidvalidity=")[2])
+        doveadm("mailbox", "update", "-u", user, "--uid-validity", str(current % 2**32 + 1), folder)
 
     def stop(self) -> None:
         self._dovecot.stop()
@@ -471,7 +484,6 @@ class DovecotServer(ImapTestServer):
         self._dovecot.start()
 
     def close(self) -> None:
-        self._dovecot.start()  # a test that stopped the server leaves it running for the next
         shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -489,38 +501,52 @@ def _pymap_loop() -> Iterator[_LoopThread]:
     loop.close()
 
 
+def _no_dovecot(reason: str) -> None:
+    if os.environ.get(REQUIRE_DOVECOT) == "1":
+        pytest.fail(f"{reason} (and {REQUIRE_DOVECOT}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture
-def pymap_server(_pymap_loop: _LoopThread) -> Iterator[PymapServer]:
+def pymap_server_factory(_pymap_loop: _LoopThread, request: pytest.FixtureRequest
+                         ) -> Iterator[Callable[..., PymapServer]]:
+    """make(tls=None | "implicit" | "starttls") -> a new PymapServer; TLS uses the smtp_cert
+    fixture's self-signed certificate, which ``server.ssl_context`` trusts."""
+    servers: list[PymapServer] = []
+
+    def make(tls: str | None = None) -> PymapServer:
+        cert = request.getfixturevalue("smtp_cert") if tls else None
+        servers.append(PymapServer(_pymap_loop, tls, cert))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def pymap_server(pymap_server_factory: Callable[..., PymapServer]) -> PymapServer:
     """An in-process pymap server with one empty account, for this test only."""
-    server = PymapServer(_pymap_loop)
-    yield server
-    server.close()
+    return pymap_server_factory()
 
 
 @pytest.fixture(scope="session")
 def _dovecot() -> Iterator[_Dovecot]:
     binary = _find_dovecot()
     if binary is None:
-        reason = "dovecot is not installed (apt-get install dovecot-imapd)"
-        if os.environ.get(REQUIRE_DOVECOT) == "1":
-            pytest.fail(f"{reason}, and {REQUIRE_DOVECOT}=1", pytrace=False)
-        pytest.skip(reason)
+        _no_dovecot("dovecot is not installed (apt-get install dovecot-imapd)")
+    assert binary is not None
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-    if not re.match(r"2\.3\.", version):
-        reason = f"dovecot {version.split()[0] if version else '?'}: these fixtures speak 2.3"
-        if os.environ.get(REQUIRE_DOVECOT) == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    if not version.startswith("2.3."):
+        _no_dovecot(f"dovecot {version.strip()}: these fixtures write a Dovecot 2.3 config")
     root = Path(tempfile.mkdtemp(prefix="supportdesk-dovecot-"))
     root.chmod(0o755)  # Dovecot's unprivileged processes must reach the mail below it
     try:
         dovecot = _Dovecot(binary, root)
-    except Exception:
+        yield dovecot
+        dovecot.stop()
+    finally:
         shutil.rmtree(root, ignore_errors=True)
-        raise
-    yield dovecot
-    dovecot.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -47,6 +47,8 @@ class Received:
         """The message parsed with the modern email policy."""
         return email.message_from_bytes(self.raw, policy=email.policy.default)  # type: ignore[return-value]
 
+    parsed = message
+
 
 @dataclass
 class _Failure:
@@ -63,7 +65,6 @@ class _State:
     drops: int = 0
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
     connections: int = 0
-    auth_attempts: int = 0
 
 
 class _Handler:
@@ -222,8 +223,6 @@ class SmtpServer:
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
                       data: Any) -> AuthResult:
-        with self._state.lock:
-            self._state.auth_attempts += 1
         ok = (isinstance(data, LoginPassword) and self.username and self.password
               and data.login == self.username.encode()
               and data.password == self.password.encode())

@@ -5,11 +5,11 @@ Revises:
 Create Date: 2026-11-22 14:58:10.780504
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import supportdesk.store.types
+from alembic import op
 
+import supportdesk.store.types
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,65 @@
+"""`supportdesk demo`: a throwaway desk full of realistic mail, no mail account needed."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportdesk.cli.app import app, state
+from supportdesk.cli.output import say
+
+DEMO_CONFIG = """\
+# A demo desk: mail comes from the Maildir in mail/, replies are written to outbox/.
+[desk]
+name = "Acme Support (demo)"
+address = "support@example.com"
+database = "sqlite:///desk.db"
+agent = "demo"
+
+[mailbox]
+kind = "maildir"
+path = "mail"
+
+[outgoing]
+kind = "file"
+path = "outbox"
+
+[[rules]]
+subject_any = ["invoice", "refund", "счёт", "оплата"]
+tags = ["billing"]
+priority = "high"
+"""
+
+
+@app.command()
+def demo(
+    path: Annotated[Path | None, typer.Option(  # noqa: UP007 - typer needs Optional
+        help="Build the demo desk here (default: a new temporary folder).")] = None,
+    messages: Annotated[int, typer.Option(help="How many sample emails.")] = 40,
+) -> None:
+    """Build a throwaway desk with sample mail, take the mail in, and show the stack."""
+    from supportdesk.cli.requestcmds import stack
+    from supportdesk.config import load_settings
+    from supportdesk.samples import SampleMailbox, write_maildir
+
+    folder = path or Path(tempfile.mkdtemp(prefix="supportdesk-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.toml"
+    if not config.exists():
+        config.write_text(DEMO_CONFIG, encoding="utf-8")
+        sample = SampleMailbox(seed=2026, customers=15, attachment_bytes=40_000)
+        write_maildir(folder / "mail", list(sample.messages(messages)))
+    state.config = config
+    state._settings = load_settings(config)
+    desk = state.desk()
+    desk.ensure_agent("demo", name="Demo Agent")
+    report = desk.fetch()
+    desk.deliver()
+    say(f"Demo desk in {folder}: {report.intake.stored} emails became "
+        f"{len(report.intake.new_requests)} requests; acknowledgements are in "
+        f"{folder / 'outbox'}.")
+    say(f"Try: supportdesk --config {config} requests show 1")
+    stack(json=False, limit=20)
