@@ -1,0 +1,62 @@
+"""`supportdesk fetch --watch`: new mail is taken within moments through IMAP IDLE."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import write_config
+from tests.mailfactory import make_mail
+
+
+def _stored(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT count(*) FROM message WHERE direction='in'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)  # polling a subprocess's effect, not a time rule
+    return False
+
+
+@pytest.mark.imap
+def test_watch_takes_new_mail_through_idle(tmp_path: Path, imap_server) -> None:
+    imap_server.deliver([make_mail(message_id="first@x")])
+    write_config(tmp_path, {
+        "mailbox": {"kind": "imap", "host": imap_server.host, "port": imap_server.port,
+                    "security": "none", "username": imap_server.username,
+                    "password_env": "TEST_IMAP_PASSWORD", "poll_interval": "10m"},
+        "outgoing": {"kind": "file", "path": "outbox"},
+    })
+    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_server.password}
+    env.pop("SUPPORTDESK_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "supportdesk", "fetch", "--watch"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    db = tmp_path / "desk.db"
+    try:
+        assert _wait_until(lambda: _stored(db) == 1, 30), "the first poll did not happen"
+        assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 1, 10)
+        imap_server.deliver([make_mail(sender="dan@example.net", message_id="second@x")])
+        # The poll interval is ten minutes: only IDLE can bring this in within seconds.
+        assert _wait_until(lambda: _stored(db) == 2, 15), "IDLE did not wake the watcher"
+        assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 2, 10)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
