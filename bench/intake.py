@@ -59,8 +59,9 @@ def _measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, fl
         "print(json.dumps({'rc': p.returncode, 'seconds': dt, 'rss_mb': rss,"
         " 'stdout': p.stdout.decode()}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
     result = json.loads(done.stdout)
     if result["rc"]:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
@@ -87,21 +88,35 @@ def bench_fetch(count: int, kind: str) -> dict[str, object]:
             delivered += len(chunk)
         desk = work / "desk"
         desk.mkdir()
-        write_config(desk, {
-            "mailbox": {"kind": "imap", "host": server.host, "port": server.port,
-                        "security": "none", "username": server.username,
-                        "password_env": "TEST_IMAP_PASSWORD"},
-            "outgoing": {"kind": "none"},
-        })
-        seconds, rss, out = _measure([sys.executable, "-m", "supportdesk", "fetch", "--json"],
-                                     desk, _env())
+        write_config(
+            desk,
+            {
+                "mailbox": {
+                    "kind": "imap",
+                    "host": server.host,
+                    "port": server.port,
+                    "security": "none",
+                    "username": server.username,
+                    "password_env": "TEST_IMAP_PASSWORD",
+                },
+                "outgoing": {"kind": "none"},
+            },
+        )
+        seconds, rss, out = _measure(
+            [sys.executable, "-m", "supportdesk", "fetch", "--json"], desk, _env()
+        )
         report = json.loads(out)["fetch"]
         assert report["stored"] == count, report
         db_bytes = sum(p.stat().st_size for p in desk.glob("desk.db*"))
-        return {"what": f"fetch {count} from {kind}", "messages": count,
-                "avg_kb": round(total_bytes / count / 1024, 1), "seconds": round(seconds, 2),
-                "msgs_per_s": round(count / seconds), "peak_rss_mb": round(rss),
-                "db_mb": round(db_bytes / 1e6)}
+        return {
+            "what": f"fetch {count} from {kind}",
+            "messages": count,
+            "avg_kb": round(total_bytes / count / 1024, 1),
+            "seconds": round(seconds, 2),
+            "msgs_per_s": round(count / seconds),
+            "peak_rss_mb": round(rss),
+            "db_mb": round(db_bytes / 1e6),
+        }
     finally:
         if kind == "dovecot":
             owner.stop()  # type: ignore[attr-defined]
@@ -116,13 +131,19 @@ def bench_import(path: Path) -> dict[str, object]:
     try:
         write_config(work, {"outgoing": {"kind": "none"}})
         seconds, rss, out = _measure(
-            [sys.executable, "-m", "supportdesk", "import", str(path), "--json"], work, _env())
+            [sys.executable, "-m", "supportdesk", "import", str(path), "--json"], work, _env()
+        )
         report = json.loads(out)
         db_bytes = sum(p.stat().st_size for p in work.glob("desk.db*"))
-        return {"what": f"import {path.name}", "messages": len(files),
-                "stored": report["stored"], "seconds": round(seconds, 2),
-                "msgs_per_s": round(len(files) / seconds), "peak_rss_mb": round(rss),
-                "db_mb": round(db_bytes / 1e6)}
+        return {
+            "what": f"import {path.name}",
+            "messages": len(files),
+            "stored": report["stored"],
+            "seconds": round(seconds, 2),
+            "msgs_per_s": round(len(files) / seconds),
+            "peak_rss_mb": round(rss),
+            "db_mb": round(db_bytes / 1e6),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -139,11 +160,20 @@ def bench_poll(kind: str) -> dict[str, object]:
         server.deliver(list(SampleMailbox(seed=1, **MAIL).messages(1000)))
         desk_dir = work / "desk"
         desk_dir.mkdir()
-        config = write_config(desk_dir, {
-            "mailbox": {"kind": "imap", "host": server.host, "port": server.port,
-                        "security": "none", "username": server.username,
-                        "password_env": "TEST_IMAP_PASSWORD"},
-            "outgoing": {"kind": "none"}})
+        config = write_config(
+            desk_dir,
+            {
+                "mailbox": {
+                    "kind": "imap",
+                    "host": server.host,
+                    "port": server.port,
+                    "security": "none",
+                    "username": server.username,
+                    "password_env": "TEST_IMAP_PASSWORD",
+                },
+                "outgoing": {"kind": "none"},
+            },
+        )
         os.environ["TEST_IMAP_PASSWORD"] = servers.PASSWORD
         desk = open_desk(load_settings(config), SystemClock())
         poller = desk.imap_poller()
@@ -156,13 +186,17 @@ def bench_poll(kind: str) -> dict[str, object]:
         poller.close()
         starts = []
         for _ in range(5):
-            seconds, _rss, _out = _measure([sys.executable, "-m", "supportdesk", "fetch",
-                                            "--json"], desk_dir, _env())
+            seconds, _rss, _out = _measure(
+                [sys.executable, "-m", "supportdesk", "fetch", "--json"], desk_dir, _env()
+            )
             starts.append(seconds)
         times.sort()
-        return {"what": f"empty poll ({kind})", "poll_median_ms": round(times[10] * 1000, 1),
-                "poll_max_ms": round(times[-1] * 1000, 1),
-                "cli_fetch_nothing_new_s": round(sorted(starts)[2], 2)}
+        return {
+            "what": f"empty poll ({kind})",
+            "poll_median_ms": round(times[10] * 1000, 1),
+            "poll_max_ms": round(times[-1] * 1000, 1),
+            "cli_fetch_nothing_new_s": round(sorted(starts)[2], 2),
+        }
     finally:
         if kind == "dovecot":
             owner.stop()  # type: ignore[attr-defined]
@@ -172,14 +206,24 @@ def bench_poll(kind: str) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["all", "fetch", "import", "poll"])
-    parser.add_argument("path", nargs="?", type=Path,
-                        default=REPO.parent / "shared" / "corpus" / "spamassassin-public-corpus")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "what", nargs="?", default="all", choices=["all", "fetch", "import", "poll"]
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=REPO.parent / "shared" / "corpus" / "spamassassin-public-corpus",
+    )
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--server", choices=["dovecot", "pymap"],
-                        default="dovecot" if servers._find_dovecot() else "pymap")
+    parser.add_argument(
+        "--server",
+        choices=["dovecot", "pymap"],
+        default="dovecot" if servers._find_dovecot() else "pymap",
+    )
     args = parser.parse_args()
     results = []
     if args.what in ("all", "fetch"):

@@ -199,7 +199,7 @@ class Settings(Section):
         url = self.desk.database
         prefix = "sqlite:///"
         if url.startswith(prefix) and url != "sqlite:///:memory:":
-            db_path = url[len(prefix):]
+            db_path = url[len(prefix) :]
             if not db_path.startswith("/"):
                 return prefix + str(self.resolve(db_path))
         return url
@@ -283,8 +283,11 @@ def read_secret(section: MailboxSettings | OutgoingSettings, what: str) -> str |
     if section.password_cmd:
         try:
             out = subprocess.run(
-                shlex.split(section.password_cmd), capture_output=True, text=True,
-                timeout=30, check=True,
+                shlex.split(section.password_cmd),
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise ConfigError(f"{what}.password_cmd failed: {exc}") from None

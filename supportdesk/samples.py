@@ -14,35 +14,97 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-FIRST = ["Anna", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-         "Katya", "Liam", "Maria", "Nikolai", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tanya"]
-LAST = ["Smith", "Ivanova", "Müller", "García", "Petrov", "Kowalski", "Tanaka", "Rossi",
-        "Novak", "Jensen", "Sokolova", "Dubois"]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Carla",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Katya",
+    "Liam",
+    "Maria",
+    "Nikolai",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tanya",
+]
+LAST = [
+    "Smith",
+    "Ivanova",
+    "Müller",
+    "García",
+    "Petrov",
+    "Kowalski",
+    "Tanaka",
+    "Rossi",
+    "Novak",
+    "Jensen",
+    "Sokolova",
+    "Dubois",
+]
 TOPICS_EN = [
-    ("Cannot log in", "I have been trying to log in since this morning and the page says my "
-     "password is wrong. I reset it twice already. Could you please check my account?"),
-    ("Invoice shows the wrong amount", "The invoice for last month shows 49 EUR but our plan "
-     "costs 39 EUR. Please send a corrected invoice; our accounting needs it by Friday."),
-    ("Export to CSV is broken", "When I export the report to CSV the file is empty. This "
-     "worked last week. I attached a screenshot of the settings I use."),
-    ("How do I add a colleague?", "We are a team of four now. How can I invite my colleagues "
-     "so that they see the same projects? I could not find it in the settings."),
-    ("Refund for double charge", "My card was charged twice for the annual plan. Please "
-     "refund one of the payments."),
-    ("Feature idea: dark mode", "Would you consider a dark mode? I work late and the white "
-     "screen is hard on the eyes."),
-    ("App crashes on start", "Since the last update the app crashes right after the splash "
-     "screen on my phone (Android 14). Reinstalling did not help."),
-    ("Change billing address", "Our company moved. Please update the billing address on our "
-     "account to: Hauptstraße 5, 10115 Berlin."),
+    (
+        "Cannot log in",
+        "I have been trying to log in since this morning and the page says my "
+        "password is wrong. I reset it twice already. Could you please check my account?",
+    ),
+    (
+        "Invoice shows the wrong amount",
+        "The invoice for last month shows 49 EUR but our plan "
+        "costs 39 EUR. Please send a corrected invoice; our accounting needs it by Friday.",
+    ),
+    (
+        "Export to CSV is broken",
+        "When I export the report to CSV the file is empty. This "
+        "worked last week. I attached a screenshot of the settings I use.",
+    ),
+    (
+        "How do I add a colleague?",
+        "We are a team of four now. How can I invite my colleagues "
+        "so that they see the same projects? I could not find it in the settings.",
+    ),
+    (
+        "Refund for double charge",
+        "My card was charged twice for the annual plan. Please refund one of the payments.",
+    ),
+    (
+        "Feature idea: dark mode",
+        "Would you consider a dark mode? I work late and the white screen is hard on the eyes.",
+    ),
+    (
+        "App crashes on start",
+        "Since the last update the app crashes right after the splash "
+        "screen on my phone (Android 14). Reinstalling did not help.",
+    ),
+    (
+        "Change billing address",
+        "Our company moved. Please update the billing address on our "
+        "account to: Hauptstraße 5, 10115 Berlin.",
+    ),
 ]
 TOPICS_RU = [
-    ("Не могу войти в аккаунт", "Здравствуйте! С утра не получается войти: пишет, что пароль "
-     "неверный. Я уже дважды его сбрасывала. Проверьте, пожалуйста, мой аккаунт."),
-    ("Ошибка в счёте", "В счёте за прошлый месяц указана сумма 4900 руб., а наш тариф стоит "
-     "3900 руб. Пришлите, пожалуйста, исправленный счёт."),
-    ("Как добавить сотрудника?", "Нас теперь четверо. Как пригласить коллег, чтобы они видели "
-     "те же проекты?"),
+    (
+        "Не могу войти в аккаунт",
+        "Здравствуйте! С утра не получается войти: пишет, что пароль "
+        "неверный. Я уже дважды его сбрасывала. Проверьте, пожалуйста, мой аккаунт.",
+    ),
+    (
+        "Ошибка в счёте",
+        "В счёте за прошлый месяц указана сумма 4900 руб., а наш тариф стоит "
+        "3900 руб. Пришлите, пожалуйста, исправленный счёт.",
+    ),
+    (
+        "Как добавить сотрудника?",
+        "Нас теперь четверо. Как пригласить коллег, чтобы они видели те же проекты?",
+    ),
     ("Приложение вылетает", "После обновления приложение закрывается сразу после запуска."),
 ]
 FILLER = ("Best regards", "Thanks in advance", "Kind regards", "Cheers")
@@ -52,9 +114,15 @@ QUOTE_LINE = "> On the previous message you wrote something we are answering her
 class SampleMailbox:
     """A deterministic stream of realistic messages (seeded)."""
 
-    def __init__(self, seed: int = 1, customers: int = 500, domain: str = "example.com",
-                 start: datetime | None = None, attachment_bytes: int = 600_000,
-                 body_padding: int = 0) -> None:
+    def __init__(
+        self,
+        seed: int = 1,
+        customers: int = 500,
+        domain: str = "example.com",
+        start: datetime | None = None,
+        attachment_bytes: int = 600_000,
+        body_padding: int = 0,
+    ) -> None:
         self.rng = random.Random(seed)
         self.customers = [self._person(i) for i in range(customers)]
         self.domain = domain
@@ -87,8 +155,12 @@ class SampleMailbox:
             msg["Subject"] = "Re: " + parent_subject.removeprefix("Re: ")
             msg["In-Reply-To"] = f"<{parent_id}>"
             msg["References"] = f"<{parent_id}>"
-            body = ("Thanks for the quick answer. One more thing: " + body + "\n\n"
-                    + QUOTE_LINE * rng.randint(2, 12))
+            body = (
+                "Thanks for the quick answer. One more thing: "
+                + body
+                + "\n\n"
+                + QUOTE_LINE * rng.randint(2, 12)
+            )
         else:
             msg["Subject"] = topic
         msg["From"] = f"{name} <{addr}>"
@@ -103,14 +175,19 @@ class SampleMailbox:
             text += "\n" + ("-- \nSent from my laptop. " * (self.body_padding // 24)) + "\n"
         if rng.random() < 0.1:
             msg.set_content(text)
-            msg.add_alternative(f"<html><body><p>{text.replace(chr(10), '<br>')}</p>"
-                                "</body></html>", subtype="html")
+            msg.add_alternative(
+                f"<html><body><p>{text.replace(chr(10), '<br>')}</p></body></html>", subtype="html"
+            )
         else:
             msg.set_content(text)
         if rng.random() < 0.05:
             size = rng.randint(self.attachment_bytes // 4, self.attachment_bytes)
-            msg.add_attachment(rng.randbytes(size), maintype="application", subtype="pdf",
-                               filename=f"document-{self.counter}.pdf")
+            msg.add_attachment(
+                rng.randbytes(size),
+                maintype="application",
+                subtype="pdf",
+                filename=f"document-{self.counter}.pdf",
+            )
         self.sent.append((mid, str(msg["Subject"]), addr))
         return msg.as_bytes()
 

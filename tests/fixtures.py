@@ -35,8 +35,12 @@ def write_config(folder: Path, extra: dict[str, Any] | None = None) -> Path:
     import tomlkit
 
     data: dict[str, Any] = {
-        "desk": {"name": "Acme Support", "address": "support@example.com",
-                 "database": "sqlite:///desk.db", "agent": "anna"},
+        "desk": {
+            "name": "Acme Support",
+            "address": "support@example.com",
+            "database": "sqlite:///desk.db",
+            "agent": "anna",
+        },
         "mailbox": {"kind": "maildir", "path": "mail"},
         "outgoing": {"kind": "file", "path": "outbox"},
     }
@@ -79,15 +83,27 @@ def settings_of(desk: Desk) -> Settings:
     return desk.settings
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
-            input: str | None = None, timeout: float = 300) -> Any:
+def run_cli(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 300,
+) -> Any:
     """Run the real `supportdesk` command in a subprocess."""
     import subprocess
 
     full_env = {**os.environ, **(env or {})}
     full_env.pop("SUPPORTDESK_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "supportdesk", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, input=input, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "supportdesk", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+    )
 
 
 _DELIVERIES = __import__("itertools").count()
@@ -106,5 +122,6 @@ def drop_into_maildir(folder: Path, *raws: bytes) -> None:
 
 def smtp_outgoing(server: Any) -> dict[str, Any]:
     """Config for delivering to a test SMTP server on loopback."""
-    return {"outgoing": {"kind": "smtp", "host": server.host, "port": server.port,
-                         "security": "none"}}
+    return {
+        "outgoing": {"kind": "smtp", "host": server.host, "port": server.port, "security": "none"}
+    }

@@ -46,12 +46,33 @@ def test_config_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_password_from_command_or_environment(tmp_path: Path) -> None:
-    settings = load_settings(write_config(tmp_path, {"mailbox": {
-        "kind": "imap", "host": "127.0.0.1", "security": "none",
-        "password_cmd": "printf 's3cret\\n'"}}))
+    settings = load_settings(
+        write_config(
+            tmp_path,
+            {
+                "mailbox": {
+                    "kind": "imap",
+                    "host": "127.0.0.1",
+                    "security": "none",
+                    "password_cmd": "printf 's3cret\\n'",
+                }
+            },
+        )
+    )
     assert read_secret(settings.mailbox, "mailbox") == "s3cret"
-    settings = load_settings(write_config(tmp_path, {"mailbox": {
-        "kind": "imap", "host": "127.0.0.1", "security": "none", "password_cmd": "false"}}))
+    settings = load_settings(
+        write_config(
+            tmp_path,
+            {
+                "mailbox": {
+                    "kind": "imap",
+                    "host": "127.0.0.1",
+                    "security": "none",
+                    "password_cmd": "false",
+                }
+            },
+        )
+    )
     with pytest.raises(ConfigError, match="password_cmd"):
         read_secret(settings.mailbox, "mailbox")
 
@@ -87,15 +108,26 @@ def test_import_of_an_mbox_and_of_eml_files(tmp_path: Path, clock: FrozenClock) 
 
 @pytest.mark.imap
 @pytest.mark.parametrize("action", ["seen", "move:Processed"])
-def test_after_fetch_marks_or_moves_on_the_server(tmp_path: Path, clock: FrozenClock,
-                                                  imap_server, action: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_after_fetch_marks_or_moves_on_the_server(
+    tmp_path: Path, clock: FrozenClock, imap_server, action: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     imap_server.deliver([make_mail(message_id=f"s{i}@x") for i in range(3)])
     monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_server.password)
-    desk = make_desk(tmp_path, clock, {"mailbox": {
-        "kind": "imap", "host": imap_server.host, "port": imap_server.port, "security": "none",
-        "username": imap_server.username, "password_env": "TEST_IMAP_PASSWORD",
-        "after_fetch": action}})
+    desk = make_desk(
+        tmp_path,
+        clock,
+        {
+            "mailbox": {
+                "kind": "imap",
+                "host": imap_server.host,
+                "port": imap_server.port,
+                "security": "none",
+                "username": imap_server.username,
+                "password_env": "TEST_IMAP_PASSWORD",
+                "after_fetch": action,
+            }
+        },
+    )
     assert desk.fetch().intake.stored == 3
     with imap_server.client() as client:
         if action == "seen":

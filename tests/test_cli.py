@@ -35,17 +35,30 @@ def test_bad_configuration_is_one_clear_line(tmp_path: Path) -> None:
     _one_line_error(run_cli("stack", cwd=tmp_path), "workflow.follow_up_after", "duration")
     config.write_text("[desk\nname=")
     _one_line_error(run_cli("stack", cwd=tmp_path), "not valid TOML")
-    _one_line_error(run_cli("--config", str(tmp_path / "missing.toml"), "stack", cwd=tmp_path),
-                    "missing.toml", "no such configuration file")
+    _one_line_error(
+        run_cli("--config", str(tmp_path / "missing.toml"), "stack", cwd=tmp_path),
+        "missing.toml",
+        "no such configuration file",
+    )
     config.write_text('[mailbox]\nkind = "imap"\nhost = "imap.example.com"\nsecurity = "none"\n')
     _one_line_error(run_cli("stack", cwd=tmp_path), "mailbox.security", "loopback")
 
 
 def test_unreachable_mail_server_is_one_clear_line(tmp_path: Path) -> None:
     port = _closed_port()
-    write_config(tmp_path, {"mailbox": {"kind": "imap", "host": "127.0.0.1", "port": port,
-                                        "security": "none", "username": "u",
-                                        "password_env": "TEST_IMAP_PASSWORD"}})
+    write_config(
+        tmp_path,
+        {
+            "mailbox": {
+                "kind": "imap",
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "username": "u",
+                "password_env": "TEST_IMAP_PASSWORD",
+            }
+        },
+    )
     result = run_cli("fetch", cwd=tmp_path, env={"TEST_IMAP_PASSWORD": "x"})
     _one_line_error(result, f"127.0.0.1:{port}")
     unset = run_cli("fetch", cwd=tmp_path)
@@ -60,11 +73,18 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_scripted_session_with_json(tmp_path: Path) -> None:
-    write_config(tmp_path, {"rules": [{"subject_any": ["invoice"], "tags": ["billing"],
-                                       "priority": "high"}]})
-    drop_into_maildir(tmp_path, make_mail(message_id="m1@x"),
-                      make_mail(sender="Иван <ivan@example.ru>", subject="Вопрос",
-                                body="Здравствуйте, как сменить пароль?\n"))
+    write_config(
+        tmp_path, {"rules": [{"subject_any": ["invoice"], "tags": ["billing"], "priority": "high"}]}
+    )
+    drop_into_maildir(
+        tmp_path,
+        make_mail(message_id="m1@x"),
+        make_mail(
+            sender="Иван <ivan@example.ru>",
+            subject="Вопрос",
+            body="Здравствуйте, как сменить пароль?\n",
+        ),
+    )
     fetched = run_cli("fetch", "--json", cwd=tmp_path)
     assert fetched.returncode == 0, fetched.stderr
     report = json.loads(fetched.stdout)
@@ -72,8 +92,18 @@ def test_scripted_session_with_json(tmp_path: Path) -> None:
     stack = json.loads(run_cli("stack", "--json", cwd=tmp_path).stdout)
     assert [r["number"] for r in stack] == [2, 1]
     first = stack[1]
-    for key in ("number", "status", "reason", "subject", "customer", "message_count",
-                "inbound_count", "created_at", "pushed_at", "tags"):
+    for key in (
+        "number",
+        "status",
+        "reason",
+        "subject",
+        "customer",
+        "message_count",
+        "inbound_count",
+        "created_at",
+        "pushed_at",
+        "tags",
+    ):
         assert key in first
     assert first["tags"] == ["billing"] and first["priority"] == "high"
     assert first["customer"] == {"email": "carol@example.org", "name": "Carol Customer"}
@@ -82,22 +112,41 @@ def test_scripted_session_with_json(tmp_path: Path) -> None:
 
     shown = json.loads(run_cli("requests", "show", "1", "--json", cwd=tmp_path).stdout)
     incoming = shown["messages"][0]
-    for key in ("message_id", "direction", "from", "to", "date", "subject", "text", "status",
-                "warnings", "attachments"):
+    for key in (
+        "message_id",
+        "direction",
+        "from",
+        "to",
+        "date",
+        "subject",
+        "text",
+        "status",
+        "warnings",
+        "attachments",
+    ):
         assert key in incoming
     assert incoming["message_id"] == "m1@x" and incoming["direction"] == "in"
     assert shown["messages"][1]["direction"] == "out" and shown["messages"][1]["status"] == "sent"
 
-    replied = run_cli("requests", "reply", "1", "--body-file", "-", "--json", cwd=tmp_path,
-                      input="Fixed, sorry for the trouble.\n")
+    replied = run_cli(
+        "requests",
+        "reply",
+        "1",
+        "--body-file",
+        "-",
+        "--json",
+        cwd=tmp_path,
+        input="Fixed, sorry for the trouble.\n",
+    )
     assert replied.returncode == 0, replied.stderr
     assert json.loads(replied.stdout)["status"] == "queued"
     assert [r["number"] for r in json.loads(run_cli("stack", "--json", cwd=tmp_path).stdout)] == [2]
     closed = run_cli("requests", "close", "2", "--reason", "duplicate", cwd=tmp_path)
     assert closed.returncode == 0 and closed.stdout == ""
     assert json.loads(run_cli("stack", "--json", cwd=tmp_path).stdout) == []
-    waiting = json.loads(run_cli("requests", "list", "--status", "waiting", "--json",
-                                 cwd=tmp_path).stdout)
+    waiting = json.loads(
+        run_cli("requests", "list", "--status", "waiting", "--json", cwd=tmp_path).stdout
+    )
     assert [r["number"] for r in waiting] == [1]
     hits = json.loads(run_cli("search", "пароль", "--json", cwd=tmp_path).stdout)
     assert [h["number"] for h in hits] == [2]

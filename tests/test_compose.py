@@ -47,13 +47,20 @@ def assert_wire_format(raw: bytes) -> None:
 
 def header_names(raw: bytes) -> list[str]:
     head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
-    return [line.split(":", 1)[0].lower() for line in head.split("\r\n")
-            if line and not line[0].isspace()]
+    return [
+        line.split(":", 1)[0].lower()
+        for line in head.split("\r\n")
+        if line and not line[0].isspace()
+    ]
 
 
 def test_ascii_round_trip() -> None:
-    d = draft(in_reply_to="<orig.1@customer.example.org>", references=["r0@x.example"],
-              cc=["boss@example.org"], reply_to="support+42@example.com")
+    d = draft(
+        in_reply_to="<orig.1@customer.example.org>",
+        references=["r0@x.example"],
+        cc=["boss@example.org"],
+        reply_to="support+42@example.com",
+    )
     raw = compose(d)
     assert_wire_format(raw)
     msg = parse(raw)
@@ -90,8 +97,9 @@ def test_cyrillic_round_trip() -> None:
     assert body(msg) == text
     # The desk's own parser reads it the same way (a name without "," or quotes: the
     # parser decodes RFC 2047 words before splitting the address list).
-    parsed = parse_message(compose(draft(from_name="Анна из Поддержки", subject=subject,
-                                         text=text)))
+    parsed = parse_message(
+        compose(draft(from_name="Анна из Поддержки", subject=subject, text=text))
+    )
     assert parsed.subject == subject.strip()
     assert parsed.from_name == "Анна из Поддержки"
     assert parsed.text.strip() == text.strip()
@@ -118,8 +126,7 @@ def test_auto_submitted_headers() -> None:
 
 
 def test_extra_headers_and_reserved_names() -> None:
-    msg = parse(compose(draft(extra_headers={"X-SupportDesk-Request": "42",
-                                             "X-Note": "Пометка"})))
+    msg = parse(compose(draft(extra_headers={"X-SupportDesk-Request": "42", "X-Note": "Пометка"})))
     assert msg["X-SupportDesk-Request"] == "42"
     assert msg["X-Note"] == "Пометка"
     with pytest.raises(ValueError):
@@ -177,8 +184,15 @@ def test_unusable_values_are_refused(kw: dict[str, object]) -> None:
 
 
 def test_display_name_with_specials() -> None:
-    for name in ['Smith, John', 'O"Brien (Support)', "<script>", "a\\b", "Ёлка; ёж",
-                 'Анна "лучшая", Поддержка', ""]:
+    for name in [
+        "Smith, John",
+        'O"Brien (Support)',
+        "<script>",
+        "a\\b",
+        "Ёлка; ёж",
+        'Анна "лучшая", Поддержка',
+        "",
+    ]:
         msg = parse(compose(draft(from_name=name)))
         assert msg["From"].addresses[0].display_name == name
         assert msg["From"].addresses[0].addr_spec == "support@example.com"

@@ -10,8 +10,9 @@ from tests.fixtures import drop_into_maildir, make_desk, smtp_outgoing
 from tests.mailfactory import make_mail
 
 
-def test_new_mail_answer_and_reply_thread_together(tmp_path: Path, clock: FrozenClock,
-                                                   smtp_server) -> None:
+def test_new_mail_answer_and_reply_thread_together(
+    tmp_path: Path, clock: FrozenClock, smtp_server
+) -> None:
     desk = make_desk(tmp_path, clock, smtp_outgoing(smtp_server))
     first = make_mail(message_id="q1@client.example.org")
     drop_into_maildir(tmp_path, first)
@@ -32,9 +33,12 @@ def test_new_mail_answer_and_reply_thread_together(tmp_path: Path, clock: Frozen
     drop_into_maildir(tmp_path, make_mail(sender="dan@example.net", subject="Login fails"))
     desk.fetch()
     clock.advance(timedelta(minutes=5))
-    answer = make_mail(subject="Re: " + ack_msg["Subject"], message_id="q2@client.example.org",
-                       in_reply_to=ack_msg["Message-ID"].strip("<>"),
-                       body="The amount should be 40 EUR.\n")
+    answer = make_mail(
+        subject="Re: " + ack_msg["Subject"],
+        message_id="q2@client.example.org",
+        in_reply_to=ack_msg["Message-ID"].strip("<>"),
+        body="The amount should be 40 EUR.\n",
+    )
     drop_into_maildir(tmp_path, answer)
     desk.fetch()
 
@@ -45,13 +49,21 @@ def test_new_mail_answer_and_reply_thread_together(tmp_path: Path, clock: Frozen
 
     # A client that drops threading headers: the [#1] tag alone joins the request.
     clock.advance(timedelta(minutes=1))
-    drop_into_maildir(tmp_path, make_mail(subject="Re: My invoice [#1]",
-                                          message_id="q3@client.example.org",
-                                          body="Also the VAT is missing.\n"))
+    drop_into_maildir(
+        tmp_path,
+        make_mail(
+            subject="Re: My invoice [#1]",
+            message_id="q3@client.example.org",
+            body="Also the VAT is missing.\n",
+        ),
+    )
     desk.fetch()
     detail = desk.request(1)
     assert [m.message_id for m in detail.messages if m.direction == "in"] == [
-        "q1@client.example.org", "q2@client.example.org", "q3@client.example.org"]
+        "q1@client.example.org",
+        "q2@client.example.org",
+        "q3@client.example.org",
+    ]
 
     # The agent answers: the request leaves the stack and Carol receives a threaded reply.
     desk.reply(1, "Thank you, Carol. A corrected invoice is on its way.", "anna")

@@ -32,8 +32,12 @@ def test_whole_corpus_imports_exactly_once(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "desk.db") as conn:
         stored = {r[0] for r in conn.execute("SELECT message_id FROM message")}
         raw_rows = conn.execute("SELECT count(*) FROM message_raw").fetchone()[0]
-        outgoing = conn.execute("SELECT count(*) FROM message WHERE direction = 'out'").fetchone()[0]
-        warned = conn.execute("SELECT count(*) FROM message WHERE warnings IS NOT NULL").fetchone()[0]
+        outgoing = conn.execute("SELECT count(*) FROM message WHERE direction = 'out'").fetchone()[
+            0
+        ]
+        warned = conn.execute("SELECT count(*) FROM message WHERE warnings IS NOT NULL").fetchone()[
+            0
+        ]
         fts = conn.execute("SELECT count(*) FROM message_fts").fetchone()[0]
     assert stored == expected
     assert raw_rows == report["stored"] + report["copies_kept"]  # every distinct copy kept

@@ -29,8 +29,13 @@ def _stored(db: Path) -> int:
 
 def _fetch_until(folder: Path, env: dict[str, str], db: Path, threshold: int) -> int:
     """Start `supportdesk fetch`, SIGKILL it once `threshold` messages are stored."""
-    proc = subprocess.Popen([sys.executable, "-m", "supportdesk", "fetch"], cwd=folder, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportdesk", "fetch"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     try:
         while proc.poll() is None and time.monotonic() < deadline:
@@ -50,12 +55,21 @@ def test_sigkill_at_three_moments_then_complete(tmp_path: Path, imap_server) -> 
 
     mailbox = SampleMailbox(seed=7, customers=40)
     imap_server.deliver(list(mailbox.messages(TOTAL)))
-    write_config(tmp_path, {
-        "mailbox": {"kind": "imap", "host": imap_server.host, "port": imap_server.port,
-                    "security": "none", "username": imap_server.username,
-                    "password_env": "TEST_IMAP_PASSWORD", "batch_bytes": 150_000},
-        "outgoing": {"kind": "none"},
-    })
+    write_config(
+        tmp_path,
+        {
+            "mailbox": {
+                "kind": "imap",
+                "host": imap_server.host,
+                "port": imap_server.port,
+                "security": "none",
+                "username": imap_server.username,
+                "password_env": "TEST_IMAP_PASSWORD",
+                "batch_bytes": 150_000,
+            },
+            "outgoing": {"kind": "none"},
+        },
+    )
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_server.password}
     env.pop("SUPPORTDESK_CONFIG", None)
     db = tmp_path / "desk.db"
@@ -69,10 +83,13 @@ def test_sigkill_at_three_moments_then_complete(tmp_path: Path, imap_server) -> 
     assert done.returncode == 0, done.stderr
     assert _stored(db) == TOTAL
     with sqlite3.connect(db) as conn:
-        distinct = conn.execute("SELECT count(DISTINCT message_id) FROM message "
-                                "WHERE direction = 'in'").fetchone()[0]
-        raws = conn.execute("SELECT count(*) FROM message_raw r JOIN message m "
-                            "ON m.id = r.message_pk WHERE m.direction = 'in'").fetchone()[0]
+        distinct = conn.execute(
+            "SELECT count(DISTINCT message_id) FROM message WHERE direction = 'in'"
+        ).fetchone()[0]
+        raws = conn.execute(
+            "SELECT count(*) FROM message_raw r JOIN message m "
+            "ON m.id = r.message_pk WHERE m.direction = 'in'"
+        ).fetchone()[0]
     assert distinct == TOTAL and raws == TOTAL
 
     again = json.loads(run_cli("fetch", "--json", cwd=tmp_path, env=env).stdout)

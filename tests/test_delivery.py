@@ -18,8 +18,9 @@ def _desk_with_one_reply(tmp_path: Path, clock: FrozenClock, smtp_server):
     return desk
 
 
-def test_server_down_keeps_mail_queued_until_it_is_back(tmp_path: Path, clock: FrozenClock,
-                                                        smtp_server) -> None:
+def test_server_down_keeps_mail_queued_until_it_is_back(
+    tmp_path: Path, clock: FrozenClock, smtp_server
+) -> None:
     desk = _desk_with_one_reply(tmp_path, clock, smtp_server)
     smtp_server.stop()
     report = desk.deliver()
@@ -47,8 +48,9 @@ def test_4xx_retries_and_goes_out_once(tmp_path: Path, clock: FrozenClock, smtp_
     assert desk.request(1).request.status == "waiting"
 
 
-def test_5xx_fails_and_pushes_the_request_back(tmp_path: Path, clock: FrozenClock,
-                                               smtp_server) -> None:
+def test_5xx_fails_and_pushes_the_request_back(
+    tmp_path: Path, clock: FrozenClock, smtp_server
+) -> None:
     desk = _desk_with_one_reply(tmp_path, clock, smtp_server)
     smtp_server.refuse("carol@example.org", 550, "5.1.1 no such user")
     report = desk.deliver()
@@ -62,8 +64,9 @@ def test_5xx_fails_and_pushes_the_request_back(tmp_path: Path, clock: FrozenCloc
     assert desk.deliver().sent == 0  # failed mail is not retried behind the agent's back
 
 
-def test_temporary_failures_give_up_after_max_attempts(tmp_path: Path, clock: FrozenClock,
-                                                       smtp_server) -> None:
+def test_temporary_failures_give_up_after_max_attempts(
+    tmp_path: Path, clock: FrozenClock, smtp_server
+) -> None:
     desk = _desk_with_one_reply(tmp_path, clock, smtp_server)
     smtp_server.stop()
     for _ in range(desk.settings.outgoing.max_attempts):

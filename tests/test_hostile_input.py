@@ -13,11 +13,13 @@ from tests.mailfactory import make_mail
 HOSTILE_SUBJECT = "[bold red]x[/] \x1b[31mred\x1b[0m \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\"
 
 
-def test_markup_and_escape_sequences_are_stored_and_shown_inert(tmp_path: Path,
-                                                                clock: FrozenClock) -> None:
+def test_markup_and_escape_sequences_are_stored_and_shown_inert(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     desk = make_desk(tmp_path, clock)
-    drop_into_maildir(tmp_path, make_mail(subject=HOSTILE_SUBJECT,
-                                          body="[blink]hi[/blink] \x1b[2J cleared?\n"))
+    drop_into_maildir(
+        tmp_path, make_mail(subject=HOSTILE_SUBJECT, body="[blink]hi[/blink] \x1b[2J cleared?\n")
+    )
     desk.fetch()
     desk.close_database()
     shown = run_cli("requests", "show", "1", cwd=tmp_path)
@@ -31,8 +33,9 @@ def test_markup_and_escape_sequences_are_stored_and_shown_inert(tmp_path: Path,
     assert "\x1b" not in listed.stdout
 
 
-def test_huge_header_line_no_headers_and_30mb_message_are_stored(tmp_path: Path,
-                                                                clock: FrozenClock) -> None:
+def test_huge_header_line_no_headers_and_30mb_message_are_stored(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     desk = make_desk(tmp_path, clock)
     long_header = make_mail(message_id="long@x", headers={"X-Junk": "a" * 1_000_000})
     no_headers = b"Hello, I have no headers at all.\nPlease help.\n"
@@ -47,13 +50,15 @@ def test_huge_header_line_no_headers_and_30mb_message_are_stored(tmp_path: Path,
     headless = desk.request(by_subject["(no subject)"])
     assert "message has no headers" in headless.messages[0].warnings
     assert "Please help." in headless.messages[0].text
-    bigmsg = [m for r in requests for m in desk.request(r.number).messages
-              if m.message_id == "big@x"][0]
+    bigmsg = [
+        m for r in requests for m in desk.request(r.number).messages if m.message_id == "big@x"
+    ][0]
     assert bigmsg.attachments[0].filename == "data.bin"
 
 
-def test_attachment_name_cannot_escape_the_chosen_folder(tmp_path: Path,
-                                                          clock: FrozenClock) -> None:
+def test_attachment_name_cannot_escape_the_chosen_folder(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     desk = make_desk(tmp_path, clock)
     drop_into_maildir(tmp_path, make_mail(attachment=("../../etc/passwd", b"root:x:0:0\n")))
     desk.fetch()

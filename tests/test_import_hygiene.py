@@ -8,14 +8,21 @@ import sys
 
 import pytest
 
-HEADLESS = ["supportdesk.desk", "supportdesk.store.database", "supportdesk.mail.parse",
-            "supportdesk.mail.imap", "supportdesk.mail.transport", "supportdesk.cli"]
+HEADLESS = [
+    "supportdesk.desk",
+    "supportdesk.store.database",
+    "supportdesk.mail.parse",
+    "supportdesk.mail.imap",
+    "supportdesk.mail.transport",
+    "supportdesk.cli",
+]
 
 
 def _modules_after_import(module: str) -> set[str]:
     code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     return set(json.loads(out))
 
 
@@ -31,17 +38,26 @@ def test_desk_loads_neither_typer_nor_ui() -> None:
     assert "typer" not in loaded and "click" not in loaded
 
 
-@pytest.mark.parametrize("module", ["supportdesk.mail.parse", "supportdesk.mail.imap",
-                                    "supportdesk.mail.transport", "supportdesk.mail.compose",
-                                    "supportdesk.mail.automatic"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "supportdesk.mail.parse",
+        "supportdesk.mail.imap",
+        "supportdesk.mail.transport",
+        "supportdesk.mail.compose",
+        "supportdesk.mail.automatic",
+    ],
+)
 def test_mail_knows_nothing_of_requests_or_the_store(module: str) -> None:
     loaded = _modules_after_import(module)
     assert not any(m.startswith(("supportdesk.store", "supportdesk.desk")) for m in loaded)
     assert "sqlalchemy" not in loaded
 
 
-@pytest.mark.parametrize("module", ["supportdesk.store.database", "supportdesk.store.intake",
-                                    "supportdesk.store.requests"])
+@pytest.mark.parametrize(
+    "module",
+    ["supportdesk.store.database", "supportdesk.store.intake", "supportdesk.store.requests"],
+)
 def test_store_knows_nothing_of_mail(module: str) -> None:
     loaded = _modules_after_import(module)
     assert not any(m.startswith(("supportdesk.mail", "supportdesk.desk")) for m in loaded)
@@ -52,6 +68,9 @@ def test_sql_lives_in_the_store_only() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent / "supportdesk"
-    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
-                 if "store" not in p.parts and "sqlalchemy" in p.read_text(encoding="utf-8")]
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if "store" not in p.parts and "sqlalchemy" in p.read_text(encoding="utf-8")
+    ]
     assert offenders == []

@@ -39,16 +39,20 @@ def _clearly_automatic(raw: bytes) -> bool:
 def _acked_message_ids(desk) -> set[str]:
     """Message-IDs of incoming mail that an acknowledgement answered."""
     with desk.db.read() as conn:
-        rows = conn.execute(select(t.message.c.in_reply_to)
-                            .where(t.message.c.kind == "ack")).scalars()
+        rows = conn.execute(
+            select(t.message.c.in_reply_to).where(t.message.c.kind == "ack")
+        ).scalars()
         return set(rows)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("corpus_dir", ["sisimai-set-of-emails", "notmuch-test-corpora",
-                                        "mimekit-testdata", "flanker-fixtures"])
-def test_no_acknowledgement_to_robots_in_the_corpus(tmp_path: Path, clock: FrozenClock,
-                                                     corpus_dir: str) -> None:
+@pytest.mark.parametrize(
+    "corpus_dir",
+    ["sisimai-set-of-emails", "notmuch-test-corpora", "mimekit-testdata", "flanker-fixtures"],
+)
+def test_no_acknowledgement_to_robots_in_the_corpus(
+    tmp_path: Path, clock: FrozenClock, corpus_dir: str
+) -> None:
     folder = corpus_or_skip() / corpus_dir
     desk = make_desk(tmp_path, clock, {"workflow": {"ack_interval": "1s"}})
     desk.import_mail(folder, acknowledge=True)
@@ -66,8 +70,9 @@ def test_no_acknowledgement_to_robots_in_the_corpus(tmp_path: Path, clock: Froze
     assert robots > 10  # the oracle found robots, so the assertion above had work to do
 
 
-def test_twenty_mails_from_one_sender_get_one_acknowledgement(tmp_path: Path,
-                                                              clock: FrozenClock) -> None:
+def test_twenty_mails_from_one_sender_get_one_acknowledgement(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     desk = make_desk(tmp_path, clock)
     for i in range(20):
         drop_into_maildir(tmp_path, make_mail(subject=f"Question {i}"))
@@ -82,35 +87,42 @@ def test_twenty_mails_from_one_sender_get_one_acknowledgement(tmp_path: Path,
     assert desk.outbox_counts() == {"queued": 2}
 
 
-def test_auto_reply_joins_without_pushing_or_acknowledging(tmp_path: Path,
-                                                          clock: FrozenClock) -> None:
+def test_auto_reply_joins_without_pushing_or_acknowledging(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     desk = make_desk(tmp_path, clock)
     drop_into_maildir(tmp_path, make_mail(message_id="p1@x"))
     desk.fetch()
     desk.reply(1, "Here is the answer.", "anna")
     out_id = [m for m in desk.request(1).messages if m.kind == "reply"][0].message_id
-    drop_into_maildir(tmp_path, make_mail(subject="Out of office", in_reply_to=out_id,
-                                          headers={"Auto-Submitted": "auto-replied"}))
+    drop_into_maildir(
+        tmp_path,
+        make_mail(
+            subject="Out of office", in_reply_to=out_id, headers={"Auto-Submitted": "auto-replied"}
+        ),
+    )
     desk.fetch()
     assert desk.stack() == []
     assert desk.request(1).request.status == "waiting"
     assert desk.outbox_counts() == {"queued": 2}  # the ack and the reply, nothing to the robot
 
 
-def test_bounce_of_our_reply_marks_it_failed_and_pushes(tmp_path: Path,
-                                                        clock: FrozenClock) -> None:
+def test_bounce_of_our_reply_marks_it_failed_and_pushes(tmp_path: Path, clock: FrozenClock) -> None:
     desk = make_desk(tmp_path, clock)
     drop_into_maildir(tmp_path, make_mail(message_id="p1@x"))
     desk.fetch()
     out_id = desk.reply(1, "Here is the answer.", "anna")
-    bounce = (b"From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
-              b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@mx>\r\n"
-              b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
-              b"report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
-              b"Content-Type: text/plain\r\n\r\nUser unknown\r\n--B\r\n"
-              b"Content-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--B\r\n"
-              b"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <" + out_id.encode()
-              + b">\r\n--B--\r\n")
+    bounce = (
+        b"From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@mx>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        b"report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
+        b"Content-Type: text/plain\r\n\r\nUser unknown\r\n--B\r\n"
+        b"Content-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--B\r\n"
+        b"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <"
+        + out_id.encode()
+        + b">\r\n--B--\r\n"
+    )
     drop_into_maildir(tmp_path, bounce)
     desk.fetch()
     [top] = desk.stack()

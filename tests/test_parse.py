@@ -24,8 +24,11 @@ def test_plain_message_fields() -> None:
 
 
 def test_cyrillic_encoded_subject_and_body() -> None:
-    raw = make_mail(sender="Иван Петров <ivan@example.ru>", subject="Не работает оплата",
-                    body="Здравствуйте! Счёт не оплачивается.\n")
+    raw = make_mail(
+        sender="Иван Петров <ivan@example.ru>",
+        subject="Не работает оплата",
+        body="Здравствуйте! Счёт не оплачивается.\n",
+    )
     msg = parse_message(raw)
     assert msg.subject == "Не работает оплата"
     assert msg.from_name == "Иван Петров"
@@ -33,11 +36,13 @@ def test_cyrillic_encoded_subject_and_body() -> None:
 
 
 def test_html_only_mail_becomes_readable_text() -> None:
-    raw = (b"From: a@b.example\r\nSubject: hi\r\nMessage-ID: <h@1>\r\n"
-           b"Content-Type: text/html; charset=utf-8\r\n\r\n"
-           b"<html><head><style>p{color:red}</style></head><body><p>First line</p>"
-           b"<p>Second &amp; last <a href='https://example.com/x'>link</a></p>"
-           b"<script>alert(1)</script></body></html>")
+    raw = (
+        b"From: a@b.example\r\nSubject: hi\r\nMessage-ID: <h@1>\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<html><head><style>p{color:red}</style></head><body><p>First line</p>"
+        b"<p>Second &amp; last <a href='https://example.com/x'>link</a></p>"
+        b"<script>alert(1)</script></body></html>"
+    )
     msg = parse_message(raw)
     assert msg.html_only
     assert "First line\n" in msg.text
@@ -46,10 +51,12 @@ def test_html_only_mail_becomes_readable_text() -> None:
 
 
 def test_plain_alternative_preferred_over_html() -> None:
-    raw = (b"From: a@b.example\r\nMessage-ID: <alt@1>\r\nMIME-Version: 1.0\r\n"
-           b"Content-Type: multipart/alternative; boundary=XX\r\n\r\n"
-           b"--XX\r\nContent-Type: text/plain\r\n\r\nplain words\r\n"
-           b"--XX\r\nContent-Type: text/html\r\n\r\n<b>html words</b>\r\n--XX--\r\n")
+    raw = (
+        b"From: a@b.example\r\nMessage-ID: <alt@1>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/alternative; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nplain words\r\n"
+        b"--XX\r\nContent-Type: text/html\r\n\r\n<b>html words</b>\r\n--XX--\r\n"
+    )
     msg = parse_message(raw)
     assert msg.text == "plain words"
     assert not msg.html_only
@@ -66,8 +73,10 @@ def test_attachment_kept_as_range_and_decoded_on_demand() -> None:
 
 
 def test_unknown_charset_falls_back_with_warning() -> None:
-    raw = (b"From: a@b.example\r\nMessage-ID: <cs@1>\r\n"
-           b"Content-Type: text/plain; charset=fakescii\r\n\r\nhello caf\xc3\xa9\r\n")
+    raw = (
+        b"From: a@b.example\r\nMessage-ID: <cs@1>\r\n"
+        b"Content-Type: text/plain; charset=fakescii\r\n\r\nhello caf\xc3\xa9\r\n"
+    )
     msg = parse_message(raw)
     assert "café" in msg.text
     assert any("unknown charset" in w for w in msg.warnings)
@@ -122,14 +131,16 @@ def test_rfc3834_and_robots_are_automatic() -> None:
 
 
 def test_bounce_carries_original_message_id() -> None:
-    raw = (b"From: MAILER-DAEMON@mx.example\r\nTo: support@example.com\r\n"
-           b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b@mx>\r\n"
-           b"MIME-Version: 1.0\r\n"
-           b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
-           b"--B\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n"
-           b"--B\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n"
-           b"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-           b"Message-ID: <sd.1.abc@example.com>\r\nSubject: Re: x [#4]\r\n--B--\r\n")
+    raw = (
+        b"From: MAILER-DAEMON@mx.example\r\nTo: support@example.com\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b@mx>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+        b"--B\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n"
+        b"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: <sd.1.abc@example.com>\r\nSubject: Re: x [#4]\r\n--B--\r\n"
+    )
     msg = parse_message(raw)
     assert is_bounce(msg)
     assert msg.embedded_message_ids == ["sd.1.abc@example.com"]

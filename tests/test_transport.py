@@ -31,14 +31,20 @@ from tests.servers.smtp import SmtpServer
 SUPPORT = "support@example.com"
 
 
-def message(n: int, to: str = "customer@example.org", message_id: str | None = None,
-            **kw: object) -> Outgoing:
-    raw = compose(Draft(
-        from_addr=SUPPORT, from_name="Анна, Acme Support", to=[to],
-        subject=f"[#{n}] Заказ {n}", text=f"Здравствуйте!\nСообщение {n}.\n.\nКонец\n",
-        message_id=message_id or f"sd.{n}.test@example.com",
-        date=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-    ))
+def message(
+    n: int, to: str = "customer@example.org", message_id: str | None = None, **kw: object
+) -> Outgoing:
+    raw = compose(
+        Draft(
+            from_addr=SUPPORT,
+            from_name="Анна, Acme Support",
+            to=[to],
+            subject=f"[#{n}] Заказ {n}",
+            text=f"Здравствуйте!\nСообщение {n}.\n.\nКонец\n",
+            message_id=message_id or f"sd.{n}.test@example.com",
+            date=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        )
+    )
     fields: dict[str, object] = {"key": n, "sender": SUPPORT, "recipients": [to], "raw": raw}
     fields.update(kw)
     return Outgoing(**fields)  # type: ignore[arg-type]
@@ -46,11 +52,18 @@ def message(n: int, to: str = "customer@example.org", message_id: str | None = N
 
 def smtp(server: SmtpServer, **kw: object) -> SmtpTransport:
     settings: dict[str, object] = {
-        "host": server.host, "port": server.port,
-        "security": "starttls" if server.tls == "starttls" else
-                    "tls" if server.tls == "implicit" else "none",
-        "username": server.username, "password": server.password,
-        "timeout": 5.0, "ssl_context": server.ssl_context, "local_hostname": "desk.test",
+        "host": server.host,
+        "port": server.port,
+        "security": "starttls"
+        if server.tls == "starttls"
+        else "tls"
+        if server.tls == "implicit"
+        else "none",
+        "username": server.username,
+        "password": server.password,
+        "timeout": 5.0,
+        "ssl_context": server.ssl_context,
+        "local_hostname": "desk.test",
     }
     settings.update(kw)
     return SmtpTransport(**settings)  # type: ignore[arg-type]
@@ -72,8 +85,11 @@ def test_batch_of_three_over_one_connection(smtp_server: SmtpServer) -> None:
     assert smtp_server.connections == 1
     assert {m.connection for m in got} == {1}
     assert [m.sender for m in got] == [SUPPORT] * 3
-    assert [m.recipients for m in got] == [["customer@example.org"], ["other@example.net"],
-                                           ["customer@example.org"]]
+    assert [m.recipients for m in got] == [
+        ["customer@example.org"],
+        ["other@example.net"],
+        ["customer@example.org"],
+    ]
     parsed = got[1].message
     assert parsed["Subject"] == "[#2] Заказ 2"
     assert parsed["From"].addresses[0].display_name == "Анна, Acme Support"
@@ -114,8 +130,7 @@ def test_5xx_is_permanent(smtp_server: SmtpServer, at: str) -> None:
 def test_fail_next_counts_transactions(smtp_server: SmtpServer) -> None:
     smtp_server.fail_next(452, "4.3.1 full", count=2, at="data")
     results = smtp(smtp_server).deliver([message(1), message(2), message(3)])
-    assert [(r.ok, r.permanent) for r in results] == [(False, False), (False, False),
-                                                      (True, False)]
+    assert [(r.ok, r.permanent) for r in results] == [(False, False), (False, False), (True, False)]
     assert [m.message["Subject"] for m in smtp_server.wait_for(1)] == ["[#3] Заказ 3"]
 
 
@@ -185,8 +200,11 @@ def test_timeout_is_temporary() -> None:
 
 
 def test_invalid_envelope_is_permanent_without_connecting(smtp_server: SmtpServer) -> None:
-    bad = [message(1, recipients=["x@example.org\r\nRCPT TO:<evil@x>"]),
-           message(2, recipients=[]), message(3, sender="-oQ/tmp@example.com")]
+    bad = [
+        message(1, recipients=["x@example.org\r\nRCPT TO:<evil@x>"]),
+        message(2, recipients=[]),
+        message(3, sender="-oQ/tmp@example.com"),
+    ]
     results = smtp(smtp_server).deliver(bad)
     assert all(not r.ok and r.permanent for r in results)
     assert smtp_server.connections == 0
@@ -215,8 +233,7 @@ def test_plain_client_against_starttls_required_server(smtp_server_tls: SmtpServ
 
 
 def test_untrusted_certificate_is_temporary(smtp_server_tls: SmtpServer) -> None:
-    [result] = smtp(smtp_server_tls, ssl_context=ssl.create_default_context()).deliver(
-        [message(1)])
+    [result] = smtp(smtp_server_tls, ssl_context=ssl.create_default_context()).deliver([message(1)])
     assert not result.ok and not result.permanent
     assert "certificate" in result.error.lower()
 
@@ -229,8 +246,9 @@ def test_implicit_tls(smtp_server_factory: Callable[..., SmtpServer]) -> None:
 
 def test_deliver_from_a_worker_thread(smtp_server: SmtpServer) -> None:
     results: list[DeliveryResult] = []
-    worker = threading.Thread(target=lambda: results.extend(
-        smtp(smtp_server).deliver([message(1)])))
+    worker = threading.Thread(
+        target=lambda: results.extend(smtp(smtp_server).deliver([message(1)]))
+    )
     worker.start()
     worker.join(10)
     assert_all_ok(results, [1])

@@ -36,17 +36,30 @@ def _wait_until(predicate, timeout: float) -> bool:
 @pytest.mark.imap
 def test_watch_takes_new_mail_through_idle(tmp_path: Path, imap_server) -> None:
     imap_server.deliver([make_mail(message_id="first@x")])
-    write_config(tmp_path, {
-        "mailbox": {"kind": "imap", "host": imap_server.host, "port": imap_server.port,
-                    "security": "none", "username": imap_server.username,
-                    "password_env": "TEST_IMAP_PASSWORD", "poll_interval": "10m"},
-        "outgoing": {"kind": "file", "path": "outbox"},
-    })
+    write_config(
+        tmp_path,
+        {
+            "mailbox": {
+                "kind": "imap",
+                "host": imap_server.host,
+                "port": imap_server.port,
+                "security": "none",
+                "username": imap_server.username,
+                "password_env": "TEST_IMAP_PASSWORD",
+                "poll_interval": "10m",
+            },
+            "outgoing": {"kind": "file", "path": "outbox"},
+        },
+    )
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_server.password}
     env.pop("SUPPORTDESK_CONFIG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "supportdesk", "fetch", "--watch"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportdesk", "fetch", "--watch"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     db = tmp_path / "desk.db"
     try:
         assert _wait_until(lambda: _stored(db) == 1, 30), "the first poll did not happen"

@@ -75,7 +75,7 @@ def db_backup(target: Path) -> None:
         raise SupportDeskError("backup works on SQLite; for PostgreSQL use pg_dump")
     if target.exists():
         raise SupportDeskError(f"{target} exists; choose a new file")
-    source = sqlite3.connect(url[len("sqlite:///"):])
+    source = sqlite3.connect(url[len("sqlite:///") :])
     dest = sqlite3.connect(target)
     try:
         source.backup(dest)
@@ -107,5 +107,7 @@ def agents_list(json: JsonFlag = False) -> None:
     if json:
         emit_json([a.as_dict() for a in agents])
     else:
-        print_table(["login", "name", "email", "role", "active"],
-                    [[a.login, a.name, a.email, a.role, a.active] for a in agents])
+        print_table(
+            ["login", "name", "email", "role", "active"],
+            [[a.login, a.name, a.email, a.role, a.active] for a in agents],
+        )

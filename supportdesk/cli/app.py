@@ -57,17 +57,26 @@ state = State()
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option(  # noqa: UP007 - typer needs Optional
-        "--config", "-c", envvar="SUPPORTDESK_CONFIG", help="Path to config.toml.")] = None,
-    agent: Annotated[str | None, typer.Option(  # noqa: UP007
-        "--agent", help="Act as this agent (default: desk.agent, then $USER).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(  # noqa: UP007 - typer needs Optional
+            "--config", "-c", envvar="SUPPORTDESK_CONFIG", help="Path to config.toml."
+        ),
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option(  # noqa: UP007
+            "--agent", help="Act as this agent (default: desk.agent, then $USER)."
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     state.config, state.agent, state.debug = config, agent, debug
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
-        typer.echo("\nThe console arrives with the console issue; the commands above work now.",
-                   err=True)
+        typer.echo(
+            "\nThe console arrives with the console issue; the commands above work now.", err=True
+        )
 
 
 def main() -> None:
@@ -87,8 +96,10 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug
         if state.debug:
             raise
-        sys.stderr.write(f"supportdesk: unexpected error: {type(exc).__name__}: {exc} "
-                         "(run with --debug for the traceback)\n")
+        sys.stderr.write(
+            f"supportdesk: unexpected error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)\n"
+        )
         sys.exit(1)
     finally:
         if state._desk is not None:

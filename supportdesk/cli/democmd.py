@@ -36,8 +36,12 @@ priority = "high"
 
 @app.command()
 def demo(
-    path: Annotated[Path | None, typer.Option(  # noqa: UP007 - typer needs Optional
-        help="Build the demo desk here (default: a new temporary folder).")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Option(  # noqa: UP007 - typer needs Optional
+            help="Build the demo desk here (default: a new temporary folder)."
+        ),
+    ] = None,
     messages: Annotated[int, typer.Option(help="How many sample emails.")] = 40,
 ) -> None:
     """Build a throwaway desk with sample mail, take the mail in, and show the stack."""
@@ -58,8 +62,10 @@ def demo(
     desk.ensure_agent("demo", name="Demo Agent")
     report = desk.fetch()
     desk.deliver()
-    say(f"Demo desk in {folder}: {report.intake.stored} emails became "
+    say(
+        f"Demo desk in {folder}: {report.intake.stored} emails became "
         f"{len(report.intake.new_requests)} requests; acknowledgements are in "
-        f"{folder / 'outbox'}.")
+        f"{folder / 'outbox'}."
+    )
     say(f"Try: supportdesk --config {config} requests show 1")
     stack(json=False, limit=20)

@@ -16,14 +16,18 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.
 
 
 def _describe(report: dict[str, object]) -> str:
-    return (f"{report['stored']} new messages ({report['new_requests']} new requests, "
-            f"{report['joined']} joined), {report['duplicates']} already stored, "
-            f"{report['acknowledgements']} acknowledgements queued")
+    return (
+        f"{report['stored']} new messages ({report['new_requests']} new requests, "
+        f"{report['joined']} joined), {report['duplicates']} already stored, "
+        f"{report['acknowledgements']} acknowledgements queued"
+    )
 
 
 @app.command()
 def fetch(
-    watch: Annotated[bool, typer.Option("--watch", help="Keep watching (IDLE or polling).")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep watching (IDLE or polling).")
+    ] = False,
     json: JsonFlag = False,
 ) -> None:
     """Poll the mailbox once (or keep watching), then deliver the outbox."""
@@ -76,19 +80,28 @@ def send(json: JsonFlag = False) -> None:
     if json:
         emit_json(report)
     else:
-        say(f"{report['sent']} sent, {report['retrying']} will be retried, "
-            f"{report['failed']} failed.")
+        say(
+            f"{report['sent']} sent, {report['retrying']} will be retried, "
+            f"{report['failed']} failed."
+        )
         for error in report["errors"]:  # type: ignore[attr-defined]
             say(f"  {error}")
 
 
 @app.command("import")
 def import_mail(
-    path: Annotated[Path, typer.Argument(help="An mbox file, a Maildir, or a folder of .eml files.")],
-    acknowledge: Annotated[bool, typer.Option(
-        "--acknowledge", help="Send acknowledgements for new requests (off: old mail).")] = False,
-    history: Annotated[bool, typer.Option(
-        "--history", help="File new requests as closed: history, not work.")] = False,
+    path: Annotated[
+        Path, typer.Argument(help="An mbox file, a Maildir, or a folder of .eml files.")
+    ],
+    acknowledge: Annotated[
+        bool,
+        typer.Option(
+            "--acknowledge", help="Send acknowledgements for new requests (off: old mail)."
+        ),
+    ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="File new requests as closed: history, not work.")
+    ] = False,
     json: JsonFlag = False,
 ) -> None:
     """Import mail through the same pipeline as fetch; importing twice adds nothing."""
@@ -96,10 +109,17 @@ def import_mail(
         raise SupportDeskError(f"{path}: no such file or folder")
     desk = state.desk()
     with progress_bar("Importing", not json) as progress:
-        report = desk.import_mail(path, acknowledge=acknowledge, history=history,
-                                  progress=progress).as_dict()
+        report = desk.import_mail(
+            path, acknowledge=acknowledge, history=history, progress=progress
+        ).as_dict()
     if json:
         emit_json(report)
     else:
-        say(_describe(report) + (f"; {report['copies_kept']} differing copies of known "
-                                 "Message-IDs kept" if report["copies_kept"] else ""))
+        say(
+            _describe(report)
+            + (
+                f"; {report['copies_kept']} differing copies of known Message-IDs kept"
+                if report["copies_kept"]
+                else ""
+            )
+        )

@@ -30,8 +30,9 @@ def say(message: str) -> None:
 
 def cell(value: object) -> Text:
     """A table cell from untrusted text: no markup, no escapes, no bidi tricks."""
-    return Text(display_safe("" if value is None else str(value)), no_wrap=True,
-                overflow="ellipsis")
+    return Text(
+        display_safe("" if value is None else str(value)), no_wrap=True, overflow="ellipsis"
+    )
 
 
 _ELASTIC = {"subject": 3, "snippet": 3, "customer": 2, "from": 2, "name": 1, "email": 1}
@@ -41,8 +42,9 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     table = Table(box=None, pad_edge=False, header_style="bold")
     for i, name in enumerate(columns):
         if name in _ELASTIC:
-            table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=_ELASTIC[name],
-                             min_width=6)
+            table.add_column(
+                name, overflow="ellipsis", no_wrap=True, ratio=_ELASTIC[name], min_width=6
+            )
         else:
             width = max([len(name), *(len(str(row[i])) for row in rows)])
             table.add_column(name, no_wrap=True, min_width=min(width, 30))
@@ -67,10 +69,22 @@ def progress_bar(description: str, enabled: bool) -> Iterator[Callable[[int, int
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(Text(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=stderr, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

@@ -20,16 +20,29 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.
 
 def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg]
     now = state.desk().clock.now()
-    return [[f"#{r.number}", r.status, r.reason, age(r.pushed_at, now), r.customer_email,
-             r.subject, ",".join(r.tags), r.claimed_by or ""] for r in records]
+    return [
+        [
+            f"#{r.number}",
+            r.status,
+            r.reason,
+            age(r.pushed_at, now),
+            r.customer_email,
+            r.subject,
+            ",".join(r.tags),
+            r.claimed_by or "",
+        ]
+        for r in records
+    ]
 
 
 _COLUMNS = ["number", "status", "reason", "age", "customer", "subject", "tags", "claimed"]
 
 
 @app.command()
-def stack(json: JsonFlag = False,
-          limit: Annotated[int, typer.Option(help="Show at most this many.")] = 100) -> None:
+def stack(
+    json: JsonFlag = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 100,
+) -> None:
     """The LIFO stack: the newest request on top."""
     records = state.desk().stack(limit)
     if json:
@@ -44,7 +57,9 @@ def stack(json: JsonFlag = False,
 def list_requests(
     status: Annotated[str | None, typer.Option(help="new, open, waiting, linked, closed")] = None,  # noqa: UP007
     tag: Annotated[str | None, typer.Option(help="Only requests with this tag.")] = None,  # noqa: UP007
-    customer: Annotated[str | None, typer.Option(help="Part of the customer's address or name.")] = None,  # noqa: UP007
+    customer: Annotated[
+        str | None, typer.Option(help="Part of the customer's address or name.")
+    ] = None,  # noqa: UP007
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
     json: JsonFlag = False,
 ) -> None:
@@ -74,9 +89,14 @@ def show(number: int, json: JsonFlag = False) -> None:
         return
     r = detail.request
     stdout.print(Text(display_safe(f"#{r.number} {r.subject}"), style="bold"))
-    stdout.print(Text(display_safe(
-        f"{r.status} ({r.reason}) · {r.customer_name} <{r.customer_email}> · "
-        f"{len(detail.messages)} messages · tags: {', '.join(r.tags) or '-'}")))
+    stdout.print(
+        Text(
+            display_safe(
+                f"{r.status} ({r.reason}) · {r.customer_name} <{r.customer_email}> · "
+                f"{len(detail.messages)} messages · tags: {', '.join(r.tags) or '-'}"
+            )
+        )
+    )
     for m in detail.messages:
         when = (m.date or m.received_at).strftime("%Y-%m-%d %H:%M")
         head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
@@ -85,16 +105,26 @@ def show(number: int, json: JsonFlag = False) -> None:
             stdout.print(Text(display_safe(f"warning: {w}"), style="yellow"))
         stdout.print(Text(display_safe(m.text)))
         for a in m.attachments:
-            stdout.print(Text(display_safe(f"[attachment {a.id}] {a.filename} "
-                                           f"({a.content_type}, {a.encoded_size} bytes)")))
+            stdout.print(
+                Text(
+                    display_safe(
+                        f"[attachment {a.id}] {a.filename} "
+                        f"({a.content_type}, {a.encoded_size} bytes)"
+                    )
+                )
+            )
 
 
 @requests_app.command("reply")
 def reply(
     number: int,
     body: Annotated[str | None, typer.Option(help="The answer's text.")] = None,  # noqa: UP007
-    body_file: Annotated[Path | None, typer.Option(  # noqa: UP007
-        "--body-file", help="Read the answer from a file ('-' for stdin).")] = None,
+    body_file: Annotated[
+        Path | None,
+        typer.Option(  # noqa: UP007
+            "--body-file", help="Read the answer from a file ('-' for stdin)."
+        ),
+    ] = None,
     json: JsonFlag = False,
 ) -> None:
     """Answer a request: the reply is queued in the outbox and the request leaves the stack."""
@@ -117,7 +147,9 @@ def reply(
 @requests_app.command("close")
 def close(
     number: int,
-    reason: Annotated[str, typer.Option(help="resolved, no_reply, idea, spam, duplicate, other")] = "resolved",
+    reason: Annotated[
+        str, typer.Option(help="resolved, no_reply, idea, spam, duplicate, other")
+    ] = "resolved",
     json: JsonFlag = False,
 ) -> None:
     """Close a request; a later message from the customer reopens it."""
@@ -129,8 +161,11 @@ def close(
 
 
 @app.command()
-def search(query: str, json: JsonFlag = False,
-           limit: Annotated[int, typer.Option(help="At most this many.")] = 50) -> None:
+def search(
+    query: str,
+    json: JsonFlag = False,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
     """Full-text search over every message."""
     hits = state.desk().search(query, limit)
     if json:
@@ -138,6 +173,10 @@ def search(query: str, json: JsonFlag = False,
     elif not hits:
         say("Nothing found.")
     else:
-        print_table(["number", "status", "from", "subject", "snippet"],
-                    [[f"#{h.request_id}", h.status, h.from_addr, h.subject,
-                      h.snippet.replace("\n", " ")] for h in hits])
+        print_table(
+            ["number", "status", "from", "subject", "snippet"],
+            [
+                [f"#{h.request_id}", h.status, h.from_addr, h.subject, h.snippet.replace("\n", " ")]
+                for h in hits
+            ],
+        )

@@ -33,8 +33,11 @@ class RequestDetail:
     events: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.request.as_dict(), "messages": [m.as_dict() for m in self.messages],
-                "events": self.events}
+        return {
+            **self.request.as_dict(),
+            "messages": [m.as_dict() for m in self.messages],
+            "events": self.events,
+        }
 
 
 class Desk:
@@ -60,8 +63,9 @@ class Desk:
             record = requests.get_request(conn, number)
             if record is None:
                 raise NotFoundError(f"request #{number} does not exist")
-            return RequestDetail(record, messages.messages_of(conn, number),
-                                 events_of(conn, number))
+            return RequestDetail(
+                record, messages.messages_of(conn, number), events_of(conn, number)
+            )
 
     def search(self, query: str, limit: int = 50) -> list[messages.SearchHit]:
         with self.db.read() as conn:
@@ -81,9 +85,17 @@ class Desk:
             stored = messages.attachment(conn, attachment_id)
         if stored is None:
             raise NotFoundError(f"attachment {attachment_id} does not exist")
-        data = attachment_bytes(stored.raw, Attachment(stored.filename, None,
-                                                       stored.content_type, stored.encoding,
-                                                       stored.start, stored.end))
+        data = attachment_bytes(
+            stored.raw,
+            Attachment(
+                stored.filename,
+                None,
+                stored.content_type,
+                stored.encoding,
+                stored.start,
+                stored.end,
+            ),
+        )
         folder = folder.resolve()
         folder.mkdir(parents=True, exist_ok=True)
         name = safe_filename(stored.filename)
@@ -100,8 +112,9 @@ class Desk:
 
     # -- agents ---------------------------------------------------------------------------
 
-    def ensure_agent(self, login: str, name: str = "", email: str = "",
-                     role: str = "agent") -> bool:
+    def ensure_agent(
+        self, login: str, name: str = "", email: str = "", role: str = "agent"
+    ) -> bool:
         """Create the agent if missing; True when created."""
         with self.db.write() as conn:
             if agents.get_agent(conn, login) is not None:
@@ -139,10 +152,23 @@ class Desk:
     def imap_poller(self) -> ImapPoller:
         return ImapPoller(self.db, self.settings, self.clock)
 
-    def import_mail(self, path: Path, *, acknowledge: bool = False, history: bool = False,
-                    progress: Progress | None = None) -> IngestReport:
-        return import_mail(self.db, self.settings, self.clock, path, acknowledge=acknowledge,
-                           history=history, progress=progress)
+    def import_mail(
+        self,
+        path: Path,
+        *,
+        acknowledge: bool = False,
+        history: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        return import_mail(
+            self.db,
+            self.settings,
+            self.clock,
+            path,
+            acknowledge=acknowledge,
+            history=history,
+            progress=progress,
+        )
 
     def deliver(self) -> delivery.DeliveryReport:
         """Deliver the due part of the outbox through the configured transport."""

@@ -33,8 +33,12 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed,
-                "errors": self.errors[:20]}
+        return {
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "errors": self.errors[:20],
+        }
 
 
 def make_transport(settings: Settings) -> Transport | None:
@@ -50,13 +54,25 @@ def make_transport(settings: Settings) -> Transport | None:
         return tr.SendmailTransport(out.sendmail)
     from supportdesk.mail.compose import new_message_id_domain
 
-    return tr.SmtpTransport(out.host, out.effective_port, out.security, out.username or None,
-                            read_secret(out, "outgoing"), timeout=out.timeout.total_seconds(),
-                            local_hostname=new_message_id_domain(settings.desk.address))
+    return tr.SmtpTransport(
+        out.host,
+        out.effective_port,
+        out.security,
+        out.username or None,
+        read_secret(out, "outgoing"),
+        timeout=out.timeout.total_seconds(),
+        local_hostname=new_message_id_domain(settings.desk.address),
+    )
 
 
-def deliver_outbox(db: Database, settings: Settings, clock: Clock, transport: Transport,
-                   batch_size: int = 50, max_batches: int = 1000) -> DeliveryReport:
+def deliver_outbox(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    transport: Transport,
+    batch_size: int = 50,
+    max_batches: int = 1000,
+) -> DeliveryReport:
     """Deliver every due message once; returns what happened."""
     report = DeliveryReport()
     for _ in range(max_batches):
@@ -65,9 +81,12 @@ def deliver_outbox(db: Database, settings: Settings, clock: Clock, transport: Tr
             pending = outbox.take(conn, outbox.due(conn, now, batch_size), now, HOLD)
         if not pending:
             break
-        results = transport.deliver([
-            Outgoing(key=p.pk, sender=settings.desk.address, recipients=p.recipients, raw=p.raw)
-            for p in pending])
+        results = transport.deliver(
+            [
+                Outgoing(key=p.pk, sender=settings.desk.address, recipients=p.recipients, raw=p.raw)
+                for p in pending
+            ]
+        )
         by_pk = {p.pk: p for p in pending}
         now = clock.now()
         with db.write() as conn:
@@ -91,7 +110,16 @@ def deliver_outbox(db: Database, settings: Settings, clock: Clock, transport: Tr
 
 def push_failed_delivery(conn: Any, request_id: int, now: Any, error: str) -> None:
     """A message that cannot be delivered puts its request back on the stack."""
-    update_request(conn, request_id, status="open", reason="delivery_failed", pushed_at=now,
-                   updated_at=now, closed_at=None, close_reason=None)
-    add_event(conn, request_id, now, "push", reason="delivery_failed",
-              detail={"error": error[:300]})
+    update_request(
+        conn,
+        request_id,
+        status="open",
+        reason="delivery_failed",
+        pushed_at=now,
+        updated_at=now,
+        closed_at=None,
+        close_reason=None,
+    )
+    add_event(
+        conn, request_id, now, "push", reason="delivery_failed", detail={"error": error[:300]}
+    )

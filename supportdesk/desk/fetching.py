@@ -6,6 +6,7 @@ while the previous one is parsed and stored; the batch and the checkpoint commit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -58,8 +59,14 @@ class ImapPoller:
             box = self.settings.mailbox
             if self._password is None:
                 self._password = read_secret(box, "mailbox")
-            mailbox = ImapMailbox(box.host, box.effective_port, box.security, box.username,
-                                  self._password, timeout=box.timeout.total_seconds())
+            mailbox = ImapMailbox(
+                box.host,
+                box.effective_port,
+                box.security,
+                box.username,
+                self._password,
+                timeout=box.timeout.total_seconds(),
+            )
             mailbox.__enter__()
             self._box = mailbox
         return self._box
@@ -96,13 +103,10 @@ class ImapPoller:
     def _drop_connection(self) -> None:
         box, self._box = self._box, None
         if box is not None:
-            try:
+            with contextlib.suppress(Exception):  # the connection is already broken
                 box.__exit__(None, None, None)
-            except Exception:  # noqa: BLE001 - the connection is already broken
-                pass
 
-    def _poll_folder(self, folder: str, report: FetchReport,
-                     progress: Progress | None) -> None:
+    def _poll_folder(self, folder: str, report: FetchReport, progress: Progress | None) -> None:
         from supportdesk.mail.imap import plan_batches
 
         box = self._connect()
@@ -120,11 +124,18 @@ class ImapPoller:
         if not sizes:
             return
         batches = plan_batches(sizes, self.settings.mailbox.batch_bytes)
-        self._run_pipeline(box, folder, state.uidvalidity, batches, len(sizes), report,
-                           progress)
+        self._run_pipeline(box, folder, state.uidvalidity, batches, len(sizes), report, progress)
 
-    def _run_pipeline(self, box: Any, folder: str, uidvalidity: int, batches: list[list[int]],
-                      total: int, report: FetchReport, progress: Progress | None) -> None:
+    def _run_pipeline(
+        self,
+        box: Any,
+        folder: str,
+        uidvalidity: int,
+        batches: list[list[int]],
+        total: int,
+        report: FetchReport,
+        progress: Progress | None,
+    ) -> None:
         """Download, parse and store at once, each stage on its own thread or process.
 
         The IMAP thread downloads batch after batch (at most three ahead, so memory stays
@@ -156,16 +167,21 @@ class ImapPoller:
                 jobs.put(None) if not stop.is_set() else None
 
         done = 0
-        with BatchParser(total) as parser, BatchWriter(self.db, self.settings,
-                                                       self.clock) as writer:
+        with (
+            BatchParser(total) as parser,
+            BatchWriter(self.db, self.settings, self.clock) as writer,
+        ):
             producing = self._io.submit(produce, parser)
             try:
                 while (job := jobs.get()) is not None:
                     future, uids = job
                     point = Checkpoint(self.account, folder, uidvalidity, max(uids))
                     done += len(uids)
-                    writer.submit(future.result(), point,
-                                  after=self._committed(committed, uids, done, total, progress))
+                    writer.submit(
+                        future.result(),
+                        point,
+                        after=self._committed(committed, uids, done, total, progress),
+                    )
             finally:
                 stop.set()
                 producing.result()
@@ -173,8 +189,13 @@ class ImapPoller:
         report.intake.add(writer.report)
 
     @staticmethod
-    def _committed(committed: queue.Queue[list[int]], uids: list[int], done: int, total: int,
-                   progress: Progress | None) -> Callable[[], None]:
+    def _committed(
+        committed: queue.Queue[list[int]],
+        uids: list[int],
+        done: int,
+        total: int,
+        progress: Progress | None,
+    ) -> Callable[[], None]:
         def after() -> None:
             committed.put(uids)
             if progress:
@@ -199,8 +220,9 @@ class ImapPoller:
             box.move(uids, action[5:])
 
 
-def poll_local(db: Database, settings: Settings, clock: Clock,
-               progress: Progress | None = None) -> FetchReport:
+def poll_local(
+    db: Database, settings: Settings, clock: Clock, progress: Progress | None = None
+) -> FetchReport:
     """A local Maildir (new mail moves to cur/ once stored) or an mbox (a message count)."""
     box = settings.mailbox
     path = settings.resolve(box.path or "")
@@ -212,17 +234,27 @@ def poll_local(db: Database, settings: Settings, clock: Clock,
     return report
 
 
-def _poll_maildir(db: Database, settings: Settings, clock: Clock, path: Path,
-                  report: FetchReport, progress: Progress | None) -> None:
+def _poll_maildir(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    path: Path,
+    report: FetchReport,
+    progress: Progress | None,
+) -> None:
     account = f"maildir:{path}"
     with db.read() as conn:
         first_time = get_checkpoint(conn, account, "") is None
     subs = ("new", "cur") if first_time else ("new",)
-    files = [path / sub / name for sub in subs if (path / sub).is_dir()
-             for name in sorted(os.listdir(path / sub))]
+    files = [
+        path / sub / name
+        for sub in subs
+        if (path / sub).is_dir()
+        for name in sorted(os.listdir(path / sub))
+    ]
     report.folders[str(path)] = len(files)
     for start in range(0, max(len(files), 1), 200):
-        chunk = files[start:start + 200]
+        chunk = files[start : start + 200]
         parsed, taken = [], []
         for file in chunk:
             try:
@@ -231,21 +263,27 @@ def _poll_maildir(db: Database, settings: Settings, clock: Clock, path: Path,
             except FileNotFoundError:
                 continue
         point = Checkpoint(account, "", 1, start + len(chunk))
-        report.intake.add(ingest_batch(db, settings, clock.now(), parsed, IngestOptions(),
-                                       checkpoint=point))
+        report.intake.add(
+            ingest_batch(db, settings, clock.now(), parsed, IngestOptions(), checkpoint=point)
+        )
         for file in taken:
             if file.parent.name == "new":
                 target = path / "cur" / (file.name if ":2," in file.name else file.name + ":2,")
-                try:
+                # If the rename fails the message is stored already; a rescan dedupes it.
+                with contextlib.suppress(OSError):
                     file.rename(target)
-                except OSError:
-                    pass  # stored already; a rescan would find it again and dedupe it
         if progress:
             progress(start + len(chunk), len(files))
 
 
-def _poll_mbox(db: Database, settings: Settings, clock: Clock, path: Path,
-               report: FetchReport, progress: Progress | None) -> None:
+def _poll_mbox(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    path: Path,
+    report: FetchReport,
+    progress: Progress | None,
+) -> None:
     account = f"mbox:{path}"
     identity = path.stat().st_ino if path.exists() else 0
     with db.read() as conn:
@@ -258,12 +296,28 @@ def _poll_mbox(db: Database, settings: Settings, clock: Clock, path: Path,
             continue
         parsed.append(parse_message(raw))
         if len(parsed) >= 200:
-            report.intake.add(ingest_batch(db, settings, clock.now(), parsed, IngestOptions(),
-                                           checkpoint=Checkpoint(account, "", identity, position)))
+            report.intake.add(
+                ingest_batch(
+                    db,
+                    settings,
+                    clock.now(),
+                    parsed,
+                    IngestOptions(),
+                    checkpoint=Checkpoint(account, "", identity, position),
+                )
+            )
             parsed = []
             if progress:
                 progress(position, 0)
     if parsed or position > skip:
-        report.intake.add(ingest_batch(db, settings, clock.now(), parsed, IngestOptions(),
-                                       checkpoint=Checkpoint(account, "", identity, position)))
+        report.intake.add(
+            ingest_batch(
+                db,
+                settings,
+                clock.now(),
+                parsed,
+                IngestOptions(),
+                checkpoint=Checkpoint(account, "", identity, position),
+            )
+        )
     report.folders[str(path)] = max(position - skip, 0)

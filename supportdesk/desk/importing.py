@@ -18,9 +18,16 @@ BATCH_BYTES = 8_000_000
 BATCH_COUNT = 1000
 
 
-def import_mail(db: Database, settings: Settings, clock: Clock, path: Path, *,
-                acknowledge: bool = False, history: bool = False,
-                progress: Progress | None = None) -> IngestReport:
+def import_mail(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    path: Path,
+    *,
+    acknowledge: bool = False,
+    history: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
     """Import every message under `path`; a second import of the same mail adds nothing."""
     options = IngestOptions(acknowledge=acknowledge, history=history, date_as_pushed=True)
     total = count_messages(path) or 0

@@ -54,16 +54,31 @@ class IngestReport:
     with_warnings: int = 0
 
     def add(self, other: IngestReport) -> None:
-        for name in ("seen", "stored", "duplicates", "copies_kept", "joined", "acknowledgements",
-                     "bounces", "with_warnings"):
+        for name in (
+            "seen",
+            "stored",
+            "duplicates",
+            "copies_kept",
+            "joined",
+            "acknowledgements",
+            "bounces",
+            "with_warnings",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.new_requests.extend(other.new_requests)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seen": self.seen, "stored": self.stored, "duplicates": self.duplicates,
-                "copies_kept": self.copies_kept, "new_requests": len(self.new_requests),
-                "joined": self.joined, "acknowledgements": self.acknowledgements,
-                "bounces": self.bounces, "with_warnings": self.with_warnings}
+        return {
+            "seen": self.seen,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "copies_kept": self.copies_kept,
+            "new_requests": len(self.new_requests),
+            "joined": self.joined,
+            "acknowledgements": self.acknowledgements,
+            "bounces": self.bounces,
+            "with_warnings": self.with_warnings,
+        }
 
 
 def tag_numbers(subject: str) -> list[int]:
@@ -98,9 +113,14 @@ class _Batch:
         entry[1] += inbound
 
 
-def ingest_batch(db: Database, settings: Settings, now: datetime, parsed: list[ParsedMessage],
-                 options: IngestOptions | None = None,
-                 checkpoint: Checkpoint | None = None) -> IngestReport:
+def ingest_batch(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    parsed: list[ParsedMessage],
+    options: IngestOptions | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> IngestReport:
     """Store a batch of parsed messages (and advance the checkpoint) in one transaction."""
     options = options or IngestOptions()
     with db.write() as conn:
@@ -110,8 +130,13 @@ def ingest_batch(db: Database, settings: Settings, now: datetime, parsed: list[P
     return report
 
 
-def _ingest(conn: Any, settings: Settings, now: datetime, parsed: list[ParsedMessage],
-            options: IngestOptions) -> IngestReport:
+def _ingest(
+    conn: Any,
+    settings: Settings,
+    now: datetime,
+    parsed: list[ParsedMessage],
+    options: IngestOptions,
+) -> IngestReport:
     report = IngestReport(seen=len(parsed))
     own = frozenset({settings.desk.address.lower()})
     referenced: set[str] = set()
@@ -124,13 +149,16 @@ def _ingest(conn: Any, settings: Settings, now: datetime, parsed: list[ParsedMes
     statuses = q.request_statuses(conn, tagged | {k.request_id for k in known.values()})
     customers = q.known_customers(conn, {customer_email(p) for p in parsed})
     copies = q.known_raw_copies(
-        conn, [(known[p.message_id].pk, p.sha256) for p in parsed if p.message_id in known])
+        conn, [(known[p.message_id].pk, p.sha256) for p in parsed if p.message_id in known]
+    )
     upper = len(parsed)
-    batch = _Batch({
-        "customer": q.allocate_ids(conn, "customer", upper),
-        "request": q.allocate_ids(conn, "request", upper),
-        "message": q.allocate_ids(conn, "message", upper * 2),
-    })
+    batch = _Batch(
+        {
+            "customer": q.allocate_ids(conn, "customer", upper),
+            "request": q.allocate_ids(conn, "request", upper),
+            "message": q.allocate_ids(conn, "message", upper * 2),
+        }
+    )
     in_batch: dict[str, q.KnownMessage] = {}
 
     for p in parsed:
@@ -148,9 +176,9 @@ def _ingest(conn: Any, settings: Settings, now: datetime, parsed: list[ParsedMes
             rid = _new_request(batch, settings, now, when, p, auto, bounce, customers, options)
             statuses[rid] = batch.requests[rid]["status"]
             report.new_requests.append(rid)
-            if options.acknowledge and auto is None and not options.history:
-                if _acknowledge(batch, settings, now, rid, p, customers, in_reply_to=mid):
-                    report.acknowledgements += 1
+            wants_ack = options.acknowledge and auto is None and not options.history
+            if wants_ack and _acknowledge(batch, settings, now, rid, p, customers, mid):
+                report.acknowledgements += 1
         else:
             report.joined += 1
             if not options.history and (reason == "delivery_failed" or auto is None):
@@ -160,11 +188,18 @@ def _ingest(conn: Any, settings: Settings, now: datetime, parsed: list[ParsedMes
         batch.messages.append(_message_row(pk, rid, p, now, auto))
         batch.raws.append({"message_pk": pk, "sha256": p.sha256, "raw": p.raw})
         for a in p.attachments:
-            batch.attachments.append({
-                "message_pk": pk, "filename": a.filename, "original_filename": a.original_filename,
-                "content_type": a.content_type, "encoding": a.encoding, "start": a.start,
-                "end": a.end, "inline": a.inline,
-            })
+            batch.attachments.append(
+                {
+                    "message_pk": pk,
+                    "filename": a.filename,
+                    "original_filename": a.original_filename,
+                    "content_type": a.content_type,
+                    "encoding": a.encoding,
+                    "start": a.start,
+                    "end": a.end,
+                    "inline": a.inline,
+                }
+            )
         batch.count(rid, 1)
         in_batch[mid] = q.KnownMessage(pk, rid, "in", "received")
         report.stored += 1
@@ -180,8 +215,14 @@ def _pushed_time(p: ParsedMessage, now: datetime, options: IngestOptions) -> dat
     return now
 
 
-def _duplicate(batch: _Batch, report: IngestReport, p: ParsedMessage, previous: q.KnownMessage,
-               copies: set[tuple[int, str]], now: datetime) -> None:
+def _duplicate(
+    batch: _Batch,
+    report: IngestReport,
+    p: ParsedMessage,
+    previous: q.KnownMessage,
+    copies: set[tuple[int, str]],
+    now: datetime,
+) -> None:
     """Same Message-ID again: identical bytes add nothing; different bytes are kept as a copy."""
     key = (previous.pk, p.sha256)
     if key in copies:
@@ -189,15 +230,29 @@ def _duplicate(batch: _Batch, report: IngestReport, p: ParsedMessage, previous: 
         return
     copies.add(key)
     batch.raws.append({"message_pk": previous.pk, "sha256": p.sha256, "raw": p.raw})
-    batch.events.append(_event(previous.request_id, now, "copy_kept", None,
-                               {"message_id": p.message_id, "sha256": p.sha256}))
+    batch.events.append(
+        _event(
+            previous.request_id,
+            now,
+            "copy_kept",
+            None,
+            {"message_id": p.message_id, "sha256": p.sha256},
+        )
+    )
     report.copies_kept += 1
 
 
-def _thread(p: ParsedMessage, bounce: bool, known: dict[str, q.KnownMessage],
-            in_batch: dict[str, q.KnownMessage], statuses: dict[int, str], batch: _Batch,
-            report: IngestReport) -> tuple[int | None, str | None]:
+def _thread(
+    p: ParsedMessage,
+    bounce: bool,
+    known: dict[str, q.KnownMessage],
+    in_batch: dict[str, q.KnownMessage],
+    statuses: dict[int, str],
+    batch: _Batch,
+    report: IngestReport,
+) -> tuple[int | None, str | None]:
     """Which request a message belongs to: a bounce's original, the [#N] tag, then headers."""
+
     def lookup(mid: str) -> q.KnownMessage | None:
         return known.get(mid) or in_batch.get(mid)
 
@@ -206,8 +261,9 @@ def _thread(p: ParsedMessage, bounce: bool, known: dict[str, q.KnownMessage],
             original = lookup(mid)
             if original is not None and original.direction == "out":
                 report.bounces += 1
-                batch.failed.append({"pk": original.pk, "status": "failed",
-                                     "error": f"bounced: {p.subject[:200]}"})
+                batch.failed.append(
+                    {"pk": original.pk, "status": "failed", "error": f"bounced: {p.subject[:200]}"}
+                )
                 return original.request_id, "delivery_failed"
     for number in tag_numbers(p.subject):
         if number in statuses:
@@ -219,23 +275,43 @@ def _thread(p: ParsedMessage, bounce: bool, known: dict[str, q.KnownMessage],
     return None, None
 
 
-def _new_request(batch: _Batch, settings: Settings, now: datetime, when: datetime,
-                 p: ParsedMessage, auto: str | None, bounce: bool,
-                 customers: dict[str, q.KnownCustomer], options: IngestOptions) -> int:
+def _new_request(
+    batch: _Batch,
+    settings: Settings,
+    now: datetime,
+    when: datetime,
+    p: ParsedMessage,
+    auto: str | None,
+    bounce: bool,
+    customers: dict[str, q.KnownCustomer],
+    options: IngestOptions,
+) -> int:
     cid = _customer_id(batch, customers, p, now)
     rules = apply_rules(settings.rules, p.subject, p.from_addr, p.text)
     rid = batch.take_id("request")
     history = options.history
     batch.requests[rid] = {
-        "id": rid, "customer_id": cid, "subject": p.subject or "(no subject)",
-        "status": "closed" if history else "new", "reason": "new", "reminder_count": 0,
+        "id": rid,
+        "customer_id": cid,
+        "subject": p.subject or "(no subject)",
+        "status": "closed" if history else "new",
+        "reason": "new",
+        "reminder_count": 0,
         "priority": rules.priority or "normal",
         "language": rules.language or guess_language(p.subject, p.text),
-        "assignee": rules.assignee, "claimed_by": None, "claimed_until": None,
-        "created_at": when, "pushed_at": when, "updated_at": now, "first_response_at": None,
-        "last_inbound_at": when, "last_outbound_at": None,
-        "closed_at": now if history else None, "close_reason": "imported" if history else None,
-        "message_count": 0, "inbound_count": 0,
+        "assignee": rules.assignee,
+        "claimed_by": None,
+        "claimed_until": None,
+        "created_at": when,
+        "pushed_at": when,
+        "updated_at": now,
+        "first_response_at": None,
+        "last_inbound_at": when,
+        "last_outbound_at": None,
+        "closed_at": now if history else None,
+        "close_reason": "imported" if history else None,
+        "message_count": 0,
+        "inbound_count": 0,
     }
     tags = list(rules.tags)
     if bounce:
@@ -243,32 +319,47 @@ def _new_request(batch: _Batch, settings: Settings, now: datetime, when: datetim
     elif auto is not None:
         tags.append("automatic")
     batch.tags.extend({"request_id": rid, "tag": tag[:64]} for tag in dict.fromkeys(tags))
-    batch.events.append(_event(rid, now, "close" if history else "push",
-                               "imported" if history else "new", None))
+    batch.events.append(
+        _event(rid, now, "close" if history else "push", "imported" if history else "new", None)
+    )
     return rid
 
 
-def _customer_id(batch: _Batch, customers: dict[str, q.KnownCustomer], p: ParsedMessage,
-                 now: datetime) -> int:
+def _customer_id(
+    batch: _Batch, customers: dict[str, q.KnownCustomer], p: ParsedMessage, now: datetime
+) -> int:
     email = customer_email(p)
     found = customers.get(email)
     if found is None:
         cid = batch.take_id("customer")
         found = q.KnownCustomer(cid, p.from_name, None)
         customers[email] = found
-        batch.customers.append({"id": cid, "email": email, "name": p.from_name,
-                                "created_at": now, "last_ack_at": None})
+        batch.customers.append(
+            {"id": cid, "email": email, "name": p.from_name, "created_at": now, "last_ack_at": None}
+        )
     return found.id
 
 
-def _push(batch: _Batch, statuses: dict[int, str], rid: int, reason: str, when: datetime,
-          now: datetime, p: ParsedMessage, auto: str | None) -> None:
+def _push(
+    batch: _Batch,
+    statuses: dict[int, str],
+    rid: int,
+    reason: str,
+    when: datetime,
+    now: datetime,
+    p: ParsedMessage,
+    auto: str | None,
+) -> None:
     status = statuses.get(rid, "open")
     if reason != "delivery_failed" and status == "closed":
         reason = "reopened"
     change = batch.requests.get(rid)
-    values: dict[str, Any] = {"status": "open", "reason": reason, "pushed_at": when,
-                              "updated_at": now}
+    values: dict[str, Any] = {
+        "status": "open",
+        "reason": reason,
+        "pushed_at": when,
+        "updated_at": now,
+    }
     if reason != "delivery_failed":
         values.update(reminder_count=0, last_inbound_at=when)
     if reason == "reopened":
@@ -281,8 +372,15 @@ def _push(batch: _Batch, statuses: dict[int, str], rid: int, reason: str, when: 
     batch.events.append(_event(rid, now, "push", reason, {"message_id": p.message_id}))
 
 
-def _acknowledge(batch: _Batch, settings: Settings, now: datetime, rid: int, p: ParsedMessage,
-                 customers: dict[str, q.KnownCustomer], in_reply_to: str) -> bool:
+def _acknowledge(
+    batch: _Batch,
+    settings: Settings,
+    now: datetime,
+    rid: int,
+    p: ParsedMessage,
+    customers: dict[str, q.KnownCustomer],
+    in_reply_to: str,
+) -> bool:
     """Queue the acknowledgement unless this sender got one within `ack_interval`."""
     customer = customers[customer_email(p)]
     last = batch.customer_acks.get(customer.id, customer.last_ack_at)
@@ -293,12 +391,20 @@ def _acknowledge(batch: _Batch, settings: Settings, now: datetime, rid: int, p: 
     language = request["language"]
     first_name = (p.from_name.split() or [""])[0]
     mail = OutgoingMail(
-        request_id=rid, to=[p.reply_to or p.from_addr],
+        request_id=rid,
+        to=[p.reply_to or p.from_addr],
         subject=reply_subject(p.subject, rid),
-        text=acknowledgement_text(desk_name=settings.desk.name, number=rid,
-                                  first_name=first_name,
-                                  answer_within=settings.sla.first_response, language=language),
-        kind="ack", automatic=True, in_reply_to=in_reply_to, references=p.references,
+        text=acknowledgement_text(
+            desk_name=settings.desk.name,
+            number=rid,
+            first_name=first_name,
+            answer_within=settings.sla.first_response,
+            language=language,
+        ),
+        kind="ack",
+        automatic=True,
+        in_reply_to=in_reply_to,
+        references=p.references,
     )
     try:
         row, raw = build_outgoing(settings, now, batch.next_id["message"], mail)
@@ -313,27 +419,56 @@ def _acknowledge(batch: _Batch, settings: Settings, now: datetime, rid: int, p: 
     return True
 
 
-def _message_row(pk: int, rid: int, p: ParsedMessage, now: datetime,
-                 auto: str | None) -> dict[str, Any]:
+def _message_row(
+    pk: int, rid: int, p: ParsedMessage, now: datetime, auto: str | None
+) -> dict[str, Any]:
     return {
-        "id": pk, "request_id": rid, "message_id": p.message_id, "direction": "in",
-        "kind": "mail", "status": "received", "from_addr": p.from_addr, "from_name": p.from_name,
-        "to_addrs": ", ".join(p.to), "cc_addrs": ", ".join(p.cc), "reply_to": p.reply_to,
+        "id": pk,
+        "request_id": rid,
+        "message_id": p.message_id,
+        "direction": "in",
+        "kind": "mail",
+        "status": "received",
+        "from_addr": p.from_addr,
+        "from_name": p.from_name,
+        "to_addrs": ", ".join(p.to),
+        "cc_addrs": ", ".join(p.cc),
+        "reply_to": p.reply_to,
         "subject": p.subject,
-        "text": p.text, "date": p.date, "received_at": now,
+        "text": p.text,
+        "date": p.date,
+        "received_at": now,
         "in_reply_to": p.in_reply_to[0] if p.in_reply_to else None,
-        "references": " ".join(p.references), "sha256": p.sha256, "size": len(p.raw),
+        "references": " ".join(p.references),
+        "sha256": p.sha256,
+        "size": len(p.raw),
         "warnings": json.dumps(p.warnings, ensure_ascii=False) if p.warnings else None,
-        "automatic": auto[:64] if auto else None, "html_only": p.html_only,
-        "agent_login": None, "attempts": 0, "next_attempt_at": None, "sent_at": None,
+        "automatic": auto[:64] if auto else None,
+        "html_only": p.html_only,
+        "agent_login": None,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "sent_at": None,
         "last_error": None,
     }
 
 
-def _event(rid: int | None, now: datetime, kind: str, reason: str | None,
-           detail: dict[str, Any] | None, actor: str = "system") -> dict[str, Any]:
-    return {"request_id": rid, "at": now, "actor": actor, "kind": kind, "reason": reason,
-            "detail": json.dumps(detail, ensure_ascii=False) if detail else None}
+def _event(
+    rid: int | None,
+    now: datetime,
+    kind: str,
+    reason: str | None,
+    detail: dict[str, Any] | None,
+    actor: str = "system",
+) -> dict[str, Any]:
+    return {
+        "request_id": rid,
+        "at": now,
+        "actor": actor,
+        "kind": kind,
+        "reason": reason,
+        "detail": json.dumps(detail, ensure_ascii=False) if detail else None,
+    }
 
 
 def _write(conn: Any, batch: _Batch, now: datetime) -> None:
@@ -348,10 +483,18 @@ def _write(conn: Any, batch: _Batch, now: datetime) -> None:
     q.insert_rows(conn, "message_raw", batch.raws)
     q.insert_rows(conn, "attachment", batch.attachments)
     q.insert_rows(conn, "event", batch.events)
-    q.update_requests(conn, [{"rid": rid, **values}
-                             for rid, values in batch.request_changes.items()])
-    q.add_counts(conn, [{"rid": rid, "n": c[0], "n_in": c[1]}
-                        for rid, c in batch.counts.items() if rid not in batch.requests])
-    q.update_customers(conn, [{"cid": cid, "last_ack": when}
-                              for cid, when in batch.customer_acks.items()])
+    q.update_requests(
+        conn, [{"rid": rid, **values} for rid, values in batch.request_changes.items()]
+    )
+    q.add_counts(
+        conn,
+        [
+            {"rid": rid, "n": c[0], "n_in": c[1]}
+            for rid, c in batch.counts.items()
+            if rid not in batch.requests
+        ],
+    )
+    q.update_customers(
+        conn, [{"cid": cid, "last_ack": when} for cid, when in batch.customer_acks.items()]
+    )
     q.mark_messages(conn, batch.failed)

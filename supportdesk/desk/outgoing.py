@@ -30,8 +30,9 @@ def sender_name(settings: Settings, agent_name: str | None) -> str:
     return f"{agent_name} ({settings.desk.name})" if agent_name else settings.desk.name
 
 
-def build_outgoing(settings: Settings, now: datetime, pk: int,
-                   mail: OutgoingMail) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_outgoing(
+    settings: Settings, now: datetime, pk: int, mail: OutgoingMail
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The message row and its raw-bytes row for one outgoing mail, ready to insert."""
     message_id = make_message_id(new_message_id_domain(settings.desk.address))
     references = list(mail.references)
@@ -52,14 +53,32 @@ def build_outgoing(settings: Settings, now: datetime, pk: int,
     raw = compose(draft)
     sha = hashlib.sha256(raw).hexdigest()
     row = {
-        "id": pk, "request_id": mail.request_id, "message_id": message_id, "direction": "out",
-        "kind": mail.kind, "status": "queued", "from_addr": settings.desk.address,
-        "from_name": draft.from_name, "to_addrs": ", ".join(mail.to), "cc_addrs": "", "reply_to": "",
-        "subject": mail.subject, "text": mail.text, "date": now, "received_at": now,
-        "in_reply_to": mail.in_reply_to, "references": " ".join(references[-20:]),
-        "sha256": sha, "size": len(raw), "warnings": None,
-        "automatic": "auto-replied" if mail.automatic else None, "html_only": False,
-        "agent_login": mail.agent_login, "attempts": 0, "next_attempt_at": now,
-        "sent_at": None, "last_error": None,
+        "id": pk,
+        "request_id": mail.request_id,
+        "message_id": message_id,
+        "direction": "out",
+        "kind": mail.kind,
+        "status": "queued",
+        "from_addr": settings.desk.address,
+        "from_name": draft.from_name,
+        "to_addrs": ", ".join(mail.to),
+        "cc_addrs": "",
+        "reply_to": "",
+        "subject": mail.subject,
+        "text": mail.text,
+        "date": now,
+        "received_at": now,
+        "in_reply_to": mail.in_reply_to,
+        "references": " ".join(references[-20:]),
+        "sha256": sha,
+        "size": len(raw),
+        "warnings": None,
+        "automatic": "auto-replied" if mail.automatic else None,
+        "html_only": False,
+        "agent_login": mail.agent_login,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "sent_at": None,
+        "last_error": None,
     }
     return row, {"message_pk": pk, "sha256": sha, "raw": raw}

@@ -34,7 +34,8 @@ class BatchParser:
         self._pool: ProcessPoolExecutor | None = None
         if expected_messages >= WORKER_THRESHOLD and multiprocessing.cpu_count() > 1:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
 
     def submit(self, items: list[Item]) -> Future[list[ParsedMessage]]:
         if self._pool is None:
@@ -60,7 +61,11 @@ class BatchParser:
     def __enter__(self) -> BatchParser:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)

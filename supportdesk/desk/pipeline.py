@@ -23,8 +23,9 @@ from supportdesk.store.database import Database
 class BatchWriter:
     """Use as a context manager; `report` holds the sum of every stored batch."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock,
-                 options: IngestOptions | None = None) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, clock: Clock, options: IngestOptions | None = None
+    ) -> None:
         self.db, self.settings, self.clock = db, settings, clock
         self.options = options or IngestOptions()
         self.report = IngestReport()
@@ -36,16 +37,22 @@ class BatchWriter:
     def __enter__(self) -> BatchWriter:
         self._stack.enter_context(self.db.bulk())
         self._pool = self._stack.enter_context(
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="store"))
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        )
         return self
 
-    def submit(self, parsed: list[ParsedMessage], checkpoint: Checkpoint | None = None,
-               after: Callable[[], None] | None = None) -> None:
+    def submit(
+        self,
+        parsed: list[ParsedMessage],
+        checkpoint: Checkpoint | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> None:
         """Queue a batch; `after` runs (on this thread) once the batch is committed."""
         self.wait()
         assert self._pool is not None, "use BatchWriter as a context manager"
-        self._pending = self._pool.submit(ingest_batch, self.db, self.settings,
-                                          self.clock.now(), parsed, self.options, checkpoint)
+        self._pending = self._pool.submit(
+            ingest_batch, self.db, self.settings, self.clock.now(), parsed, self.options, checkpoint
+        )
         self._after = after
 
     def wait(self) -> None:
@@ -57,8 +64,12 @@ class BatchWriter:
             if after is not None:
                 after()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if exc is None:
                 self.wait()

@@ -18,8 +18,9 @@ from supportdesk.store.events import add_event
 CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
 
 
-def reply(db: Database, settings: Settings, now: datetime, number: int, body: str,
-          agent_login: str) -> str:
+def reply(
+    db: Database, settings: Settings, now: datetime, number: int, body: str, agent_login: str
+) -> str:
     """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID."""
     if not body.strip():
         raise SupportDeskError("the reply is empty")
@@ -29,13 +30,19 @@ def reply(db: Database, settings: Settings, now: datetime, number: int, body: st
             raise NotFoundError(f"request #{number} does not exist")
         agent = get_agent(conn, agent_login)
         last = msgs.last_inbound(conn, number)
-        address, references = (msgs.reply_target(conn, last.pk) if last
-                               else (request.customer_email, []))
+        address, references = (
+            msgs.reply_target(conn, last.pk) if last else (request.customer_email, [])
+        )
         mail = OutgoingMail(
-            request_id=number, to=[address or request.customer_email],
-            subject=reply_subject(request.subject, number), text=body.rstrip() + "\n",
-            kind="reply", agent_login=agent_login, agent_name=agent.name if agent else None,
-            in_reply_to=last.message_id if last else None, references=references,
+            request_id=number,
+            to=[address or request.customer_email],
+            subject=reply_subject(request.subject, number),
+            text=body.rstrip() + "\n",
+            kind="reply",
+            agent_login=agent_login,
+            agent_name=agent.name if agent else None,
+            in_reply_to=last.message_id if last else None,
+            references=references,
         )
         pk = q.allocate_ids(conn, "message", 1)
         try:
@@ -45,22 +52,40 @@ def reply(db: Database, settings: Settings, now: datetime, number: int, body: st
         q.insert_rows(conn, "message", [row])
         q.insert_rows(conn, "message_raw", [raw])
         reqs.count_outgoing(conn, number, now, first_response=True)
-        reqs.update_request(conn, number, status="waiting", reason="answered", updated_at=now,
-                            claimed_by=None, claimed_until=None, closed_at=None,
-                            close_reason=None)
-        add_event(conn, number, now, "reply", actor=agent_login,
-                  detail={"message_id": row["message_id"]})
+        reqs.update_request(
+            conn,
+            number,
+            status="waiting",
+            reason="answered",
+            updated_at=now,
+            claimed_by=None,
+            claimed_until=None,
+            closed_at=None,
+            close_reason=None,
+        )
+        add_event(
+            conn, number, now, "reply", actor=agent_login, detail={"message_id": row["message_id"]}
+        )
         return str(row["message_id"])
 
 
 def close(db: Database, now: datetime, number: int, reason: str, agent_login: str) -> None:
     """Close a request (it leaves the stack); a later customer message reopens it."""
     if reason not in CLOSE_REASONS:
-        raise SupportDeskError(f"unknown close reason {reason!r}: use one of "
-                               + ", ".join(CLOSE_REASONS))
+        raise SupportDeskError(
+            f"unknown close reason {reason!r}: use one of " + ", ".join(CLOSE_REASONS)
+        )
     with db.write() as conn:
         if reqs.get_request(conn, number) is None:
             raise NotFoundError(f"request #{number} does not exist")
-        reqs.update_request(conn, number, status="closed", close_reason=reason, closed_at=now,
-                            updated_at=now, claimed_by=None, claimed_until=None)
+        reqs.update_request(
+            conn,
+            number,
+            status="closed",
+            close_reason=reason,
+            closed_at=now,
+            updated_at=now,
+            claimed_by=None,
+            claimed_until=None,
+        )
         add_event(conn, number, now, "close", actor=agent_login, reason=reason)

@@ -40,8 +40,9 @@ def human_duration(delta: timedelta, language: str = "en") -> str:
     return f"{hours / 24:g} days"
 
 
-def acknowledgement_text(*, desk_name: str, number: int, first_name: str,
-                         answer_within: timedelta, language: str) -> str:
+def acknowledgement_text(
+    *, desk_name: str, number: int, first_name: str, answer_within: timedelta, language: str
+) -> str:
     within = human_duration(answer_within, language)
     if language == "ru":
         greeting = f"Здравствуйте, {first_name}!" if first_name else "Здравствуйте!"

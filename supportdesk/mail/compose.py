@@ -22,10 +22,24 @@ from supportdesk.mail.sanitize import clean_line
 _RESERVED = frozenset(
     name.lower()
     for name in (
-        "From", "To", "Cc", "Bcc", "Reply-To", "Subject", "Date", "Message-ID",
-        "In-Reply-To", "References", "MIME-Version", "Content-Type",
-        "Content-Transfer-Encoding", "Content-Disposition", "Auto-Submitted",
-        "X-Auto-Response-Suppress", "Sender", "Return-Path",
+        "From",
+        "To",
+        "Cc",
+        "Bcc",
+        "Reply-To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "Content-Disposition",
+        "Auto-Submitted",
+        "X-Auto-Response-Suppress",
+        "Sender",
+        "Return-Path",
     )
 )
 _FIELD_NAME_JUNK = re.compile(r"[^!-9;-~]")  # printable US-ASCII except ':' (RFC 5322 2.2)
@@ -94,17 +108,21 @@ def compose(draft: Draft) -> bytes:
             raise ValueError(f"extra_headers may not set {clean_name}")
         headers.append((clean_name, _text_header(clean_line(value))))
     encoding, body = _encode_body(_body(draft.text))
-    headers += [("MIME-Version", "1.0"),
-                ("Content-Type", 'text/plain; charset="utf-8"'),
-                ("Content-Transfer-Encoding", encoding)]
+    headers += [
+        ("MIME-Version", "1.0"),
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("Content-Transfer-Encoding", encoding),
+    ]
     head = "\r\n".join(f"{name}: {_fold(name, value)}" for name, value in headers)
     return head.encode("ascii") + b"\r\n\r\n" + body
 
 
 _ATOM_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ .-]*$")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-                     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^\[[0-9.:A-Fa-f]+\]$")
+_DOMAIN = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^\[[0-9.:A-Fa-f]+\]$"
+)
 
 
 def _address(value: str, name: str = "") -> str:
@@ -150,7 +168,8 @@ def _fold(name: str, value: str) -> str:
     """Fold long ASCII header values at spaces (encoded words are already folded)."""
     if len(name) + len(value) + 2 <= 78 or "\r\n" in value:
         return value
-    lines, line = [], ""
+    lines: list[str] = []
+    line = ""
     for word in value.split(" "):
         if line and len(line) + len(word) + 1 > 76 - (len(name) + 2 if not lines else 0):
             lines.append(line)

@@ -56,15 +56,15 @@ def decode_bytes(data: bytes, charset: str | None, warnings: list[str], where: s
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            if codec == "ascii" or charset is None:
-                if charset is not None:
-                    warnings.append(f"{where}: 8-bit data in a {charset[:40]} part, guessed")
+            if codec == "ascii" and charset is not None:
+                warnings.append(f"{where}: 8-bit data in a {charset[:40]} part, guessed")
             return data.decode("cp1252", "replace")
     try:
         return data.decode(codec)
     except UnicodeDecodeError:
-        warnings.append(f"{where}: invalid {charset[:40] if charset else codec} data, "
-                        "some characters replaced")
+        warnings.append(
+            f"{where}: invalid {charset[:40] if charset else codec} data, some characters replaced"
+        )
         if codec != "utf-8":
             try:
                 return data.decode("utf-8")
@@ -123,11 +123,15 @@ def decode_header_value(value: bytes | str, warnings: list[str]) -> str:
     return _ENCODED_WORD.sub(lambda m: _decode_word(m[1], m[2], m[3], warnings), text)
 
 
-_SIMPLE_ADDR = re.compile(r"\s*(?:([^<>\",;:()@]*?)\s*<([^<>\s\",;:()@]+@[^<>\s\",;:()@]+)>|"
-                          r"([^<>\s\",;:()@]+@[^<>\s\",;:()@]+))\s*$")
+_SIMPLE_ADDR = re.compile(
+    r"\s*(?:([^<>\",;:()@]*?)\s*<([^<>\s\",;:()@]+@[^<>\s\",;:()@]+)>|"
+    r"([^<>\s\",;:()@]+@[^<>\s\",;:()@]+))\s*$"
+)
 
 
-_PLAUSIBLE = re.compile(r"[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff.-]{0,253})")
+_PLAUSIBLE = re.compile(
+    r"[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff.-]{0,253})"
+)
 
 
 def plausible_address(addr: str) -> bool:
@@ -145,8 +149,15 @@ def parse_addresses(value: str, warnings: list[str] | None = None) -> list[tuple
         return []
     value = value.replace("\r\n", "").replace("\n", "")
     if "=?" in value:
-        return [(clean_line(decode_header_value(name, warnings if warnings is not None else []))
-                 [:200], addr) for name, addr in _split_addresses(value)]
+        return [
+            (
+                clean_line(decode_header_value(name, warnings if warnings is not None else []))[
+                    :200
+                ],
+                addr,
+            )
+            for name, addr in _split_addresses(value)
+        ]
     return _split_addresses(value)
 
 

@@ -49,9 +49,16 @@ class FolderState:
 class ImapMailbox:
     """One connection. Use as a context manager."""
 
-    def __init__(self, host: str, port: int, security: str,  # "tls" | "starttls" | "none"
-                 username: str, password: str | None, timeout: float = 30.0,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str,  # "tls" | "starttls" | "none"
+        username: str,
+        password: str | None,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         """`password` None logs in nowhere (the server must PREAUTH); `timeout` is per read."""
         if security not in _SECURITY:
             raise ConfigError(f"IMAP security must be one of {', '.join(_SECURITY)}: {security!r}")
@@ -76,8 +83,12 @@ class ImapMailbox:
                 context = self._ssl_context or ssl.create_default_context()
                 tls = self.security == "tls"
                 self._client = client = IMAPClient(
-                    self.host, self.port, ssl=tls, ssl_context=context if tls else None,
-                    timeout=self.timeout)
+                    self.host,
+                    self.port,
+                    ssl=tls,
+                    ssl_context=context if tls else None,
+                    timeout=self.timeout,
+                )
                 if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
                     # imapclient turns imaplib's debug output on; its formatting alone (a repr
                     # of every response, literals included) costs more than the whole download.

@@ -31,7 +31,9 @@ MAX_PARTS = 500
 MAX_TEXT = 2_000_000
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _LOOKS_LIKE_HEADER = re.compile(rb"[!-9;-~]+[ \t]*:")
-_EMBEDDED_MSGID = re.compile(rb"(?im)^(?:Message-ID|X-Message-ID|Original-Message-ID)\s*:\s*(<[^>\r\n]{1,900}>)")
+_EMBEDDED_MSGID = re.compile(
+    rb"(?im)^(?:Message-ID|X-Message-ID|Original-Message-ID)\s*:\s*(<[^>\r\n]{1,900}>)"
+)
 
 
 @dataclass(slots=True)
@@ -79,9 +81,18 @@ class ParsedMessage:
 
 
 _KEPT_HEADERS = (
-    "auto-submitted", "precedence", "list-id", "list-unsubscribe", "return-path",
-    "x-autoreply", "x-autorespond", "x-auto-response-suppress", "x-loop", "sender",
-    "x-failed-recipients", "content-language",
+    "auto-submitted",
+    "precedence",
+    "list-id",
+    "list-unsubscribe",
+    "return-path",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "x-loop",
+    "sender",
+    "x-failed-recipients",
+    "content-language",
 )
 
 
@@ -95,13 +106,15 @@ def parse_message(raw: bytes, sha256: str | None = None) -> ParsedMessage:
     try:
         return _parse(raw, sha)
     except RecursionError:
-        msg = ParsedMessage(raw=raw, sha256=sha, message_id=synthesized_id(sha),
-                            message_id_synthesized=True)
+        msg = ParsedMessage(
+            raw=raw, sha256=sha, message_id=synthesized_id(sha), message_id_synthesized=True
+        )
         msg.warnings.append("message nested too deeply to parse; kept raw")
         return msg
     except Exception as exc:  # noqa: BLE001 - the pipeline must never lose a message
-        msg = ParsedMessage(raw=raw, sha256=sha, message_id=synthesized_id(sha),
-                            message_id_synthesized=True)
+        msg = ParsedMessage(
+            raw=raw, sha256=sha, message_id=synthesized_id(sha), message_id_synthesized=True
+        )
         msg.warnings.append(f"could not be parsed ({type(exc).__name__}); kept raw")
         msg.text = clean_text(raw[:MAX_TEXT].decode("utf-8", "replace"))
         return msg
@@ -162,9 +175,15 @@ def _parse(raw: bytes, sha: str) -> ParsedMessage:
         value = first.get(name)
         return "" if value is None else decode_header_value(value[:100_000], warnings)
 
-    msg = ParsedMessage(raw=raw, sha256=sha, message_id=message_id,
-                        message_id_synthesized=synthesized, warnings=warnings)
+    msg = ParsedMessage(
+        raw=raw,
+        sha256=sha,
+        message_id=message_id,
+        message_id_synthesized=synthesized,
+        warnings=warnings,
+    )
     msg.subject = clean_line(header("subject"))[:1000]
+
     def addresses(name: str) -> list[tuple[str, str]]:
         value = first.get(name)
         return parse_addresses(raw_header_text(value[:100_000]), warnings) if value else []
@@ -236,8 +255,15 @@ class _Walker:
             text = text[:MAX_TEXT]
         return text
 
-    def walk_entity(self, ctype: str, params: dict[str, str], headers: dict[str, bytes],
-                    start: int, end: int, depth: int) -> None:
+    def walk_entity(
+        self,
+        ctype: str,
+        params: dict[str, str],
+        headers: dict[str, bytes],
+        start: int,
+        end: int,
+        depth: int,
+    ) -> None:
         self.parts += 1
         if self.parts > MAX_PARTS:
             if self.parts == MAX_PARTS + 1:
@@ -261,12 +287,23 @@ class _Walker:
         is_attachment = disposition.startswith("attachment") or (
             filename is not None and not ctype.startswith("text/")
         )
-        if ctype in ("message/delivery-status", "message/feedback-report",
-                     "message/disposition-notification"):
+        if ctype in (
+            "message/delivery-status",
+            "message/feedback-report",
+            "message/disposition-notification",
+        ):
             self.saw_report = True
-        if not is_attachment and ctype in ("text/plain", "text/html", "message/delivery-status",
-                                            "text/enriched", "text/x-amp-html") or (
-            not is_attachment and ctype.startswith("text/") and depth == 0
+        if (
+            not is_attachment
+            and ctype
+            in (
+                "text/plain",
+                "text/html",
+                "message/delivery-status",
+                "text/enriched",
+                "text/x-amp-html",
+            )
+            or (not is_attachment and ctype.startswith("text/") and depth == 0)
         ):
             data = self._decode(encoding, start, end)
             text = decode_bytes(data, params.get("charset"), self.msg.warnings, ctype)
@@ -279,18 +316,21 @@ class _Walker:
             filename = "message.html"
         if ctype in ("message/rfc822", "message/global", "text/rfc822-headers") and not filename:
             filename = "message.eml" if ctype != "text/rfc822-headers" else "headers.txt"
-        self.msg.attachments.append(Attachment(
-            filename=safe_filename(filename, _fallback_name(ctype)),
-            original_filename=clean_line(filename)[:500] if filename else None,
-            content_type=ctype[:200],
-            encoding=encoding[:40],
-            start=start,
-            end=end,
-            inline=disposition.startswith("inline"),
-        ))
+        self.msg.attachments.append(
+            Attachment(
+                filename=safe_filename(filename, _fallback_name(ctype)),
+                original_filename=clean_line(filename)[:500] if filename else None,
+                content_type=ctype[:200],
+                encoding=encoding[:40],
+                start=start,
+                end=end,
+                inline=disposition.startswith("inline"),
+            )
+        )
 
-    def _walk_multipart(self, ctype: str, params: dict[str, str], start: int, end: int,
-                        depth: int) -> None:
+    def _walk_multipart(
+        self, ctype: str, params: dict[str, str], start: int, end: int, depth: int
+    ) -> None:
         boundary = params.get("boundary", "").encode("utf-8", "replace")
         if not boundary:
             self.msg.warnings.append(f"{ctype} without a boundary; read as text")
@@ -316,17 +356,20 @@ class _Walker:
                 part_start += 1
             if i + 1 < len(positions):
                 part_end = positions[i + 1][0]
-                if self.buf[part_end - 2:part_end] == b"\r\n":
+                if self.buf[part_end - 2 : part_end] == b"\r\n":
                     part_end -= 2
-                elif self.buf[part_end - 1:part_end] == b"\n":
+                elif self.buf[part_end - 1 : part_end] == b"\n":
                     part_end -= 1
             else:
                 part_end = end
             bounds.append((part_start, max(part_start, part_end)))
         for part_start, part_end in bounds:
-            if part_start < part_end and self.buf[part_start:part_start + 2] in (b"\r\n", b"\n\r"):
+            if part_start < part_end and self.buf[part_start : part_start + 2] in (
+                b"\r\n",
+                b"\n\r",
+            ):
                 head_end, body_start = part_start, part_start + 2
-            elif self.buf[part_start:part_start + 1] == b"\n":
+            elif self.buf[part_start : part_start + 1] == b"\n":
                 head_end, body_start = part_start, part_start + 1
             else:
                 head_end, body_start = split_head_body(self.buf, part_start, part_end)
@@ -334,12 +377,12 @@ class _Walker:
             for name, value in split_headers(self.buf[part_start:head_end]):
                 part_headers.setdefault(name, value)
             ct_raw = part_headers.get("content-type")
+            pparams: dict[str, str]
             if ct_raw is None:
                 default = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
                 pctype, pparams = default, {}
             else:
-                pctype, pparams = parse_content_type(
-                    decode_header_value(ct_raw, self.msg.warnings))
+                pctype, pparams = parse_content_type(decode_header_value(ct_raw, self.msg.warnings))
             self.walk_entity(pctype, pparams, part_headers, body_start, part_end, depth + 1)
 
     def _delimiters(self, boundary: bytes, start: int, end: int) -> list[tuple[int, int, bool]]:
@@ -396,12 +439,20 @@ def decode_transfer(data: bytes, encoding: str, warnings: list[str] | None = Non
 
 def _fallback_name(ctype: str) -> str:
     sub = ctype.split("/", 1)[-1]
-    ext = {"pdf": "pdf", "png": "png", "jpeg": "jpg", "gif": "gif", "zip": "zip",
-           "plain": "txt", "html": "html", "rfc822": "eml"}.get(sub, "bin")
+    ext = {
+        "pdf": "pdf",
+        "png": "png",
+        "jpeg": "jpg",
+        "gif": "gif",
+        "zip": "zip",
+        "plain": "txt",
+        "html": "html",
+        "rfc822": "eml",
+    }.get(sub, "bin")
     return f"attachment.{ext}"
 
 
 def attachment_bytes(raw: bytes, attachment: Attachment) -> bytes:
     """The decoded content of an attachment from its message's raw bytes."""
     buf = _normalise_line_endings(raw)
-    return decode_transfer(buf[attachment.start:attachment.end], attachment.encoding)
+    return decode_transfer(buf[attachment.start : attachment.end], attachment.encoding)

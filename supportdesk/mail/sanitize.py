@@ -41,8 +41,14 @@ def display_safe(text: str) -> str:
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\\/]')
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-             *(f"lpt{i}" for i in range(1, 10))}
+_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(1, 10)),
+    *(f"lpt{i}" for i in range(1, 10)),
+}
 
 
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:

@@ -88,6 +88,7 @@ def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
 
 # SMTP
 
+
 class _Dropped(Exception):
     """The connection broke in the middle of a transaction."""
 
@@ -104,8 +105,9 @@ def _permanent(code: int) -> bool:
 
 def _code_error(what: str, code: int, text: str) -> DeliveryError:
     if code in _SESSION_CODES:
-        return DeliveryError(f"{what}: {code} {text} (check the security and username "
-                             "settings)", permanent=False)
+        return DeliveryError(
+            f"{what}: {code} {text} (check the security and username settings)", permanent=False
+        )
     return DeliveryError(f"{what}: {code} {text}".strip(), permanent=_permanent(code))
 
 
@@ -121,10 +123,17 @@ class SmtpTransport:
     5xx, the rest receive it, it counts as delivered and ``error`` names the refused ones.
     """
 
-    def __init__(self, host: str, port: int | None = None, security: str = "starttls",
-                 username: str | None = None, password: str | None = None,
-                 timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None,
-                 local_hostname: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        security: str = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
         if security not in ("tls", "starttls", "none"):
             raise ValueError(f"unknown SMTP security {security!r}")
         self.host = host
@@ -158,10 +167,14 @@ class SmtpTransport:
                 self.ssl_context = ssl.create_default_context()
             context = self.ssl_context
         client = aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, timeout=self.timeout,
-            use_tls=self.security == "tls", start_tls=self.security == "starttls",
+            hostname=self.host,
+            port=self.port,
+            timeout=self.timeout,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
             tls_context=context,
-            local_hostname=self.local_hostname)
+            local_hostname=self.local_hostname,
+        )
         try:
             await client.connect()
             if client.is_ehlo_or_helo_needed:  # learn the extensions (SIZE, SMTPUTF8) now
@@ -171,13 +184,15 @@ class SmtpTransport:
                     await client.helo()
         except aiosmtplib.SMTPResponseException as exc:
             _hang_up(client)
-            raise DeliveryError(f"{where}: server refused us: {exc.code} {exc.message}",
-                                permanent=False) from exc
+            raise DeliveryError(
+                f"{where}: server refused us: {exc.code} {exc.message}", permanent=False
+            ) from exc
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
             # OSError covers refused/reset connections, timeouts and ssl.SSLError.
             _hang_up(client)
-            raise DeliveryError(f"cannot connect to {where}: {_describe(exc)}",
-                                permanent=False) from exc
+            raise DeliveryError(
+                f"cannot connect to {where}: {_describe(exc)}", permanent=False
+            ) from exc
         if self.username:
             try:
                 await client.login(self.username, self.password)
@@ -187,7 +202,8 @@ class SmtpTransport:
                 detail = f"{code} {getattr(exc, 'message', '')}" if code else _describe(exc)
                 raise DeliveryError(
                     f"{where}: authentication failed for user {self.username!r}: {detail}",
-                    permanent=False) from exc
+                    permanent=False,
+                ) from exc
         return client
 
     async def _send(self, client: aiosmtplib.SMTP, out: Outgoing) -> DeliveryResult:
@@ -196,8 +212,12 @@ class SmtpTransport:
         encoding = "ascii"
         if not all(a.isascii() for a in (out.sender, *out.recipients)):
             if not client.supports_extension("smtputf8"):
-                return _failed(out, DeliveryError(
-                    "non-ASCII address but the server lacks SMTPUTF8", permanent=True))
+                return _failed(
+                    out,
+                    DeliveryError(
+                        "non-ASCII address but the server lacks SMTPUTF8", permanent=True
+                    ),
+                )
             options.append("SMTPUTF8")
             encoding = "utf-8"
         if client.supports_extension("size"):
@@ -208,8 +228,9 @@ class SmtpTransport:
             try:
                 await client.mail(out.sender, options=options, encoding=encoding)
             except aiosmtplib.SMTPResponseException as exc:
-                return await _abort(client, out, _code_error("sender refused", exc.code,
-                                                             exc.message))
+                return await _abort(
+                    client, out, _code_error("sender refused", exc.code, exc.message)
+                )
             refused: dict[str, tuple[int, str]] = {}
             for rcpt in out.recipients:
                 try:
@@ -218,16 +239,19 @@ class SmtpTransport:
                     refused[rcpt] = (exc.code, exc.message)
             detail = "; ".join(f"{r}: {c} {t}" for r, (c, t) in refused.items())
             if not all(_permanent(code) for code, _ in refused.values()):
-                return await _abort(client, out, DeliveryError(
-                    f"recipient deferred: {detail}", permanent=False))
+                return await _abort(
+                    client, out, DeliveryError(f"recipient deferred: {detail}", permanent=False)
+                )
             if len(refused) == len(out.recipients):
-                return await _abort(client, out, DeliveryError(
-                    f"recipient refused: {detail}", permanent=True))
+                return await _abort(
+                    client, out, DeliveryError(f"recipient refused: {detail}", permanent=True)
+                )
             try:
                 await client.data(out.raw)
             except aiosmtplib.SMTPResponseException as exc:
-                return await _abort(client, out, _code_error("message refused", exc.code,
-                                                             exc.message))
+                return await _abort(
+                    client, out, _code_error("message refused", exc.code, exc.message)
+                )
         except OSError as exc:  # disconnected, reset, timed out (all subclasses of OSError)
             raise _Dropped(_describe(exc)) from exc
         except ValueError as exc:  # an address aiosmtplib will not put on a command line
@@ -330,6 +354,7 @@ def _describe(exc: BaseException) -> str:
 
 # sendmail and files
 
+
 class SendmailTransport:
     """Pipe each message to ``sendmail -i -f sender -- recipients...``.
 
@@ -338,8 +363,9 @@ class SendmailTransport:
     passed with Unix (LF) line ends, as local sendmail programs expect.
     """
 
-    def __init__(self, program: str | os.PathLike[str] = "/usr/sbin/sendmail",
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, program: str | os.PathLike[str] = "/usr/sbin/sendmail", timeout: float = 60.0
+    ) -> None:
         self.program = os.fspath(program)
         self.timeout = timeout
 
@@ -360,23 +386,29 @@ class SendmailTransport:
         args = [self.program, "-i", "-f", out.sender or "<>", "--", *out.recipients]
         data = out.raw.replace(b"\r\n", b"\n")
         try:
-            proc = subprocess.run(args, input=data, capture_output=True,
-                                  timeout=self.timeout, check=False)
+            proc = subprocess.run(
+                args, input=data, capture_output=True, timeout=self.timeout, check=False
+            )
         except subprocess.TimeoutExpired as exc:
-            raise DeliveryError(f"{self.program} timed out after {self.timeout:g}s",
-                                permanent=False) from exc
+            raise DeliveryError(
+                f"{self.program} timed out after {self.timeout:g}s", permanent=False
+            ) from exc
         except OSError as exc:  # missing, not executable
-            raise DeliveryError(f"cannot run {self.program}: {exc.strerror or exc}",
-                                permanent=True) from exc
+            raise DeliveryError(
+                f"cannot run {self.program}: {exc.strerror or exc}", permanent=True
+            ) from exc
         if proc.returncode == 0:
             return
         stderr = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = f": {stderr[-1][:300]}" if stderr else ""
         if proc.returncode < 0:
-            raise DeliveryError(f"{self.program} killed by signal {-proc.returncode}{detail}",
-                                permanent=False)
-        raise DeliveryError(f"{self.program} exited with {proc.returncode}{detail}",
-                            permanent=proc.returncode != EX_TEMPFAIL)
+            raise DeliveryError(
+                f"{self.program} killed by signal {-proc.returncode}{detail}", permanent=False
+            )
+        raise DeliveryError(
+            f"{self.program} exited with {proc.returncode}{detail}",
+            permanent=proc.returncode != EX_TEMPFAIL,
+        )
 
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._@+=-]")
@@ -405,8 +437,14 @@ class FileTransport:
             try:
                 self.write(out)
             except OSError as exc:
-                results.append(DeliveryResult(out.key, ok=False, permanent=False,
-                                              error=f"cannot write to {self.folder}: {exc}"))
+                results.append(
+                    DeliveryResult(
+                        out.key,
+                        ok=False,
+                        permanent=False,
+                        error=f"cannot write to {self.folder}: {exc}",
+                    )
+                )
             else:
                 results.append(DeliveryResult(out.key, ok=True))
         return results

@@ -23,8 +23,13 @@ class AgentRecord:
     signature: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"login": self.login, "name": self.name, "email": self.email, "role": self.role,
-                "active": self.active}
+        return {
+            "login": self.login,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "active": self.active,
+        }
 
 
 _COLUMNS = (_a.c.login, _a.c.name, _a.c.email, _a.c.role, _a.c.active, _a.c.signature)
@@ -39,7 +44,18 @@ def list_agents(conn: Connection) -> list[AgentRecord]:
     return [AgentRecord(*row) for row in conn.execute(select(*_COLUMNS).order_by(_a.c.login))]
 
 
-def add_agent(conn: Connection, login: str, name: str, email: str, role: str,
-              now: datetime) -> None:
-    conn.execute(insert(_a).values(login=login, name=name, email=email, role=role, active=True,
-                                   signature="", languages="", created_at=now))
+def add_agent(
+    conn: Connection, login: str, name: str, email: str, role: str, now: datetime
+) -> None:
+    conn.execute(
+        insert(_a).values(
+            login=login,
+            name=name,
+            email=email,
+            role=role,
+            active=True,
+            signature="",
+            languages="",
+            created_at=now,
+        )
+    )

@@ -20,35 +20,58 @@ class Checkpoint:
 
 def get_checkpoint(conn: Connection, account: str, folder: str) -> Checkpoint | None:
     s = t.mailbox_state
-    row = conn.execute(select(s.c.uidvalidity, s.c.last_uid)
-                       .where(s.c.account == account, s.c.folder == folder)).first()
+    row = conn.execute(
+        select(s.c.uidvalidity, s.c.last_uid).where(s.c.account == account, s.c.folder == folder)
+    ).first()
     return Checkpoint(account, folder, row[0], row[1]) if row else None
 
 
 def save_checkpoint(conn: Connection, point: Checkpoint, now: datetime) -> None:
     s = t.mailbox_state
     done = conn.execute(
-        update(s).where(s.c.account == point.account, s.c.folder == point.folder)
-        .values(uidvalidity=point.uidvalidity, last_uid=point.last_uid, updated_at=now,
-                last_error=None)
+        update(s)
+        .where(s.c.account == point.account, s.c.folder == point.folder)
+        .values(
+            uidvalidity=point.uidvalidity, last_uid=point.last_uid, updated_at=now, last_error=None
+        )
     ).rowcount
     if not done:
-        conn.execute(s.insert().values(account=point.account, folder=point.folder,
-                                       uidvalidity=point.uidvalidity, last_uid=point.last_uid,
-                                       updated_at=now))
+        conn.execute(
+            s.insert().values(
+                account=point.account,
+                folder=point.folder,
+                uidvalidity=point.uidvalidity,
+                last_uid=point.last_uid,
+                updated_at=now,
+            )
+        )
 
 
 def record_error(conn: Connection, account: str, folder: str, error: str, now: datetime) -> None:
     s = t.mailbox_state
-    done = conn.execute(update(s).where(s.c.account == account, s.c.folder == folder)
-                        .values(last_error=error, updated_at=now)).rowcount
+    done = conn.execute(
+        update(s)
+        .where(s.c.account == account, s.c.folder == folder)
+        .values(last_error=error, updated_at=now)
+    ).rowcount
     if not done:
-        conn.execute(s.insert().values(account=account, folder=folder, uidvalidity=0,
-                                       last_uid=0, updated_at=now, last_error=error))
+        conn.execute(
+            s.insert().values(
+                account=account,
+                folder=folder,
+                uidvalidity=0,
+                last_uid=0,
+                updated_at=now,
+                last_error=error,
+            )
+        )
 
 
 def all_checkpoints(conn: Connection) -> list[dict[str, object]]:
     s = t.mailbox_state
-    rows = conn.execute(select(s.c.account, s.c.folder, s.c.uidvalidity, s.c.last_uid,
-                               s.c.updated_at, s.c.last_error).order_by(s.c.account, s.c.folder))
+    rows = conn.execute(
+        select(
+            s.c.account, s.c.folder, s.c.uidvalidity, s.c.last_uid, s.c.updated_at, s.c.last_error
+        ).order_by(s.c.account, s.c.folder)
+    )
     return [dict(r._mapping) for r in rows]

@@ -160,8 +160,11 @@ def open_database(url: str, *, upgrade: bool = True) -> Database:
         if upgrade:
             db.upgrade()
         elif db.needs_upgrade():
-            raise SupportDeskError("the database schema is out of date: run `supportdesk db upgrade`")
+            raise SupportDeskError(
+                "the database schema is out of date: run `supportdesk db upgrade`"
+            )
         return db
     except SQLAlchemyError as exc:
-        raise SupportDeskError(f"cannot open database {url}: {exc.__class__.__name__}: "
-                               f"{str(exc).splitlines()[0]}") from None
+        raise SupportDeskError(
+            f"cannot open database {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        ) from None

@@ -13,17 +13,41 @@ from supportdesk.store import tables as t
 _e = t.event
 
 
-def add_event(conn: Connection, request_id: int | None, at: datetime, kind: str, *,
-              actor: str = "system", reason: str | None = None,
-              detail: dict[str, Any] | None = None) -> None:
-    conn.execute(insert(_e).values(
-        request_id=request_id, at=at, actor=actor, kind=kind, reason=reason,
-        detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+def add_event(
+    conn: Connection,
+    request_id: int | None,
+    at: datetime,
+    kind: str,
+    *,
+    actor: str = "system",
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(_e).values(
+            request_id=request_id,
+            at=at,
+            actor=actor,
+            kind=kind,
+            reason=reason,
+            detail=json.dumps(detail, ensure_ascii=False) if detail else None,
+        )
+    )
 
 
 def events_of(conn: Connection, request_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(_e.c.at, _e.c.actor, _e.c.kind, _e.c.reason, _e.c.detail)
-                        .where(_e.c.request_id == request_id).order_by(_e.c.id))
-    return [{"at": at.isoformat(), "actor": actor, "kind": kind, "reason": reason,
-             "detail": json.loads(detail) if detail else None}
-            for at, actor, kind, reason, detail in rows]
+    rows = conn.execute(
+        select(_e.c.at, _e.c.actor, _e.c.kind, _e.c.reason, _e.c.detail)
+        .where(_e.c.request_id == request_id)
+        .order_by(_e.c.id)
+    )
+    return [
+        {
+            "at": at.isoformat(),
+            "actor": actor,
+            "kind": kind,
+            "reason": reason,
+            "detail": json.loads(detail) if detail else None,
+        }
+        for at, actor, kind, reason, detail in rows
+    ]

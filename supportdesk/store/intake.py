@@ -16,7 +16,7 @@ CHUNK = 500
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 @dataclass(slots=True)
@@ -40,8 +40,9 @@ def known_messages(conn: Connection, message_ids: Iterable[str]) -> dict[str, Kn
     m = t.message
     for chunk in _chunks(ids):
         rows = conn.execute(
-            select(m.c.message_id, m.c.id, m.c.request_id, m.c.direction, m.c.status)
-            .where(m.c.message_id.in_(chunk))
+            select(m.c.message_id, m.c.id, m.c.request_id, m.c.direction, m.c.status).where(
+                m.c.message_id.in_(chunk)
+            )
         )
         for mid, pk, rid, direction, status in rows:
             found[mid] = KnownMessage(pk, rid, direction, status)
@@ -64,8 +65,9 @@ def request_statuses(conn: Connection, numbers: Iterable[int]) -> dict[int, str]
     nums = sorted(set(numbers))
     found: dict[int, str] = {}
     for chunk in _chunks(nums):
-        rows = conn.execute(select(t.request.c.id, t.request.c.status)
-                            .where(t.request.c.id.in_(chunk)))
+        rows = conn.execute(
+            select(t.request.c.id, t.request.c.status).where(t.request.c.id.in_(chunk))
+        )
         found.update((rid, status) for rid, status in rows)
     return found
 
@@ -75,8 +77,9 @@ def known_customers(conn: Connection, emails: Iterable[str]) -> dict[str, KnownC
     found: dict[str, KnownCustomer] = {}
     c = t.customer
     for chunk in _chunks(addrs):
-        rows = conn.execute(select(c.c.email, c.c.id, c.c.name, c.c.last_ack_at)
-                            .where(c.c.email.in_(chunk)))
+        rows = conn.execute(
+            select(c.c.email, c.c.id, c.c.name, c.c.last_ack_at).where(c.c.email.in_(chunk))
+        )
         for email, cid, name, last_ack in rows:
             found[email] = KnownCustomer(cid, name, last_ack)
     return found
@@ -110,8 +113,10 @@ def insert_rows(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -
     marks = ", ".join("?" for _ in columns)
     sql = f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})'
     convert = [_sqlite_converter(table.c[c].type) for c in columns]
-    values = [tuple(f(row[c]) if f else row[c] for c, f in zip(columns, convert, strict=True))
-              for row in rows]
+    values = [
+        tuple(f(row[c]) if f else row[c] for c, f in zip(columns, convert, strict=True))
+        for row in rows
+    ]
     conn.exec_driver_sql(sql, values)
 
 
@@ -146,8 +151,11 @@ def update_requests(conn: Connection, changes: list[dict[str, Any]]) -> None:
     for change in changes:
         groups.setdefault(tuple(sorted(k for k in change if k != "rid")), []).append(change)
     for keys, rows in groups.items():
-        stmt = (update(t.request).where(t.request.c.id == bindparam("rid"))
-                .values({k: bindparam(k) for k in keys}))
+        stmt = (
+            update(t.request)
+            .where(t.request.c.id == bindparam("rid"))
+            .values({k: bindparam(k) for k in keys})
+        )
         conn.execute(stmt, rows)
 
 
@@ -156,23 +164,33 @@ def add_counts(conn: Connection, counts: list[dict[str, Any]]) -> None:
     if not counts:
         return
     r = t.request
-    stmt = (update(r).where(r.c.id == bindparam("rid")).values(
-        message_count=r.c.message_count + bindparam("n"),
-        inbound_count=r.c.inbound_count + bindparam("n_in"),
-    ))
+    stmt = (
+        update(r)
+        .where(r.c.id == bindparam("rid"))
+        .values(
+            message_count=r.c.message_count + bindparam("n"),
+            inbound_count=r.c.inbound_count + bindparam("n_in"),
+        )
+    )
     conn.execute(stmt, counts)
 
 
 def update_customers(conn: Connection, changes: list[dict[str, Any]]) -> None:
     if changes:
         c = t.customer
-        conn.execute(update(c).where(c.c.id == bindparam("cid"))
-                     .values(last_ack_at=bindparam("last_ack")), changes)
+        conn.execute(
+            update(c).where(c.c.id == bindparam("cid")).values(last_ack_at=bindparam("last_ack")),
+            changes,
+        )
 
 
 def mark_messages(conn: Connection, changes: list[dict[str, Any]]) -> None:
     """Set status/last_error of messages by pk (keys: pk, status, error)."""
     if changes:
         m = t.message
-        conn.execute(update(m).where(m.c.id == bindparam("pk"))
-                     .values(status=bindparam("status"), last_error=bindparam("error")), changes)
+        conn.execute(
+            update(m)
+            .where(m.c.id == bindparam("pk"))
+            .values(status=bindparam("status"), last_error=bindparam("error")),
+            changes,
+        )

@@ -13,10 +13,25 @@ from supportdesk.store.records import AttachmentRecord, MessageRecord, load_warn
 
 _m, _a = t.message, t.attachment
 _COLUMNS = (
-    _m.c.id, _m.c.request_id, _m.c.message_id, _m.c.direction, _m.c.kind, _m.c.status,
-    _m.c.from_addr, _m.c.from_name, _m.c.to_addrs, _m.c.subject, _m.c.text, _m.c.date,
-    _m.c.received_at, _m.c.warnings, _m.c.automatic, _m.c.agent_login, _m.c.attempts,
-    _m.c.sent_at, _m.c.last_error,
+    _m.c.id,
+    _m.c.request_id,
+    _m.c.message_id,
+    _m.c.direction,
+    _m.c.kind,
+    _m.c.status,
+    _m.c.from_addr,
+    _m.c.from_name,
+    _m.c.to_addrs,
+    _m.c.subject,
+    _m.c.text,
+    _m.c.date,
+    _m.c.received_at,
+    _m.c.warnings,
+    _m.c.automatic,
+    _m.c.agent_login,
+    _m.c.attempts,
+    _m.c.sent_at,
+    _m.c.last_error,
 )
 
 
@@ -28,13 +43,26 @@ def _record(row: Any) -> MessageRecord:
 
 def messages_of(conn: Connection, request_id: int) -> list[MessageRecord]:
     """The whole conversation, oldest first, with attachment lists."""
-    records = [_record(r) for r in conn.execute(
-        select(*_COLUMNS).where(_m.c.request_id == request_id).order_by(_m.c.id))]
+    records = [
+        _record(r)
+        for r in conn.execute(
+            select(*_COLUMNS).where(_m.c.request_id == request_id).order_by(_m.c.id)
+        )
+    ]
     by_pk = {r.pk: r for r in records}
     if by_pk:
-        rows = conn.execute(select(_a.c.id, _a.c.message_pk, _a.c.filename, _a.c.content_type,
-                                   _a.c.end - _a.c.start, _a.c.inline)
-                            .where(_a.c.message_pk.in_(list(by_pk))).order_by(_a.c.id))
+        rows = conn.execute(
+            select(
+                _a.c.id,
+                _a.c.message_pk,
+                _a.c.filename,
+                _a.c.content_type,
+                _a.c.end - _a.c.start,
+                _a.c.inline,
+            )
+            .where(_a.c.message_pk.in_(list(by_pk)))
+            .order_by(_a.c.id)
+        )
         for aid, pk, name, ctype, size, inline in rows:
             by_pk[pk].attachments.append(AttachmentRecord(aid, name, ctype, size, inline))
     return records
@@ -46,24 +74,29 @@ def message_by_id(conn: Connection, message_id: str) -> MessageRecord | None:
 
 
 def last_inbound(conn: Connection, request_id: int) -> MessageRecord | None:
-    row = conn.execute(select(*_COLUMNS)
-                       .where(_m.c.request_id == request_id, _m.c.direction == "in")
-                       .order_by(_m.c.id.desc()).limit(1)).first()
+    row = conn.execute(
+        select(*_COLUMNS)
+        .where(_m.c.request_id == request_id, _m.c.direction == "in")
+        .order_by(_m.c.id.desc())
+        .limit(1)
+    ).first()
     return _record(row) if row else None
 
 
 def reply_target(conn: Connection, pk: int) -> tuple[str, list[str]]:
     """Where an answer to message `pk` goes, and the References it carries."""
-    row = conn.execute(select(_m.c.reply_to, _m.c.from_addr, _m.c.references, _m.c.message_id)
-                       .where(_m.c.id == pk)).one()
+    row = conn.execute(
+        select(_m.c.reply_to, _m.c.from_addr, _m.c.references, _m.c.message_id).where(_m.c.id == pk)
+    ).one()
     refs = [r for r in (row[2] or "").split() if r]
     return row[0] or row[1], [*refs[-18:], row[3]]
 
 
 def raw_of(conn: Connection, pk: int) -> bytes | None:
     r = t.message_raw
-    return conn.execute(select(r.c.raw).where(r.c.message_pk == pk).order_by(r.c.id)
-                        .limit(1)).scalar()
+    return conn.execute(
+        select(r.c.raw).where(r.c.message_pk == pk).order_by(r.c.id).limit(1)
+    ).scalar()
 
 
 @dataclass(slots=True)
@@ -77,8 +110,11 @@ class StoredAttachment:
 
 
 def attachment(conn: Connection, attachment_id: int) -> StoredAttachment | None:
-    row = conn.execute(select(_a.c.filename, _a.c.content_type, _a.c.encoding, _a.c.start,
-                              _a.c.end, _a.c.message_pk).where(_a.c.id == attachment_id)).first()
+    row = conn.execute(
+        select(
+            _a.c.filename, _a.c.content_type, _a.c.encoding, _a.c.start, _a.c.end, _a.c.message_pk
+        ).where(_a.c.id == attachment_id)
+    ).first()
     if row is None:
         return None
     raw = raw_of(conn, row[5]) or b""
@@ -95,8 +131,14 @@ class SearchHit:
     status: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"number": self.request_id, "message": self.message_pk, "subject": self.subject,
-                "from": self.from_addr, "snippet": self.snippet, "status": self.status}
+        return {
+            "number": self.request_id,
+            "message": self.message_pk,
+            "subject": self.subject,
+            "from": self.from_addr,
+            "snippet": self.snippet,
+            "status": self.status,
+        }
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -119,12 +161,16 @@ def search(conn: Connection, query: str, limit: int = 50) -> list[SearchHit]:
     match = fts_query(query)
     if not match:
         return []
-    rows = conn.execute(text(
-        "SELECT m.request_id, m.id, m.subject, m.from_addr, "
-        "snippet(message_fts, 3, '', '', ' … ', 12), r.status "
-        "FROM message_fts JOIN message m ON m.id = message_fts.rowid "
-        "JOIN request r ON r.id = m.request_id "
-        "WHERE message_fts MATCH :q ORDER BY rank LIMIT :limit"), {"q": match, "limit": limit})
+    rows = conn.execute(
+        text(
+            "SELECT m.request_id, m.id, m.subject, m.from_addr, "
+            "snippet(message_fts, 3, '', '', ' … ', 12), r.status "
+            "FROM message_fts JOIN message m ON m.id = message_fts.rowid "
+            "JOIN request r ON r.id = m.request_id "
+            "WHERE message_fts MATCH :q ORDER BY rank LIMIT :limit"
+        ),
+        {"q": match, "limit": limit},
+    )
     return [SearchHit(*row) for row in rows]
 
 
@@ -133,11 +179,14 @@ def _search_postgresql(conn: Connection, query: str, limit: int) -> list[SearchH
     if not words:
         return []
     tsquery = " & ".join(f"{w}:*" for w in words)
-    rows = conn.execute(text(
-        "SELECT m.request_id, m.id, m.subject, m.from_addr, "
-        "ts_headline('simple', m.text, to_tsquery('simple', :q), 'MaxWords=20'), r.status "
-        "FROM message m JOIN request r ON r.id = m.request_id "
-        "WHERE m.search @@ to_tsquery('simple', :q) "
-        "ORDER BY ts_rank(m.search, to_tsquery('simple', :q)) DESC LIMIT :limit"),
-        {"q": tsquery, "limit": limit})
+    rows = conn.execute(
+        text(
+            "SELECT m.request_id, m.id, m.subject, m.from_addr, "
+            "ts_headline('simple', m.text, to_tsquery('simple', :q), 'MaxWords=20'), r.status "
+            "FROM message m JOIN request r ON r.id = m.request_id "
+            "WHERE m.search @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(m.search, to_tsquery('simple', :q)) DESC LIMIT :limit"
+        ),
+        {"q": tsquery, "limit": limit},
+    )
     return [SearchHit(*row) for row in rows]

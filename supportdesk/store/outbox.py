@@ -24,9 +24,14 @@ class Pending:
 
 def due(conn: Connection, now: datetime, limit: int = 100) -> list[int]:
     """Queued messages whose next attempt is due, oldest first."""
-    return list(conn.execute(select(_m.c.id)
-                             .where(_m.c.status == "queued", _m.c.next_attempt_at <= now)
-                             .order_by(_m.c.next_attempt_at, _m.c.id).limit(limit)).scalars())
+    return list(
+        conn.execute(
+            select(_m.c.id)
+            .where(_m.c.status == "queued", _m.c.next_attempt_at <= now)
+            .order_by(_m.c.next_attempt_at, _m.c.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def take(conn: Connection, pks: list[int], now: datetime, hold: timedelta) -> list[Pending]:
@@ -34,39 +39,69 @@ def take(conn: Connection, pks: list[int], now: datetime, hold: timedelta) -> li
     never send the same message at once; a crashed worker's messages come due again)."""
     taken: list[Pending] = []
     for pk in pks:
-        done = conn.execute(update(_m).where(_m.c.id == pk, _m.c.status == "queued",
-                                             _m.c.next_attempt_at <= now)
-                            .values(next_attempt_at=now + hold)).rowcount
+        done = conn.execute(
+            update(_m)
+            .where(_m.c.id == pk, _m.c.status == "queued", _m.c.next_attempt_at <= now)
+            .values(next_attempt_at=now + hold)
+        ).rowcount
         if not done:
             continue
         row = conn.execute(
-            select(_m.c.request_id, _m.c.from_addr, _m.c.to_addrs, _m.c.cc_addrs, _m.c.attempts,
-                   t.message_raw.c.raw)
+            select(
+                _m.c.request_id,
+                _m.c.from_addr,
+                _m.c.to_addrs,
+                _m.c.cc_addrs,
+                _m.c.attempts,
+                t.message_raw.c.raw,
+            )
             .join(t.message_raw, t.message_raw.c.message_pk == _m.c.id)
-            .where(_m.c.id == pk).order_by(t.message_raw.c.id).limit(1)).one()
+            .where(_m.c.id == pk)
+            .order_by(t.message_raw.c.id)
+            .limit(1)
+        ).one()
         recipients = [a for a in f"{row[2]}, {row[3]}".split(", ") if a.strip()]
         taken.append(Pending(pk, row[0], row[1], recipients, row[4], row[5]))
     return taken
 
 
 def mark_sent(conn: Connection, pk: int, now: datetime, note: str | None = None) -> None:
-    conn.execute(update(_m).where(_m.c.id == pk).values(
-        status="sent", sent_at=now, attempts=_m.c.attempts + 1, last_error=note,
-        next_attempt_at=None))
+    conn.execute(
+        update(_m)
+        .where(_m.c.id == pk)
+        .values(
+            status="sent",
+            sent_at=now,
+            attempts=_m.c.attempts + 1,
+            last_error=note,
+            next_attempt_at=None,
+        )
+    )
 
 
 def mark_retry(conn: Connection, pk: int, next_at: datetime, error: str) -> None:
-    conn.execute(update(_m).where(_m.c.id == pk).values(
-        attempts=_m.c.attempts + 1, next_attempt_at=next_at, last_error=error[:1000]))
+    conn.execute(
+        update(_m)
+        .where(_m.c.id == pk)
+        .values(attempts=_m.c.attempts + 1, next_attempt_at=next_at, last_error=error[:1000])
+    )
 
 
 def mark_failed(conn: Connection, pk: int, error: str) -> None:
-    conn.execute(update(_m).where(_m.c.id == pk).values(
-        status="failed", attempts=_m.c.attempts + 1, next_attempt_at=None,
-        last_error=error[:1000]))
+    conn.execute(
+        update(_m)
+        .where(_m.c.id == pk)
+        .values(
+            status="failed",
+            attempts=_m.c.attempts + 1,
+            next_attempt_at=None,
+            last_error=error[:1000],
+        )
+    )
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(_m.c.status, func.count()).where(_m.c.direction == "out")
-                        .group_by(_m.c.status))
+    rows = conn.execute(
+        select(_m.c.status, func.count()).where(_m.c.direction == "out").group_by(_m.c.status)
+    )
     return {status: n for status, n in rows}

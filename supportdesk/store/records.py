@@ -35,17 +35,25 @@ class RequestRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "number": self.number, "status": self.status, "reason": self.reason,
+            "number": self.number,
+            "status": self.status,
+            "reason": self.reason,
             "subject": self.subject,
             "customer": {"email": self.customer_email, "name": self.customer_name},
-            "priority": self.priority, "language": self.language,
-            "reminder_count": self.reminder_count, "claimed_by": self.claimed_by,
-            "claimed_until": _iso(self.claimed_until), "assignee": self.assignee,
-            "message_count": self.message_count, "inbound_count": self.inbound_count,
-            "created_at": _iso(self.created_at), "pushed_at": _iso(self.pushed_at),
+            "priority": self.priority,
+            "language": self.language,
+            "reminder_count": self.reminder_count,
+            "claimed_by": self.claimed_by,
+            "claimed_until": _iso(self.claimed_until),
+            "assignee": self.assignee,
+            "message_count": self.message_count,
+            "inbound_count": self.inbound_count,
+            "created_at": _iso(self.created_at),
+            "pushed_at": _iso(self.pushed_at),
             "updated_at": _iso(self.updated_at),
             "first_response_at": _iso(self.first_response_at),
-            "closed_at": _iso(self.closed_at), "close_reason": self.close_reason,
+            "closed_at": _iso(self.closed_at),
+            "close_reason": self.close_reason,
             "tags": list(self.tags),
         }
 
@@ -59,8 +67,13 @@ class AttachmentRecord:
     inline: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "filename": self.filename, "content_type": self.content_type,
-                "size": self.encoded_size, "inline": self.inline}
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.encoded_size,
+            "inline": self.inline,
+        }
 
 
 @dataclass(slots=True)
@@ -88,13 +101,22 @@ class MessageRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "message_id": self.message_id, "direction": self.direction, "kind": self.kind,
-            "from": self.from_addr, "from_name": self.from_name,
+            "message_id": self.message_id,
+            "direction": self.direction,
+            "kind": self.kind,
+            "from": self.from_addr,
+            "from_name": self.from_name,
             "to": [a for a in self.to_addrs.split(", ") if a],
-            "date": _iso(self.date or self.received_at), "received_at": _iso(self.received_at),
-            "subject": self.subject, "text": self.text, "status": self.status,
-            "warnings": self.warnings, "automatic": self.automatic, "agent": self.agent_login,
-            "attempts": self.attempts, "sent_at": _iso(self.sent_at),
+            "date": _iso(self.date or self.received_at),
+            "received_at": _iso(self.received_at),
+            "subject": self.subject,
+            "text": self.text,
+            "status": self.status,
+            "warnings": self.warnings,
+            "automatic": self.automatic,
+            "agent": self.agent_login,
+            "attempts": self.attempts,
+            "sent_at": _iso(self.sent_at),
             "error": self.last_error,
             "attachments": [a.as_dict() for a in self.attachments],
         }

@@ -16,10 +16,27 @@ STATUSES = ("new", "open", "waiting", "linked", "closed")
 
 _r, _c = t.request, t.customer
 _COLUMNS = (
-    _r.c.id, _r.c.status, _r.c.reason, _r.c.subject, _c.c.email, _c.c.name, _r.c.customer_id,
-    _r.c.priority, _r.c.language, _r.c.reminder_count, _r.c.claimed_by, _r.c.claimed_until,
-    _r.c.assignee, _r.c.created_at, _r.c.pushed_at, _r.c.updated_at, _r.c.first_response_at,
-    _r.c.closed_at, _r.c.close_reason, _r.c.message_count, _r.c.inbound_count,
+    _r.c.id,
+    _r.c.status,
+    _r.c.reason,
+    _r.c.subject,
+    _c.c.email,
+    _c.c.name,
+    _r.c.customer_id,
+    _r.c.priority,
+    _r.c.language,
+    _r.c.reminder_count,
+    _r.c.claimed_by,
+    _r.c.claimed_until,
+    _r.c.assignee,
+    _r.c.created_at,
+    _r.c.pushed_at,
+    _r.c.updated_at,
+    _r.c.first_response_at,
+    _r.c.closed_at,
+    _r.c.close_reason,
+    _r.c.message_count,
+    _r.c.inbound_count,
 )
 
 
@@ -39,9 +56,11 @@ def tags_of(conn: Connection, numbers: Iterable[int]) -> dict[int, list[str]]:
     nums = list(numbers)
     found: dict[int, list[str]] = {}
     for i in range(0, len(nums), 500):
-        rows = conn.execute(select(t.request_tag.c.request_id, t.request_tag.c.tag)
-                            .where(t.request_tag.c.request_id.in_(nums[i:i + 500]))
-                            .order_by(t.request_tag.c.tag))
+        rows = conn.execute(
+            select(t.request_tag.c.request_id, t.request_tag.c.tag)
+            .where(t.request_tag.c.request_id.in_(nums[i : i + 500]))
+            .order_by(t.request_tag.c.tag)
+        )
         for rid, tag in rows:
             found.setdefault(rid, []).append(tag)
     return found
@@ -49,28 +68,39 @@ def tags_of(conn: Connection, numbers: Iterable[int]) -> dict[int, list[str]]:
 
 def stack(conn: Connection, limit: int = 500) -> list[RequestRecord]:
     """The LIFO stack: new and open requests, last pushed first, ties by number."""
-    stmt = (_select().where(_r.c.status.in_(ON_STACK))
-            .order_by(_r.c.pushed_at.desc(), _r.c.id.desc()).limit(limit))
+    stmt = (
+        _select()
+        .where(_r.c.status.in_(ON_STACK))
+        .order_by(_r.c.pushed_at.desc(), _r.c.id.desc())
+        .limit(limit)
+    )
     return _records(conn, stmt)
 
 
 def stack_size(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(_r)
-                        .where(_r.c.status.in_(ON_STACK))).scalar_one()
+    return conn.execute(
+        select(func.count()).select_from(_r).where(_r.c.status.in_(ON_STACK))
+    ).scalar_one()
 
 
-def list_requests(conn: Connection, *, status: str | None = None, tag: str | None = None,
-                  customer: str | None = None, limit: int = 100,
-                  offset: int = 0) -> list[RequestRecord]:
+def list_requests(
+    conn: Connection,
+    *,
+    status: str | None = None,
+    tag: str | None = None,
+    customer: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[RequestRecord]:
     stmt = _select()
     if status:
         stmt = stmt.where(_r.c.status == status)
     if tag:
-        stmt = stmt.where(_r.c.id.in_(select(t.request_tag.c.request_id)
-                                      .where(t.request_tag.c.tag == tag)))
+        stmt = stmt.where(
+            _r.c.id.in_(select(t.request_tag.c.request_id).where(t.request_tag.c.tag == tag))
+        )
     if customer:
-        stmt = stmt.where(or_(_c.c.email.contains(customer.lower()),
-                              _c.c.name.contains(customer)))
+        stmt = stmt.where(or_(_c.c.email.contains(customer.lower()), _c.c.name.contains(customer)))
     stmt = stmt.order_by(_r.c.id.desc()).limit(limit).offset(offset)
     return _records(conn, stmt)
 
@@ -81,12 +111,14 @@ def get_request(conn: Connection, number: int) -> RequestRecord | None:
 
 
 def customer_requests(conn: Connection, customer_id: int, limit: int = 50) -> list[RequestRecord]:
-    return _records(conn, _select().where(_r.c.customer_id == customer_id)
-                    .order_by(_r.c.id.desc()).limit(limit))
+    return _records(
+        conn, _select().where(_r.c.customer_id == customer_id).order_by(_r.c.id.desc()).limit(limit)
+    )
 
 
-def update_request(conn: Connection, number: int, expect_status: Iterable[str] | None = None,
-                   **values: Any) -> bool:
+def update_request(
+    conn: Connection, number: int, expect_status: Iterable[str] | None = None, **values: Any
+) -> bool:
     """Set columns of one request; with `expect_status`, only if its status is one of those."""
     stmt = update(_r).where(_r.c.id == number)
     if expect_status is not None:
@@ -95,12 +127,18 @@ def update_request(conn: Connection, number: int, expect_status: Iterable[str] |
 
 
 def count_outgoing(conn: Connection, number: int, now: datetime, first_response: bool) -> None:
-    values: dict[str, Any] = {"message_count": _r.c.message_count + 1,
-                              "last_outbound_at": now, "updated_at": now}
+    values: dict[str, Any] = {
+        "message_count": _r.c.message_count + 1,
+        "last_outbound_at": now,
+        "updated_at": now,
+    }
     conn.execute(update(_r).where(_r.c.id == number).values(**values))
     if first_response:
-        conn.execute(update(_r).where(and_(_r.c.id == number, _r.c.first_response_at.is_(None)))
-                     .values(first_response_at=now))
+        conn.execute(
+            update(_r)
+            .where(and_(_r.c.id == number, _r.c.first_response_at.is_(None)))
+            .values(first_response_at=now)
+        )
 
 
 def counts_by_status(conn: Connection) -> dict[str, int]:

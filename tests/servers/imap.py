@@ -156,8 +156,9 @@ class PymapServer(ImapTestServer):
     kind = "pymap"
     username = "support"
 
-    def __init__(self, loop: _LoopThread, tls: str | None = None,
-                 cert: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, loop: _LoopThread, tls: str | None = None, cert: tuple[Path, Path] | None = None
+    ) -> None:
         self._loop, self._tls, self._server_ssl = loop, tls, None
         if tls is not None:
             if tls not in ("implicit", "starttls") or cert is None:
@@ -180,8 +181,9 @@ class PymapServer(ImapTestServer):
         args = _pymap_args(self.username, self.password, starttls)
         tls = {"ssl_context": self._server_ssl} if starttls else {}
         # Cleartext: no password hashing per login; for_asyncio: no worker threads per server.
-        return await DictBackend.init(args, hash_context=Cleartext(),
-                                      cpu_subsystem=Subsystem.for_asyncio(), **tls)
+        return await DictBackend.init(
+            args, hash_context=Cleartext(), cpu_subsystem=Subsystem.for_asyncio(), **tls
+        )
 
     def start(self) -> None:
         if self._server is None:
@@ -351,10 +353,19 @@ class _Dovecot:
             (root / sub).mkdir(parents=True, exist_ok=True)
         self.own(root / "mail")
         self.config = root / "dovecot.conf"
-        self.config.write_text(_DOVECOT_CONF.format(
-            root=root, host=HOST, port=self.port, password=PASSWORD, internal_user=me.pw_name,
-            internal_group=grp.getgrgid(os.getgid()).gr_name, mail_uid=self.uid,
-            mail_gid=self.gid, login_user=login if self.chown else me.pw_name))
+        self.config.write_text(
+            _DOVECOT_CONF.format(
+                root=root,
+                host=HOST,
+                port=self.port,
+                password=PASSWORD,
+                internal_user=me.pw_name,
+                internal_group=grp.getgrgid(os.getgid()).gr_name,
+                mail_uid=self.uid,
+                mail_gid=self.gid,
+                login_user=login if self.chown else me.pw_name,
+            )
+        )
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # stop() may come from a test's timer thread
         self._users = itertools.count(1)
@@ -380,9 +391,13 @@ class _Dovecot:
                 return
             with open(self.root / "dovecot.out", "ab") as out:
                 self._proc = proc = subprocess.Popen(
-                    [self.binary, "-F", "-c", str(self.config)], stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
-                    start_new_session=True)  # its own process group: stop() ends every child
+                    [self.binary, "-F", "-c", str(self.config)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent,
+                    start_new_session=True,
+                )  # its own process group: stop() ends every child
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and proc.poll() is None:
                 with suppress(OSError), socket.create_connection((HOST, self.port), timeout=1):
@@ -508,8 +523,9 @@ def _no_dovecot(reason: str) -> None:
 
 
 @pytest.fixture
-def pymap_server_factory(_pymap_loop: _LoopThread, request: pytest.FixtureRequest
-                         ) -> Iterator[Callable[..., PymapServer]]:
+def pymap_server_factory(
+    _pymap_loop: _LoopThread, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., PymapServer]]:
     """make(tls=None | "implicit" | "starttls") -> a new PymapServer; TLS uses the smtp_cert
     fixture's self-signed certificate, which ``server.ssl_context`` trusts."""
     servers: list[PymapServer] = []

@@ -73,8 +73,9 @@ class _Handler:
     def __init__(self, state: _State) -> None:
         self.state = state
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         st = self.state
         with st.lock:
             if not getattr(session, "sd_connection", 0):
@@ -92,8 +93,9 @@ class _Handler:
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         failure = getattr(session, "sd_failure", None)
         if failure and failure.stage == "rcpt":
             return f"{failure.code} {failure.text}"
@@ -109,8 +111,12 @@ class _Handler:
         session.sd_failure = None
         if failure and failure.stage == "data":
             return f"{failure.code} {failure.text}"
-        received = Received(envelope.mail_from, list(envelope.rcpt_tos),
-                            bytes(envelope.original_content), session.sd_connection)
+        received = Received(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            bytes(envelope.original_content),
+            session.sd_connection,
+        )
         with self.state.lock:
             self.state.messages.append(received)
             self.state.lock.notify_all()
@@ -130,8 +136,7 @@ class _Controller(Controller):
         super().__init__(handler, hostname=host, port=port, **kwargs)
 
     def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, sock=self._sock,
-                                       ssl=self.ssl_context)
+        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
 def _listen(port: int) -> socket.socket:
@@ -151,8 +156,9 @@ class SmtpServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, tls: str | None = None, auth: bool = False,
-                 cert: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, tls: str | None = None, auth: bool = False, cert: tuple[Path, Path] | None = None
+    ) -> None:
         if tls not in (None, "starttls", "implicit"):
             raise ValueError(tls)
         if tls and cert is None:
@@ -190,7 +196,8 @@ class SmtpServer:
         with self._state.lock:
             if not self._state.lock.wait_for(lambda: len(self._state.messages) >= n, timeout):
                 raise AssertionError(
-                    f"expected {n} messages within {timeout}s, got {len(self._state.messages)}")
+                    f"expected {n} messages within {timeout}s, got {len(self._state.messages)}"
+                )
             return list(self._state.messages)
 
     def clear(self) -> None:
@@ -221,11 +228,16 @@ class SmtpServer:
 
     # --- lifecycle
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
-        ok = (isinstance(data, LoginPassword) and self.username and self.password
-              and data.login == self.username.encode()
-              and data.password == self.password.encode())
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and self.username
+            and self.password
+            and data.login == self.username.encode()
+            and data.password == self.password.encode()
+        )
         return AuthResult(success=bool(ok), handled=False)
 
     @property
@@ -245,8 +257,9 @@ class SmtpServer:
             # aiosmtpd cannot tell that an implicit-TLS session is encrypted: there AUTH
             # is offered and checked but not enforced (enforcing it means a warning).
             starttls = self.tls == "starttls"
-            kwargs.update(authenticator=self._authenticate, auth_required=starttls,
-                          auth_require_tls=starttls)
+            kwargs.update(
+                authenticator=self._authenticate, auth_required=starttls, auth_require_tls=starttls
+            )
         sock = _listen(self.port)
         self.port = sock.getsockname()[1]
         controller = _Controller(_Handler(self._state), sock, **kwargs)
@@ -270,10 +283,29 @@ def smtp_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("smtp-cert")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=30,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     return cert, key
 
