@@ -47,25 +47,40 @@ def _start_server(kind: str, root: Path) -> tuple[servers.ImapTestServer, object
     return servers.PymapServer(loop), loop
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0]) if "VmRSS:" in status else 0
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1024
+
+
 def _measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """Run `args` in a fresh wrapper that reports the child's own peak RSS."""
-    wrapper = (
-        "import os, subprocess, sys, time, json, resource\n"
-        "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
-        "dt = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "sys.stderr.buffer.write(p.stderr)\n"
-        "print(json.dumps({'rc': p.returncode, 'seconds': dt, 'rss_mb': rss,"
-        " 'stdout': p.stdout.decode()}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", wrapper, *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
-    result = json.loads(done.stdout)
-    if result["rc"]:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return result["seconds"], result["rss_mb"], result["stdout"]
+    """Run `args`; (seconds, peak memory of its whole process tree in MB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0.0
+    out_chunks: list[bytes] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()))  # type: ignore[union-attr]
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_mb(proc.pid))
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    reader.join()
+    err = proc.stderr.read().decode()  # type: ignore[union-attr]
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{err[-3000:]}")
+    return elapsed, peak, b"".join(out_chunks).decode()
 
 
 def _env() -> dict[str, str]:

@@ -144,7 +144,7 @@ class ImapPoller:
         run on the IMAP thread for batches already committed.
         """
         action = self.settings.mailbox.after_fetch
-        jobs: queue.Queue[tuple[Future[list[ParsedMessage]], list[int]] | None] = queue.Queue(3)
+        jobs: queue.Queue[tuple[Future[list[ParsedMessage]], list[int]] | None] = queue.Queue(2)
         committed: queue.Queue[list[int]] = queue.Queue()
         stop = threading.Event()
 
