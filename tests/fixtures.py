@@ -125,3 +125,23 @@ def smtp_outgoing(server: Any) -> dict[str, Any]:
     return {
         "outgoing": {"kind": "smtp", "host": server.host, "port": server.port, "security": "none"}
     }
+
+
+def imap_mailbox(server: Any, **extra: Any) -> dict[str, Any]:
+    """The [mailbox] section for a test IMAP server (password in $TEST_IMAP_PASSWORD)."""
+    return {
+        "kind": "imap",
+        "host": server.host,
+        "port": server.port,
+        "security": "none",
+        "username": server.username,
+        "password_env": "TEST_IMAP_PASSWORD",
+        **extra,
+    }
+
+
+def imap_env(server: Any) -> dict[str, str]:
+    """The environment for a `supportdesk` subprocess that logs in to a test IMAP server."""
+    env = {**os.environ, "TEST_IMAP_PASSWORD": server.password}
+    env.pop("SUPPORTDESK_CONFIG", None)
+    return env

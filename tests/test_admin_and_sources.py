@@ -11,7 +11,7 @@ import pytest
 from supportdesk.clock import FrozenClock
 from supportdesk.config import load_settings, read_secret
 from supportdesk.errors import ConfigError
-from tests.fixtures import make_desk, run_cli, write_config
+from tests.fixtures import imap_mailbox, make_desk, run_cli, write_config
 from tests.mailfactory import make_mail
 
 
@@ -116,17 +116,7 @@ def test_after_fetch_marks_or_moves_on_the_server(
     desk = make_desk(
         tmp_path,
         clock,
-        {
-            "mailbox": {
-                "kind": "imap",
-                "host": imap_server.host,
-                "port": imap_server.port,
-                "security": "none",
-                "username": imap_server.username,
-                "password_env": "TEST_IMAP_PASSWORD",
-                "after_fetch": action,
-            }
-        },
+        {"mailbox": imap_mailbox(imap_server, after_fetch=action)},
     )
     assert desk.fetch().intake.stored == 3
     with imap_server.client() as client:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from supportdesk.samples import SampleMailbox
-from tests.fixtures import run_cli, write_config
+from tests.fixtures import imap_env, imap_mailbox, run_cli, write_config
 
 TOTAL = 2000
 
@@ -51,27 +51,16 @@ def _fetch_until(folder: Path, env: dict[str, str], db: Path, threshold: int) ->
 @pytest.mark.slow
 @pytest.mark.imap
 def test_sigkill_at_three_moments_then_complete(tmp_path: Path, imap_server) -> None:
-    import os
-
     mailbox = SampleMailbox(seed=7, customers=40)
     imap_server.deliver(list(mailbox.messages(TOTAL)))
     write_config(
         tmp_path,
         {
-            "mailbox": {
-                "kind": "imap",
-                "host": imap_server.host,
-                "port": imap_server.port,
-                "security": "none",
-                "username": imap_server.username,
-                "password_env": "TEST_IMAP_PASSWORD",
-                "batch_bytes": 150_000,
-            },
+            "mailbox": imap_mailbox(imap_server, batch_bytes=150_000),
             "outgoing": {"kind": "none"},
         },
     )
-    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_server.password}
-    env.pop("SUPPORTDESK_CONFIG", None)
+    env = imap_env(imap_server)
     db = tmp_path / "desk.db"
 
     rng = random.Random()

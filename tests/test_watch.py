@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import write_config
+from tests.fixtures import imap_env, imap_mailbox, write_config
 from tests.mailfactory import make_mail
 
 
@@ -39,20 +38,11 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, imap_server) -> None:
     write_config(
         tmp_path,
         {
-            "mailbox": {
-                "kind": "imap",
-                "host": imap_server.host,
-                "port": imap_server.port,
-                "security": "none",
-                "username": imap_server.username,
-                "password_env": "TEST_IMAP_PASSWORD",
-                "poll_interval": "10m",
-            },
+            "mailbox": imap_mailbox(imap_server, poll_interval="10m"),
             "outgoing": {"kind": "file", "path": "outbox"},
         },
     )
-    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_server.password}
-    env.pop("SUPPORTDESK_CONFIG", None)
+    env = imap_env(imap_server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "supportdesk", "fetch", "--watch"],
         cwd=tmp_path,

@@ -289,35 +289,23 @@ def _poll_mbox(
     with db.read() as conn:
         point = get_checkpoint(conn, account, "")
     skip = point.last_uid if point and point.uidvalidity == identity else 0
-    parsed = []
+    parsed: list[ParsedMessage] = []
     position = 0
-    for position, (_key, raw) in enumerate(read_messages(path), start=1):
-        if position <= skip:
-            continue
-        parsed.append(parse_message(raw))
-        if len(parsed) >= 200:
-            report.intake.add(
-                ingest_batch(
-                    db,
-                    settings,
-                    clock.now(),
-                    parsed,
-                    IngestOptions(),
-                    checkpoint=Checkpoint(account, "", identity, position),
-                )
-            )
-            parsed = []
-            if progress:
-                progress(position, 0)
-    if parsed or position > skip:
+
+    def store() -> None:
+        point = Checkpoint(account, "", identity, position)
         report.intake.add(
-            ingest_batch(
-                db,
-                settings,
-                clock.now(),
-                parsed,
-                IngestOptions(),
-                checkpoint=Checkpoint(account, "", identity, position),
-            )
+            ingest_batch(db, settings, clock.now(), parsed, IngestOptions(), checkpoint=point)
         )
+        parsed.clear()
+        if progress:
+            progress(position, 0)
+
+    for position, (_key, raw) in enumerate(read_messages(path), start=1):  # noqa: B007
+        if position > skip:
+            parsed.append(parse_message(raw))
+            if len(parsed) >= 200:
+                store()
+    if parsed or position > skip:
+        store()
     report.folders[str(path)] = max(position - skip, 0)

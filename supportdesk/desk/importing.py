@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from supportdesk.clock import Clock
 from supportdesk.config import Settings
 from supportdesk.desk.fetching import Progress
 from supportdesk.desk.intake import IngestOptions, IngestReport
+from supportdesk.desk.parsing import WORKER_THRESHOLD, BatchParser, Item
 from supportdesk.desk.pipeline import BatchWriter
 from supportdesk.mail.local import count_messages, read_messages
-from supportdesk.mail.parse import parse_message
+from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store.database import Database
 
 BATCH_BYTES = 8_000_000
@@ -31,19 +33,37 @@ def import_mail(
     """Import every message under `path`; a second import of the same mail adds nothing."""
     options = IngestOptions(acknowledge=acknowledge, history=history, date_as_pushed=True)
     total = count_messages(path) or 0
-    parsed = []
+    items: list[Item] = []
     size = done = 0
-    with BatchWriter(db, settings, clock, options) as writer:
+    parsing: tuple[Future[list[ParsedMessage]], int] | None = None
+    # Read here, parse in a worker process, store on the writer thread: all three at once.
+    with (
+        BatchParser(total or WORKER_THRESHOLD) as parser,
+        BatchWriter(db, settings, clock, options) as writer,
+    ):
+
+        def store(job: tuple[Future[list[ParsedMessage]], int]) -> None:
+            future, count = job
+            writer.submit(future.result(), after=_progress(progress, count, total or count))
+
+        def hand_over() -> None:
+            nonlocal items, size, done, parsing
+            done += len(items)
+            job = (parser.submit(items), done)
+            items, size = [], 0
+            if parsing is not None:
+                store(parsing)
+            parsing = job
+
         for _key, raw in read_messages(path):
-            parsed.append(parse_message(raw))
+            items.append((raw, None))
             size += len(raw)
-            if size >= BATCH_BYTES or len(parsed) >= BATCH_COUNT:
-                done += len(parsed)
-                writer.submit(parsed, after=_progress(progress, done, total))
-                parsed, size = [], 0
-        if parsed:
-            done += len(parsed)
-            writer.submit(parsed, after=_progress(progress, done, total or done))
+            if size >= BATCH_BYTES or len(items) >= BATCH_COUNT:
+                hand_over()
+        if items:
+            hand_over()
+        if parsing is not None:
+            store(parsing)
     return writer.report
 
 
