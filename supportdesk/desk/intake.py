@@ -6,13 +6,13 @@ point loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from supportdesk.config import Settings
+from supportdesk.desk.batch import Batch, event_row, message_row, write_batch
 from supportdesk.desk.language import guess_language
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.rules import apply_rules
@@ -85,34 +85,6 @@ def tag_numbers(subject: str) -> list[int]:
     return [int(n) for n in _TAG.findall(subject)]
 
 
-class _Batch:
-    """The rows of one batch, built in memory, then written with bulk statements."""
-
-    def __init__(self, db_ids: dict[str, int]) -> None:
-        self.next_id = dict(db_ids)
-        self.customers: list[dict[str, Any]] = []
-        self.requests: dict[int, dict[str, Any]] = {}
-        self.messages: list[dict[str, Any]] = []
-        self.raws: list[dict[str, Any]] = []
-        self.attachments: list[dict[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
-        self.tags: list[dict[str, Any]] = []
-        self.request_changes: dict[int, dict[str, Any]] = {}
-        self.counts: dict[int, list[int]] = {}
-        self.customer_acks: dict[int, datetime] = {}
-        self.failed: list[dict[str, Any]] = []
-
-    def take_id(self, table: str) -> int:
-        value = self.next_id[table]
-        self.next_id[table] += 1
-        return value
-
-    def count(self, rid: int, inbound: int) -> None:
-        entry = self.counts.setdefault(rid, [0, 0])
-        entry[0] += 1
-        entry[1] += inbound
-
-
 def ingest_batch(
     db: Database,
     settings: Settings,
@@ -152,7 +124,7 @@ def _ingest(
         conn, [(known[p.message_id].pk, p.sha256) for p in parsed if p.message_id in known]
     )
     upper = len(parsed)
-    batch = _Batch(
+    batch = Batch(
         {
             "customer": q.allocate_ids(conn, "customer", upper),
             "request": q.allocate_ids(conn, "request", upper),
@@ -184,8 +156,10 @@ def _ingest(
             if not options.history and (reason == "delivery_failed" or auto is None):
                 _push(batch, statuses, rid, reason or "customer_reply", when, now, p, auto)
             elif auto is not None:
-                batch.events.append(_event(rid, now, "message", "automatic", {"message_id": mid}))
-        batch.messages.append(_message_row(pk, rid, p, now, auto))
+                batch.events.append(
+                    event_row(rid, now, "message", "automatic", {"message_id": mid})
+                )
+        batch.messages.append(message_row(pk, rid, p, now, auto))
         batch.raws.append({"message_pk": pk, "sha256": p.sha256, "raw": p.raw})
         for a in p.attachments:
             batch.attachments.append(
@@ -205,7 +179,7 @@ def _ingest(
         report.stored += 1
         if p.warnings:
             report.with_warnings += 1
-    _write(conn, batch, now)
+    write_batch(conn, batch, now)
     return report
 
 
@@ -216,7 +190,7 @@ def _pushed_time(p: ParsedMessage, now: datetime, options: IngestOptions) -> dat
 
 
 def _duplicate(
-    batch: _Batch,
+    batch: Batch,
     report: IngestReport,
     p: ParsedMessage,
     previous: q.KnownMessage,
@@ -231,7 +205,7 @@ def _duplicate(
     copies.add(key)
     batch.raws.append({"message_pk": previous.pk, "sha256": p.sha256, "raw": p.raw})
     batch.events.append(
-        _event(
+        event_row(
             previous.request_id,
             now,
             "copy_kept",
@@ -248,7 +222,7 @@ def _thread(
     known: dict[str, q.KnownMessage],
     in_batch: dict[str, q.KnownMessage],
     statuses: dict[int, str],
-    batch: _Batch,
+    batch: Batch,
     report: IngestReport,
 ) -> tuple[int | None, str | None]:
     """Which request a message belongs to: a bounce's original, the [#N] tag, then headers."""
@@ -276,7 +250,7 @@ def _thread(
 
 
 def _new_request(
-    batch: _Batch,
+    batch: Batch,
     settings: Settings,
     now: datetime,
     when: datetime,
@@ -320,13 +294,13 @@ def _new_request(
         tags.append("automatic")
     batch.tags.extend({"request_id": rid, "tag": tag[:64]} for tag in dict.fromkeys(tags))
     batch.events.append(
-        _event(rid, now, "close" if history else "push", "imported" if history else "new", None)
+        event_row(rid, now, "close" if history else "push", "imported" if history else "new", None)
     )
     return rid
 
 
 def _customer_id(
-    batch: _Batch, customers: dict[str, q.KnownCustomer], p: ParsedMessage, now: datetime
+    batch: Batch, customers: dict[str, q.KnownCustomer], p: ParsedMessage, now: datetime
 ) -> int:
     email = customer_email(p)
     found = customers.get(email)
@@ -341,7 +315,7 @@ def _customer_id(
 
 
 def _push(
-    batch: _Batch,
+    batch: Batch,
     statuses: dict[int, str],
     rid: int,
     reason: str,
@@ -369,11 +343,11 @@ def _push(
     else:
         batch.request_changes.setdefault(rid, {}).update(values)
     statuses[rid] = "open"
-    batch.events.append(_event(rid, now, "push", reason, {"message_id": p.message_id}))
+    batch.events.append(event_row(rid, now, "push", reason, {"message_id": p.message_id}))
 
 
 def _acknowledge(
-    batch: _Batch,
+    batch: Batch,
     settings: Settings,
     now: datetime,
     rid: int,
@@ -409,92 +383,11 @@ def _acknowledge(
     try:
         row, raw = build_outgoing(settings, now, batch.next_id["message"], mail)
     except ValueError as exc:  # an address we cannot write to (e.g. non-ASCII local part)
-        batch.events.append(_event(rid, now, "ack_skipped", None, {"error": str(exc)[:300]}))
+        batch.events.append(event_row(rid, now, "ack_skipped", None, {"error": str(exc)[:300]}))
         return False
     batch.take_id("message")
     batch.messages.append(row)
     batch.raws.append(raw)
     batch.count(rid, 0)
-    batch.events.append(_event(rid, now, "ack_queued", None, {"message_id": row["message_id"]}))
+    batch.events.append(event_row(rid, now, "ack_queued", None, {"message_id": row["message_id"]}))
     return True
-
-
-def _message_row(
-    pk: int, rid: int, p: ParsedMessage, now: datetime, auto: str | None
-) -> dict[str, Any]:
-    return {
-        "id": pk,
-        "request_id": rid,
-        "message_id": p.message_id,
-        "direction": "in",
-        "kind": "mail",
-        "status": "received",
-        "from_addr": p.from_addr,
-        "from_name": p.from_name,
-        "to_addrs": ", ".join(p.to),
-        "cc_addrs": ", ".join(p.cc),
-        "reply_to": p.reply_to,
-        "subject": p.subject,
-        "text": p.text,
-        "date": p.date,
-        "received_at": now,
-        "in_reply_to": p.in_reply_to[0] if p.in_reply_to else None,
-        "references": " ".join(p.references),
-        "sha256": p.sha256,
-        "size": len(p.raw),
-        "warnings": json.dumps(p.warnings, ensure_ascii=False) if p.warnings else None,
-        "automatic": auto[:64] if auto else None,
-        "html_only": p.html_only,
-        "agent_login": None,
-        "attempts": 0,
-        "next_attempt_at": None,
-        "sent_at": None,
-        "last_error": None,
-    }
-
-
-def _event(
-    rid: int | None,
-    now: datetime,
-    kind: str,
-    reason: str | None,
-    detail: dict[str, Any] | None,
-    actor: str = "system",
-) -> dict[str, Any]:
-    return {
-        "request_id": rid,
-        "at": now,
-        "actor": actor,
-        "kind": kind,
-        "reason": reason,
-        "detail": json.dumps(detail, ensure_ascii=False) if detail else None,
-    }
-
-
-def _write(conn: Any, batch: _Batch, now: datetime) -> None:
-    q.insert_rows(conn, "customer", batch.customers)
-    for rid, counts in batch.counts.items():
-        if rid in batch.requests:
-            batch.requests[rid]["message_count"] += counts[0]
-            batch.requests[rid]["inbound_count"] += counts[1]
-    q.insert_rows(conn, "request", list(batch.requests.values()))
-    q.insert_rows(conn, "request_tag", batch.tags)
-    q.insert_rows(conn, "message", batch.messages)
-    q.insert_rows(conn, "message_raw", batch.raws)
-    q.insert_rows(conn, "attachment", batch.attachments)
-    q.insert_rows(conn, "event", batch.events)
-    q.update_requests(
-        conn, [{"rid": rid, **values} for rid, values in batch.request_changes.items()]
-    )
-    q.add_counts(
-        conn,
-        [
-            {"rid": rid, "n": c[0], "n_in": c[1]}
-            for rid, c in batch.counts.items()
-            if rid not in batch.requests
-        ],
-    )
-    q.update_customers(
-        conn, [{"cid": cid, "last_ack": when} for cid, when in batch.customer_acks.items()]
-    )
-    q.mark_messages(conn, batch.failed)
