@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supportdesk.clock import Clock, default_clock
 from supportdesk.config import Settings
-from supportdesk.desk import delivery, replies
-from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress, poll_local
-from supportdesk.desk.importing import import_mail
-from supportdesk.desk.intake import IngestReport
+from supportdesk.desk import replies
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.parse import Attachment, attachment_bytes
 from supportdesk.mail.sanitize import safe_filename
@@ -22,6 +19,11 @@ from supportdesk.store import agents, checkpoints, messages, outbox, requests
 from supportdesk.store.database import Database, open_database
 from supportdesk.store.events import events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
+
+if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when used
+    from supportdesk.desk.delivery import DeliveryReport
+    from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
+    from supportdesk.desk.intake import IngestReport
 
 __all__ = ["Desk", "RequestDetail", "open_desk"]
 
@@ -141,6 +143,8 @@ class Desk:
         kind = self.settings.mailbox.kind
         if kind == "none":
             raise SupportDeskError("no mailbox configured: set [mailbox] kind in config.toml")
+        from supportdesk.desk.fetching import ImapPoller, poll_local
+
         if kind in ("maildir", "mbox"):
             return poll_local(self.db, self.settings, self.clock, progress)
         poller = ImapPoller(self.db, self.settings, self.clock)
@@ -150,6 +154,8 @@ class Desk:
             poller.close()
 
     def imap_poller(self) -> ImapPoller:
+        from supportdesk.desk.fetching import ImapPoller
+
         return ImapPoller(self.db, self.settings, self.clock)
 
     def import_mail(
@@ -160,6 +166,8 @@ class Desk:
         history: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
+        from supportdesk.desk.importing import import_mail
+
         return import_mail(
             self.db,
             self.settings,
@@ -170,8 +178,10 @@ class Desk:
             progress=progress,
         )
 
-    def deliver(self) -> delivery.DeliveryReport:
+    def deliver(self) -> DeliveryReport:
         """Deliver the due part of the outbox through the configured transport."""
+        from supportdesk.desk import delivery
+
         transport = delivery.make_transport(self.settings)
         if transport is None:
             return delivery.DeliveryReport()
