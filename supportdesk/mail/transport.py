@@ -4,75 +4,53 @@ Every transport has the same synchronous API, ``deliver(batch) -> results``: one
 DeliveryResult per message, in order, and no exception for delivery problems. A result is
 temporary (retry later) or permanent (give up). The rule of thumb: when in doubt the failure
 is temporary, because a retried message is at worst a duplicate, a dropped one is lost.
+
+SMTP lives here; sendmail, file and null delivery in local_transports.py, the shared types in
+delivery_types.py; this module re-exports them all, with make_transport.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
-import re
 import ssl
-import subprocess
-import tempfile
 from collections.abc import Coroutine
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import aiosmtplib
 
+from supportdesk.mail.delivery_types import (
+    DeliveryError,
+    DeliveryResult,
+    Outgoing,
+    Transport,
+    check_envelope,
+    failed_result,
+)
+from supportdesk.mail.local_transports import (
+    EX_TEMPFAIL,
+    FileTransport,
+    NullTransport,
+    SendmailTransport,
+    safe_id,
+)
+
+__all__ = [
+    "EX_TEMPFAIL",
+    "DeliveryError",
+    "DeliveryResult",
+    "FileTransport",
+    "NullTransport",
+    "Outgoing",
+    "SendmailTransport",
+    "SmtpTransport",
+    "Transport",
+    "make_transport",
+    "run_sync",
+    "safe_id",
+]
+
 _T = TypeVar("_T")
-EX_TEMPFAIL = 75
-_ENVELOPE_JUNK = re.compile(r"[\s<>\x00-\x1f\x7f]")
-
-
-class DeliveryError(Exception):
-    """A delivery failure; ``permanent`` says whether retrying can help."""
-
-    def __init__(self, message: str, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-@dataclass
-class Outgoing:
-    """One message to send: the caller's key, the envelope and the raw RFC 5322 bytes."""
-
-    key: object
-    sender: str
-    recipients: list[str]
-    raw: bytes
-
-
-@dataclass
-class DeliveryResult:
-    """What happened to one Outgoing; ``error`` may be set even when ``ok`` (some refused)."""
-
-    key: object
-    ok: bool
-    permanent: bool = False
-    error: str = ""
-
-
-class Transport(Protocol):
-    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]: ...
-
-
-def _failed(out: Outgoing, exc: DeliveryError) -> DeliveryResult:
-    return DeliveryResult(out.key, ok=False, permanent=exc.permanent, error=str(exc))
-
-
-def _check_envelope(out: Outgoing) -> None:
-    """Raise a permanent DeliveryError for an envelope that cannot be sent safely."""
-    if not out.recipients:
-        raise DeliveryError("no recipients", permanent=True)
-    bad = [a for a in (out.sender, *out.recipients) if _ENVELOPE_JUNK.search(a) or a[:1] == "-"]
-    bad += [a for a in out.recipients if "@" not in a]
-    if bad:
-        raise DeliveryError(f"invalid envelope address {bad[0]!r}", permanent=True)
 
 
 def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -212,7 +190,7 @@ class SmtpTransport:
         encoding = "ascii"
         if not all(a.isascii() for a in (out.sender, *out.recipients)):
             if not client.supports_extension("smtputf8"):
-                return _failed(
+                return failed_result(
                     out,
                     DeliveryError(
                         "non-ASCII address but the server lacks SMTPUTF8", permanent=True
@@ -273,23 +251,25 @@ class _Session:
 
     async def send(self, out: Outgoing) -> DeliveryResult:
         try:
-            _check_envelope(out)
+            check_envelope(out)
         except DeliveryError as exc:
-            return _failed(out, exc)
+            return failed_result(out, exc)
         while True:
             try:
                 client = await self._client()
             except DeliveryError as exc:
-                return _failed(out, exc)
+                return failed_result(out, exc)
             try:
                 return await self.transport._send(client, out)
             except _Dropped as exc:
                 self._drop()
                 if self.connects_left == 0:
-                    return _failed(out, DeliveryError(f"connection lost: {exc}", False))
+                    return failed_result(out, DeliveryError(f"connection lost: {exc}", False))
             except Exception as exc:  # a bug must not lose the rest of the batch
                 self._drop()
-                return _failed(out, DeliveryError(f"unexpected error: {_describe(exc)}", False))
+                return failed_result(
+                    out, DeliveryError(f"unexpected error: {_describe(exc)}", False)
+                )
 
     async def _client(self) -> aiosmtplib.SMTP:
         if self.client is not None and self.client.is_connected:
@@ -325,7 +305,7 @@ async def _abort(client: aiosmtplib.SMTP, out: Outgoing, exc: DeliveryError) -> 
             await client.rset()
         except (aiosmtplib.SMTPException, OSError):
             _hang_up(client)
-    return _failed(out, exc)
+    return failed_result(out, exc)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
@@ -350,139 +330,6 @@ def _hang_up(client: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None = 
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
-
-
-# sendmail and files
-
-
-class SendmailTransport:
-    """Pipe each message to ``sendmail -i -f sender -- recipients...``.
-
-    Exit status 75 (EX_TEMPFAIL), death by a signal and a timeout are temporary; any other
-    non-zero status and a missing or unrunnable program are permanent. The message is
-    passed with Unix (LF) line ends, as local sendmail programs expect.
-    """
-
-    def __init__(
-        self, program: str | os.PathLike[str] = "/usr/sbin/sendmail", timeout: float = 60.0
-    ) -> None:
-        self.program = os.fspath(program)
-        self.timeout = timeout
-
-    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
-        """Run sendmail once per message; one result per message, never raises."""
-        results = []
-        for out in batch:
-            try:
-                _check_envelope(out)
-                self._run(out)
-            except DeliveryError as exc:
-                results.append(_failed(out, exc))
-            else:
-                results.append(DeliveryResult(out.key, ok=True))
-        return results
-
-    def _run(self, out: Outgoing) -> None:
-        args = [self.program, "-i", "-f", out.sender or "<>", "--", *out.recipients]
-        data = out.raw.replace(b"\r\n", b"\n")
-        try:
-            proc = subprocess.run(
-                args, input=data, capture_output=True, timeout=self.timeout, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise DeliveryError(
-                f"{self.program} timed out after {self.timeout:g}s", permanent=False
-            ) from exc
-        except OSError as exc:  # missing, not executable
-            raise DeliveryError(
-                f"cannot run {self.program}: {exc.strerror or exc}", permanent=True
-            ) from exc
-        if proc.returncode == 0:
-            return
-        stderr = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = f": {stderr[-1][:300]}" if stderr else ""
-        if proc.returncode < 0:
-            raise DeliveryError(
-                f"{self.program} killed by signal {-proc.returncode}{detail}", permanent=False
-            )
-        raise DeliveryError(
-            f"{self.program} exited with {proc.returncode}{detail}",
-            permanent=proc.returncode != EX_TEMPFAIL,
-        )
-
-
-_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._@+=-]")
-
-
-def safe_id(message_id: str) -> str:
-    """A message id reduced to a harmless file-name fragment (no slashes, no leading dot)."""
-    name = _UNSAFE_ID.sub("_", message_id.strip().strip("<>")).lstrip(".")[:120]
-    return name or "message"
-
-
-class FileTransport:
-    """Write each message to ``<folder>/<UTC timestamp>-<safe message id>.eml``, atomically.
-
-    The file is written under a temporary name in the same folder and renamed into place,
-    so a reader never sees half a message. An I/O error is temporary.
-    """
-
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder)
-
-    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
-        """Write one .eml file per message; one result per message, never raises."""
-        results = []
-        for out in batch:
-            try:
-                self.write(out)
-            except OSError as exc:
-                results.append(
-                    DeliveryResult(
-                        out.key,
-                        ok=False,
-                        permanent=False,
-                        error=f"cannot write to {self.folder}: {exc}",
-                    )
-                )
-            else:
-                results.append(DeliveryResult(out.key, ok=True))
-        return results
-
-    def write(self, out: Outgoing) -> Path:
-        """Write one message and return the path of the new file."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        headers = BytesHeaderParser().parsebytes(out.raw, headersonly=True)
-        stem = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-        stem = f"{stem}-{safe_id(str(headers.get('Message-ID', '') or out.key))}"
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(out.raw)
-                fh.flush()
-                os.fsync(fh.fileno())
-            target, n = self.folder / f"{stem}.eml", 1
-            while target.exists():
-                n += 1
-                target = self.folder / f"{stem}-{n}.eml"
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.folder, os.O_RDONLY)  # make the rename itself durable
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return target
-
-
-class NullTransport:
-    """kind = "none": outgoing mail is switched off; messages are discarded as delivered."""
-
-    def deliver(self, batch: list[Outgoing]) -> list[DeliveryResult]:
-        """Report every message as delivered without sending anything."""
-        return [DeliveryResult(out.key, ok=True) for out in batch]
 
 
 def make_transport(kind: str, **settings: Any) -> Transport:
