@@ -153,3 +153,28 @@ def test_scripted_session_with_json(tmp_path: Path) -> None:
     sent = run_cli("send", "--json", cwd=tmp_path)
     assert json.loads(sent.stdout)["sent"] == 1
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+
+
+def test_replies_go_out_while_the_mailbox_is_down(tmp_path: Path) -> None:
+    write_config(tmp_path)  # a Maildir first, to take one message in
+    drop_into_maildir(tmp_path, make_mail(message_id="q@x"))
+    assert run_cli("fetch", cwd=tmp_path).returncode == 0
+    assert run_cli("requests", "reply", "1", "--body", "Done.", cwd=tmp_path).returncode == 0
+    port = _closed_port()
+    write_config(
+        tmp_path,
+        {
+            "mailbox": {
+                "kind": "imap",
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "username": "u",
+                "password_env": "TEST_IMAP_PASSWORD",
+            }
+        },
+    )
+    down = run_cli("fetch", cwd=tmp_path, env={"TEST_IMAP_PASSWORD": "x"})
+    _one_line_error(down, f"127.0.0.1:{port}")
+    outbox = json.loads(run_cli("requests", "show", "1", "--json", cwd=tmp_path).stdout)
+    assert [m["status"] for m in outbox["messages"] if m["direction"] == "out"] == ["sent", "sent"]

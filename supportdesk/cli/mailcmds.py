@@ -33,8 +33,12 @@ def fetch(
     """Poll the mailbox once (or keep watching), then deliver the outbox."""
     desk = state.desk()
     if not watch:
-        with progress_bar("Fetching", not json) as progress:
-            report = desk.fetch(progress).as_dict()
+        try:
+            with progress_bar("Fetching", not json) as progress:
+                report = desk.fetch(progress).as_dict()
+        except MailServerError:
+            desk.deliver()  # the mailbox being down is no reason to hold back replies
+            raise
         delivered = desk.deliver().as_dict()
         if json:
             emit_json({"fetch": report, "send": delivered})
