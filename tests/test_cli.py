@@ -134,12 +134,16 @@ def test_scripted_session_with_json(tmp_path: Path) -> None:
         "1",
         "--body-file",
         "-",
+        "--agent",
+        "bob",
         "--json",
         cwd=tmp_path,
         input="Fixed, sorry for the trouble.\n",
     )
     assert replied.returncode == 0, replied.stderr
     assert json.loads(replied.stdout)["status"] == "queued"
+    after = json.loads(run_cli("requests", "show", "1", "--json", cwd=tmp_path).stdout)
+    assert [m["agent"] for m in after["messages"] if m["direction"] == "out"] == [None, "bob"]
     assert [r["number"] for r in json.loads(run_cli("stack", "--json", cwd=tmp_path).stdout)] == [2]
     closed = run_cli("requests", "close", "2", "--reason", "duplicate", cwd=tmp_path)
     assert closed.returncode == 0 and closed.stdout == ""

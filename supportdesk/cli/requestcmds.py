@@ -16,6 +16,9 @@ requests_app = typer.Typer(help="List, show, answer and close requests.", no_arg
 app.add_typer(requests_app, name="requests")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+AgentOption = Annotated[
+    str | None, typer.Option("--agent", help="Act as this agent (overrides the global --agent).")
+]
 
 
 def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg]
@@ -125,6 +128,7 @@ def reply(
             "--body-file", help="Read the answer from a file ('-' for stdin)."
         ),
     ] = None,
+    agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
     """Answer a request: the reply is queued in the outbox and the request leaves the stack."""
@@ -137,7 +141,7 @@ def reply(
             raise SupportDeskError(f"cannot read {body_file}: {exc}") from None
     else:
         text = body or ""
-    message_id = state.desk().reply(number, text, state.agent_login())
+    message_id = state.desk().reply(number, text, agent or state.agent_login())
     if json:
         emit_json({"number": number, "message_id": message_id, "status": "queued"})
     else:
@@ -150,10 +154,11 @@ def close(
     reason: Annotated[
         str, typer.Option(help="resolved, no_reply, idea, spam, duplicate, other")
     ] = "resolved",
+    agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
     """Close a request; a later message from the customer reopens it."""
-    state.desk().close(number, reason, state.agent_login())
+    state.desk().close(number, reason, agent or state.agent_login())
     if json:
         emit_json({"number": number, "status": "closed", "reason": reason})
     else:
