@@ -176,6 +176,7 @@ def _ingest(
             )
         batch.count(rid, 1)
         in_batch[mid] = q.KnownMessage(pk, rid, "in", "received")
+        copies.add((pk, p.sha256))  # the same bytes again later in this batch add nothing
         report.stored += 1
         if p.warnings:
             report.with_warnings += 1
