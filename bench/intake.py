@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from supportdesk.samples import SampleMailbox  # noqa: E402
-from tests.fixtures import write_config  # noqa: E402
+from tests.fixtures import imap_mailbox, write_config  # noqa: E402
 from tests.servers import imap as servers  # noqa: E402
 
 # Realistic mix: 5% with attachments (about 1 MB raw, base64 in the mail), replies, Cyrillic,
@@ -105,17 +105,7 @@ def bench_fetch(count: int, kind: str) -> dict[str, object]:
         desk.mkdir()
         write_config(
             desk,
-            {
-                "mailbox": {
-                    "kind": "imap",
-                    "host": server.host,
-                    "port": server.port,
-                    "security": "none",
-                    "username": server.username,
-                    "password_env": "TEST_IMAP_PASSWORD",
-                },
-                "outgoing": {"kind": "none"},
-            },
+            {"mailbox": imap_mailbox(server), "outgoing": {"kind": "none"}},
         )
         seconds, rss, out = _measure(
             [sys.executable, "-m", "supportdesk", "fetch", "--json"], desk, _env()
@@ -177,17 +167,7 @@ def bench_poll(kind: str) -> dict[str, object]:
         desk_dir.mkdir()
         config = write_config(
             desk_dir,
-            {
-                "mailbox": {
-                    "kind": "imap",
-                    "host": server.host,
-                    "port": server.port,
-                    "security": "none",
-                    "username": server.username,
-                    "password_env": "TEST_IMAP_PASSWORD",
-                },
-                "outgoing": {"kind": "none"},
-            },
+            {"mailbox": imap_mailbox(server), "outgoing": {"kind": "none"}},
         )
         os.environ["TEST_IMAP_PASSWORD"] = servers.PASSWORD
         desk = open_desk(load_settings(config), SystemClock())

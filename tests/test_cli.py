@@ -16,6 +16,19 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+def _config_with_closed_imap(folder: Path, port: int) -> None:
+    """A desk whose IMAP server is a closed port on loopback."""
+    mailbox = {
+        "kind": "imap",
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "username": "u",
+        "password_env": "TEST_IMAP_PASSWORD",
+    }
+    write_config(folder, {"mailbox": mailbox})
+
+
 def _one_line_error(result, *needles: str) -> None:
     assert result.returncode == 1, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -46,19 +59,7 @@ def test_bad_configuration_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_unreachable_mail_server_is_one_clear_line(tmp_path: Path) -> None:
     port = _closed_port()
-    write_config(
-        tmp_path,
-        {
-            "mailbox": {
-                "kind": "imap",
-                "host": "127.0.0.1",
-                "port": port,
-                "security": "none",
-                "username": "u",
-                "password_env": "TEST_IMAP_PASSWORD",
-            }
-        },
-    )
+    _config_with_closed_imap(tmp_path, port)
     result = run_cli("fetch", cwd=tmp_path, env={"TEST_IMAP_PASSWORD": "x"})
     _one_line_error(result, f"127.0.0.1:{port}")
     unset = run_cli("fetch", cwd=tmp_path)
@@ -165,19 +166,7 @@ def test_replies_go_out_while_the_mailbox_is_down(tmp_path: Path) -> None:
     assert run_cli("fetch", cwd=tmp_path).returncode == 0
     assert run_cli("requests", "reply", "1", "--body", "Done.", cwd=tmp_path).returncode == 0
     port = _closed_port()
-    write_config(
-        tmp_path,
-        {
-            "mailbox": {
-                "kind": "imap",
-                "host": "127.0.0.1",
-                "port": port,
-                "security": "none",
-                "username": "u",
-                "password_env": "TEST_IMAP_PASSWORD",
-            }
-        },
-    )
+    _config_with_closed_imap(tmp_path, port)
     down = run_cli("fetch", cwd=tmp_path, env={"TEST_IMAP_PASSWORD": "x"})
     _one_line_error(down, f"127.0.0.1:{port}")
     outbox = json.loads(run_cli("requests", "show", "1", "--json", cwd=tmp_path).stdout)
