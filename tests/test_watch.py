@@ -43,23 +43,59 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, imap_server) -> None:
         },
     )
     env = imap_env(imap_server)
+    log = tmp_path / "watch.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "supportdesk", "fetch", "--watch"],
         cwd=tmp_path,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
     db = tmp_path / "desk.db"
     try:
-        assert _wait_until(lambda: _stored(db) == 1, 30), "the first poll did not happen"
+        assert _wait_until(lambda: _stored(db) == 1, 30), (
+            f"the first poll did not happen: {log.read_text()}"
+        )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 1, 10)
         imap_server.deliver([make_mail(sender="dan@example.net", message_id="second@x")])
         # The poll interval is ten minutes: only IDLE can bring this in within seconds.
-        assert _wait_until(lambda: _stored(db) == 2, 15), "IDLE did not wake the watcher"
+        assert _wait_until(lambda: _stored(db) == 2, 15), (
+            f"IDLE did not wake the watcher: {log.read_text()}"
+        )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 2, 10)
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err.decode()
-    assert "Traceback" not in err.decode()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.imap
+def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> None:
+    write_config(
+        tmp_path,
+        {
+            "mailbox": imap_mailbox(pymap_server, poll_interval="10m"),
+            "outgoing": {"kind": "none"},
+        },
+    )
+    log = tmp_path / "watch.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportdesk", "fetch", "--watch"],
+        cwd=tmp_path,
+        env=imap_env(pymap_server),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+    db = tmp_path / "desk.db"
+    try:
+        assert _wait_until(lambda: "Watching" in log.read_text(), 30), log.read_text()
+        pymap_server.stop()
+        assert _wait_until(lambda: "retrying" in log.read_text(), 15), log.read_text()
+        pymap_server.start()
+        pymap_server.deliver([make_mail(message_id="after-outage@x")])
+        assert _wait_until(lambda: _stored(db) == 1, 30), log.read_text()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert "Traceback" not in log.read_text()

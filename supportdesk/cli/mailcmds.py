@@ -12,6 +12,9 @@ from supportdesk.cli.app import app, state
 from supportdesk.cli.output import emit_json, progress_bar, say
 from supportdesk.errors import MailServerError, SupportDeskError
 
+RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
+"""Seconds before reconnecting after a mail server error, by consecutive failures."""
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -54,6 +57,7 @@ def _watch(json: bool) -> None:
     interval = settings.mailbox.poll_interval.total_seconds()
     poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
+    failures = 0
     try:
         while True:
             try:
@@ -68,8 +72,13 @@ def _watch(json: bool) -> None:
                 else:
                     time.sleep(interval)
             except MailServerError as exc:
-                say(f"mail server: {exc}; retrying in {interval:g}s")
-                time.sleep(interval)
+                # A dropped connection is retried within seconds, backing off to the interval.
+                wait = min(interval, RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
+                failures += 1
+                say(f"mail server: {exc}; retrying in {wait:g}s")
+                time.sleep(wait)
+                continue
+            failures = 0
     except KeyboardInterrupt:
         say("Stopped.")
     finally:

@@ -92,9 +92,21 @@ class ImapPoller:
 
     def wait_for_news(self, timeout: float) -> bool:
         """Block until the server reports new mail (IDLE) or `timeout` passes."""
+        folder = self.settings.mailbox.folders[0]
         try:
             box = self._connect()
-            box.select(self.settings.mailbox.folders[0], readonly=True)
+            state = box.select(folder, readonly=True)
+            with self.db.read() as conn:
+                point = get_checkpoint(conn, self.account, folder)
+            # Mail that arrived since the last poll is news even if the server announced it
+            # before we started listening: the checkpoint says what we have taken.
+            if (
+                state.uidnext
+                and point is not None
+                and point.uidvalidity == state.uidvalidity
+                and state.uidnext - 1 > point.last_uid
+            ):
+                return True
             return bool(box.wait_for_news(timeout))
         except MailServerError:
             self._drop_connection()
