@@ -95,6 +95,11 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
         pymap_server.start()
         pymap_server.deliver([make_mail(message_id="after-outage@x")])
         assert _wait_until(lambda: _stored(db) == 1, 30), log.read_text()
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            errors = conn.execute(
+                "SELECT last_error FROM mailbox_state WHERE last_error IS NOT NULL"
+            ).fetchall()
+        assert errors == []  # the outage is over, so no error stays on record
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

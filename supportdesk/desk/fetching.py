@@ -24,7 +24,12 @@ from supportdesk.desk.pipeline import BatchWriter
 from supportdesk.errors import MailServerError
 from supportdesk.mail.local import read_messages
 from supportdesk.mail.parse import ParsedMessage, parse_message
-from supportdesk.store.checkpoints import Checkpoint, get_checkpoint, record_error
+from supportdesk.store.checkpoints import (
+    Checkpoint,
+    clear_error,
+    get_checkpoint,
+    record_error,
+)
 from supportdesk.store.database import Database
 
 Progress = Callable[[int, int], None]
@@ -50,6 +55,7 @@ class ImapPoller:
         self.account = f"imap://{box.username}@{box.host}:{box.effective_port}"
         self._box: Any = None
         self._password: str | None = None
+        self._error_recorded = False
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap")
 
     def _connect(self) -> Any:
@@ -87,7 +93,12 @@ class ImapPoller:
             self._drop_connection()
             with self.db.write() as conn:
                 record_error(conn, self.account, "*", str(exc), self.clock.now())
+            self._error_recorded = True
             raise
+        if self._error_recorded:  # the server is back: the error is history
+            with self.db.write() as conn:
+                clear_error(conn, self.account, "*", self.clock.now())
+            self._error_recorded = False
         return report
 
     def wait_for_news(self, timeout: float) -> bool:

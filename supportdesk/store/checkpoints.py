@@ -67,11 +67,10 @@ def record_error(conn: Connection, account: str, folder: str, error: str, now: d
         )
 
 
-def all_checkpoints(conn: Connection) -> list[dict[str, object]]:
+def clear_error(conn: Connection, account: str, folder: str, now: datetime) -> None:
     s = t.mailbox_state
-    rows = conn.execute(
-        select(
-            s.c.account, s.c.folder, s.c.uidvalidity, s.c.last_uid, s.c.updated_at, s.c.last_error
-        ).order_by(s.c.account, s.c.folder)
+    conn.execute(
+        update(s)
+        .where(s.c.account == account, s.c.folder == folder)
+        .values(last_error=None, updated_at=now)
     )
-    return [dict(r._mapping) for r in rows]
