@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,7 +34,8 @@ from tests.servers import imap as servers  # noqa: E402
 MAIL = {"attachment_bytes": 1_550_000, "body_padding": 2_000}
 
 
-def _start_server(kind: str, root: Path) -> tuple[servers.ImapTestServer, object]:
+def _start_server(kind: str, root: Path) -> tuple[servers.ImapTestServer, Callable[[], None]]:
+    """A server with an empty mailbox, and the function that shuts it down."""
     if kind == "dovecot":
         binary = servers._find_dovecot()
         if binary is None:
@@ -42,9 +44,9 @@ def _start_server(kind: str, root: Path) -> tuple[servers.ImapTestServer, object
         root.chmod(0o755)
         root.parent.chmod(0o755)
         dovecot = servers._Dovecot(binary, root)
-        return servers.DovecotServer(dovecot), dovecot
+        return servers.DovecotServer(dovecot), dovecot.stop
     loop = servers._LoopThread()
-    return servers.PymapServer(loop), loop
+    return servers.PymapServer(loop), loop.close
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -91,7 +93,7 @@ def _env() -> dict[str, str]:
 
 def bench_fetch(count: int, kind: str) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="sd-bench-"))
-    server, owner = _start_server(kind, work / "server")
+    server, shut_down = _start_server(kind, work / "server")
     try:
         sample = SampleMailbox(seed=count, customers=max(50, count // 20), **MAIL)
         delivered = 0
@@ -123,10 +125,7 @@ def bench_fetch(count: int, kind: str) -> dict[str, object]:
             "db_mb": round(db_bytes / 1e6),
         }
     finally:
-        if kind == "dovecot":
-            owner.stop()  # type: ignore[attr-defined]
-        else:
-            owner.close()  # type: ignore[attr-defined]
+        shut_down()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -160,7 +159,7 @@ def bench_poll(kind: str) -> dict[str, object]:
     from supportdesk.desk import open_desk
 
     work = Path(tempfile.mkdtemp(prefix="sd-bench-"))
-    server, owner = _start_server(kind, work / "server")
+    server, shut_down = _start_server(kind, work / "server")
     try:
         server.deliver(list(SampleMailbox(seed=1, **MAIL).messages(1000)))
         desk_dir = work / "desk"
@@ -193,10 +192,7 @@ def bench_poll(kind: str) -> dict[str, object]:
             "cli_fetch_nothing_new_s": round(sorted(starts)[2], 2),
         }
     finally:
-        if kind == "dovecot":
-            owner.stop()  # type: ignore[attr-defined]
-        else:
-            owner.close()  # type: ignore[attr-defined]
+        shut_down()
         shutil.rmtree(work, ignore_errors=True)
 
 

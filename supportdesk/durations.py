@@ -16,13 +16,3 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"expected a duration such as 90m, 12h, 2d or 1w, got {text!r}")
     seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(text.lower()))
     return timedelta(seconds=seconds)
-
-
-def format_duration(delta: timedelta) -> str:
-    """The shortest readable form: 2d, 12h, 90m, 45s."""
-    seconds = int(delta.total_seconds())
-    for unit in ("w", "d", "h", "m"):
-        size = _UNITS[unit]
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from supportdesk.clock import FrozenClock
-from supportdesk.config import Settings, parse_settings
+from supportdesk.config import parse_settings
 from supportdesk.desk import Desk, open_desk
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,10 +80,6 @@ def desk(tmp_path: Path, clock: FrozenClock) -> Iterator[Desk]:
     d.close_database()
 
 
-def settings_of(desk: Desk) -> Settings:
-    return desk.settings
-
-
 def run_cli(
     *args: str,
     cwd: Path,
@@ -106,7 +103,7 @@ def run_cli(
     )
 
 
-_DELIVERIES = __import__("itertools").count()
+_DELIVERIES = itertools.count()
 
 
 def drop_into_maildir(folder: Path, *raws: bytes) -> None:

@@ -15,7 +15,7 @@ from supportdesk.desk import replies
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.parse import Attachment, attachment_bytes
 from supportdesk.mail.sanitize import safe_filename
-from supportdesk.store import agents, checkpoints, messages, outbox, requests
+from supportdesk.store import agents, messages, outbox, requests
 from supportdesk.store.database import Database, open_database
 from supportdesk.store.events import events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
@@ -72,10 +72,6 @@ class Desk:
     def search(self, query: str, limit: int = 50) -> list[messages.SearchHit]:
         with self.db.read() as conn:
             return messages.search(conn, query, limit)
-
-    def mailbox_states(self) -> list[dict[str, object]]:
-        with self.db.read() as conn:
-            return checkpoints.all_checkpoints(conn)
 
     def outbox_counts(self) -> dict[str, int]:
         with self.db.read() as conn:

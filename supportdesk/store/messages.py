@@ -68,11 +68,6 @@ def messages_of(conn: Connection, request_id: int) -> list[MessageRecord]:
     return records
 
 
-def message_by_id(conn: Connection, message_id: str) -> MessageRecord | None:
-    row = conn.execute(select(*_COLUMNS).where(_m.c.message_id == message_id)).first()
-    return _record(row) if row else None
-
-
 def last_inbound(conn: Connection, request_id: int) -> MessageRecord | None:
     row = conn.execute(
         select(*_COLUMNS)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, or_, select, update
 
 from supportdesk.store import tables as t
 from supportdesk.store.records import RequestRecord
@@ -77,12 +77,6 @@ def stack(conn: Connection, limit: int = 500) -> list[RequestRecord]:
     return _records(conn, stmt)
 
 
-def stack_size(conn: Connection) -> int:
-    return conn.execute(
-        select(func.count()).select_from(_r).where(_r.c.status.in_(ON_STACK))
-    ).scalar_one()
-
-
 def list_requests(
     conn: Connection,
     *,
@@ -110,12 +104,6 @@ def get_request(conn: Connection, number: int) -> RequestRecord | None:
     return found[0] if found else None
 
 
-def customer_requests(conn: Connection, customer_id: int, limit: int = 50) -> list[RequestRecord]:
-    return _records(
-        conn, _select().where(_r.c.customer_id == customer_id).order_by(_r.c.id.desc()).limit(limit)
-    )
-
-
 def update_request(
     conn: Connection, number: int, expect_status: Iterable[str] | None = None, **values: Any
 ) -> bool:
@@ -139,8 +127,3 @@ def count_outgoing(conn: Connection, number: int, now: datetime, first_response:
             .where(and_(_r.c.id == number, _r.c.first_response_at.is_(None)))
             .values(first_response_at=now)
         )
-
-
-def counts_by_status(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(_r.c.status, func.count()).group_by(_r.c.status))
-    return {status: n for status, n in rows}
