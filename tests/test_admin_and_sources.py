@@ -45,36 +45,21 @@ def test_config_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert load_settings(explicit).path == explicit
 
 
-def test_password_from_command_or_environment(tmp_path: Path) -> None:
-    settings = load_settings(
-        write_config(
-            tmp_path,
-            {
-                "mailbox": {
-                    "kind": "imap",
-                    "host": "127.0.0.1",
-                    "security": "none",
-                    "password_cmd": "printf 's3cret\\n'",
-                }
-            },
-        )
-    )
-    assert read_secret(settings.mailbox, "mailbox") == "s3cret"
-    settings = load_settings(
-        write_config(
-            tmp_path,
-            {
-                "mailbox": {
-                    "kind": "imap",
-                    "host": "127.0.0.1",
-                    "security": "none",
-                    "password_cmd": "false",
-                }
-            },
-        )
-    )
+def test_password_from_command_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def mailbox_with(**secret: str):  # type: ignore[no-untyped-def]
+        section = {"kind": "imap", "host": "127.0.0.1", "security": "none", **secret}
+        return load_settings(write_config(tmp_path, {"mailbox": section})).mailbox
+
+    assert read_secret(mailbox_with(password_cmd="printf 's3cret\\n'"), "mailbox") == "s3cret"
     with pytest.raises(ConfigError, match="password_cmd"):
-        read_secret(settings.mailbox, "mailbox")
+        read_secret(mailbox_with(password_cmd="false"), "mailbox")
+    monkeypatch.setenv("TEST_SECRET", "from-env")
+    assert read_secret(mailbox_with(password_env="TEST_SECRET"), "mailbox") == "from-env"
+    monkeypatch.delenv("TEST_SECRET")
+    with pytest.raises(ConfigError, match="TEST_SECRET"):
+        read_secret(mailbox_with(password_env="TEST_SECRET"), "mailbox")
 
 
 def test_mbox_source_takes_only_new_messages(tmp_path: Path, clock: FrozenClock) -> None:
