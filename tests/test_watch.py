@@ -33,7 +33,10 @@ def _wait_until(predicate, timeout: float) -> bool:
 
 
 @pytest.mark.imap
-def test_watch_takes_new_mail_through_idle(tmp_path: Path, imap_server) -> None:
+def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> None:
+    # Dovecot only: pymap's in-process IDLE notifications were seen to go missing late in a
+    # full run (its loop is shared with every earlier test), while Dovecot never missed one.
+    imap_server = dovecot_server
     imap_server.deliver([make_mail(message_id="first@x")])
     write_config(
         tmp_path,
@@ -95,11 +98,15 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
         pymap_server.start()
         pymap_server.deliver([make_mail(message_id="after-outage@x")])
         assert _wait_until(lambda: _stored(db) == 1, 30), log.read_text()
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            errors = conn.execute(
-                "SELECT last_error FROM mailbox_state WHERE last_error IS NOT NULL"
-            ).fetchall()
-        assert errors == []  # the outage is over, so no error stays on record
+
+        def no_error_on_record() -> bool:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                return not conn.execute(
+                    "SELECT 1 FROM mailbox_state WHERE last_error IS NOT NULL"
+                ).fetchall()
+
+        # the outage is over, so the error leaves the record right after the poll
+        assert _wait_until(no_error_on_record, 10), log.read_text()
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
