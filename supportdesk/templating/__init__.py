@@ -1,0 +1,1 @@
+"""Templates: files, rendering in a sandbox, fuzzy search and suggestions (no store, no UI)."""
