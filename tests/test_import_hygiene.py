@@ -46,9 +46,12 @@ def test_desk_loads_neither_typer_nor_ui() -> None:
         "supportdesk.mail.transport",
         "supportdesk.mail.compose",
         "supportdesk.mail.automatic",
+        "supportdesk.templating.render",
+        "supportdesk.templating.search",
+        "supportdesk.templating.files",
     ],
 )
-def test_mail_knows_nothing_of_requests_or_the_store(module: str) -> None:
+def test_mail_and_templating_know_nothing_of_requests_or_the_store(module: str) -> None:
     loaded = _modules_after_import(module)
     assert not any(m.startswith(("supportdesk.store", "supportdesk.desk")) for m in loaded)
     assert "sqlalchemy" not in loaded

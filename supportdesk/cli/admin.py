@@ -33,7 +33,7 @@ def sample_config() -> str:
 def init(
     path: Annotated[Path, typer.Option(help="Where to write config.toml.")] = Path("config.toml"),
 ) -> None:
-    """Create config.toml (if missing), the database, and an agent for you."""
+    """Create config.toml (if missing), the database, an agent for you, and the templates."""
     from supportdesk.config import load_settings
 
     target = state.config or path
@@ -50,6 +50,11 @@ def init(
     login = state.agent_login()
     if desk.ensure_agent(login, name=os.environ.get("SUPPORTDESK_AGENT_NAME", login)):
         say(f"Agent {login!r} created.")
+    from supportdesk.desk.templates import desk_dir
+
+    folder = desk_dir(desk.settings)
+    report = desk.import_templates(folder)
+    say(f"Templates from {folder}: {report.summary()}.")
 
 
 @db_app.command("upgrade")

@@ -81,7 +81,13 @@ def root(
 
 def main() -> None:
     """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors."""
-    from supportdesk.cli import admin, democmd, mailcmds, requestcmds  # noqa: F401 - registers
+    from supportdesk.cli import (  # noqa: F401 - registers the commands
+        admin,
+        democmd,
+        mailcmds,
+        requestcmds,
+        templatecmds,
+    )
 
     try:
         app()  # standalone: usage errors exit 2 with click's message

@@ -35,21 +35,44 @@ def cell(value: object) -> Text:
     )
 
 
-_ELASTIC = {"subject": 3, "snippet": 3, "customer": 2, "from": 2, "name": 1, "email": 1}
+_ELASTIC = {
+    "subject": 3,
+    "snippet": 3,
+    "description": 3,
+    "customer": 2,
+    "from": 2,
+    "tags": 1,
+    "name": 1,
+    "email": 1,
+}
 
 
 def print_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain table that fits the terminal: fixed columns keep their width (up to 30), the
+    elastic ones (subject, description ...) share the rest by ratio and end in an ellipsis."""
+    cells = [[cell(v) for v in row] for row in rows]
+    natural = [
+        max([len(name), *(row[i].cell_len for row in cells)]) for i, name in enumerate(columns)
+    ]
+    widths = {i: min(natural[i], 30) for i, name in enumerate(columns) if name not in _ELASTIC}
+    elastic = [i for i, name in enumerate(columns) if name in _ELASTIC]
+    room = stdout.width - sum(widths.values()) - 2 * (len(columns) - 1)
+    while elastic:  # columns that need less than their share give the rest to the others
+        total = sum(_ELASTIC[columns[i]] for i in elastic)
+        share = {i: max(6, room * _ELASTIC[columns[i]] // total) for i in elastic}
+        small = [i for i in elastic if natural[i] <= share[i]]
+        if not small:
+            widths.update(share)
+            break
+        for i in small:
+            widths[i] = natural[i]
+            room -= natural[i]
+            elastic.remove(i)
     table = Table(box=None, pad_edge=False, header_style="bold")
     for i, name in enumerate(columns):
-        if name in _ELASTIC:
-            table.add_column(
-                name, overflow="ellipsis", no_wrap=True, ratio=_ELASTIC[name], min_width=6
-            )
-        else:
-            width = max([len(name), *(len(str(row[i])) for row in rows)])
-            table.add_column(name, no_wrap=True, min_width=min(width, 30))
-    for row in rows:
-        table.add_row(*(cell(v) for v in row))
+        table.add_column(name, no_wrap=True, overflow="ellipsis", width=max(widths[i], 1))
+    for row in cells:
+        table.add_row(*row)
     stdout.print(table)
 
 

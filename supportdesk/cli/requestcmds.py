@@ -128,12 +128,24 @@ def reply(
             "--body-file", help="Read the answer from a file ('-' for stdin)."
         ),
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(  # noqa: UP007
+            "--template", help="Answer with this template; --body/--body-file text is appended."
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(help="The template's language variant (default: the request's)."),  # noqa: UP007
+    ] = None,
     agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
     """Answer a request: the reply is queued in the outbox and the request leaves the stack."""
-    if (body is None) == (body_file is None):
-        raise typer.BadParameter("give exactly one of --body or --body-file")
+    if body is not None and body_file is not None:
+        raise typer.BadParameter("give --body or --body-file, not both")
+    if template is None and body is None and body_file is None:
+        raise typer.BadParameter("give --template, --body or --body-file")
     if body_file is not None:
         try:
             text = sys.stdin.read() if str(body_file) == "-" else body_file.read_text("utf-8")
@@ -141,11 +153,44 @@ def reply(
             raise SupportDeskError(f"cannot read {body_file}: {exc}") from None
     else:
         text = body or ""
-    message_id = state.desk().reply(number, text, agent or state.agent_login())
-    if json:
-        emit_json({"number": number, "message_id": message_id, "status": "queued"})
+    login = agent or state.agent_login()
+    used = None
+    if template is not None:
+        message_id, rendered = state.desk().reply_with_template(
+            number, template, login, extra=text, language=language
+        )
+        used = rendered.template
     else:
-        say(f"Reply to #{number} queued ({message_id}).")
+        message_id = state.desk().reply(number, text, login)
+    if json:
+        emit_json(
+            {
+                "number": number,
+                "message_id": message_id,
+                "status": "queued",
+                "template": used.name if used else None,
+                "language": used.language if used else None,
+            }
+        )
+    else:
+        how = f" with {used.label}" if used else ""
+        say(f"Reply to #{number} queued{how} ({message_id}).")
+
+
+@requests_app.command("set")
+def set_(
+    number: int,
+    language: Annotated[
+        str | None,
+        typer.Option(help="The language templates use for this request (en, ru ...)."),  # noqa: UP007
+    ] = None,
+    agent: AgentOption = None,
+) -> None:
+    """Change a request's settings."""
+    if language is None:
+        raise typer.BadParameter("nothing to set: give --language")
+    state.desk().set_language(number, language, agent or state.agent_login())
+    say(f"#{number}: language {language}.")
 
 
 @requests_app.command("close")

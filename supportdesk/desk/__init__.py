@@ -5,20 +5,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportdesk.clock import Clock, default_clock
 from supportdesk.config import Settings
 from supportdesk.desk import replies
+from supportdesk.desk import templates as tpl
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.parse import Attachment, attachment_bytes
 from supportdesk.mail.sanitize import safe_filename
 from supportdesk.store import agents, messages, outbox, requests
+from supportdesk.store import templates as store_templates
 from supportdesk.store.database import Database, open_database
-from supportdesk.store.events import events_of
+from supportdesk.store.events import add_event, events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.store.templates import TemplateRecord
+from supportdesk.templating.files import check_language, check_name, parse_template_text
 
 if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when used
     from supportdesk.desk.delivery import DeliveryReport
@@ -49,6 +53,7 @@ class Desk:
         self.settings = settings
         self.db = db
         self.clock = clock or default_clock()
+        self._indexes: dict[str | None, tuple[Any, Any, dict[int, TemplateRecord]]] = {}
 
     # -- reading ------------------------------------------------------------------------
 
@@ -132,6 +137,162 @@ class Desk:
     def close(self, number: int, reason: str, agent: str) -> None:
         replies.close(self.db, self.clock.now(), number, reason, agent)
 
+    def set_language(self, number: int, language: str, agent: str) -> None:
+        """The language templates use for this request (an agent may correct the guess)."""
+        language = check_language(language)
+        with self.db.write() as conn:
+            if not requests.update_request(conn, number, language=language):
+                raise NotFoundError(f"request #{number} does not exist")
+            add_event(conn, number, self.clock.now(), "language", actor=agent, reason=language)
+
+    # -- templates --------------------------------------------------------------------------
+
+    def templates(self, agent: str | None, *, shadowed: bool = False) -> list[TemplateRecord]:
+        """What `agent` can use (one scope per name); with `shadowed`, everything visible."""
+        with self.db.read() as conn:
+            records = store_templates.visible_templates(conn, agent)
+        return records if shadowed else tpl.effective(records, agent)
+
+    def template(self, name: str, agent: str | None, language: str | None = None) -> TemplateRecord:
+        with self.db.read() as conn:
+            return tpl.resolve(conn, name, agent, language)
+
+    def add_template(
+        self,
+        name: str,
+        text: str,
+        *,
+        owner: str | None,
+        language: str | None = None,
+        source: str = "the template",
+    ) -> str:
+        """Store a template from its text (front matter optional): personal for `owner`, the
+        team's when `owner` is None. Checked before it is stored.
+
+        Returns 'added', 'updated' or 'unchanged'."""
+        parsed = parse_template_text(text, source=source, name=name, language=language)
+        if language:
+            parsed = replace(parsed, language=check_language(language))
+        parsed = replace(parsed, name=check_name(name))
+        tpl.RENDERER.check(f"{parsed.name!r} ({parsed.language})", parsed.body)
+        with self.db.write() as conn:
+            return store_templates.save_template(
+                conn,
+                scope="personal" if owner else "team",
+                owner=owner or "",
+                name=parsed.name,
+                language=parsed.language,
+                subject=parsed.subject,
+                tags=parsed.tags,
+                description=parsed.description,
+                body=parsed.body,
+                now=self.clock.now(),
+            )
+
+    def remove_template(self, name: str, *, owner: str | None, language: str | None = None) -> int:
+        scope = "personal" if owner else "team"
+        with self.db.write() as conn:
+            ids = [
+                r.id
+                for r in store_templates.templates_in_scope(conn, scope, owner or "")
+                if r.name == name and (language is None or r.language == language)
+            ]
+            if not ids:
+                raise NotFoundError(f"no {scope} template named {name!r}")
+            return store_templates.delete_templates(conn, ids)
+
+    def import_templates(self, folder: Path, owner: str | None = None) -> tpl.ImportReport:
+        with self.db.write() as conn:
+            return tpl.import_folder(conn, folder, self.clock.now(), owner=owner)
+
+    def export_templates(self, folder: Path, owner: str | None = None) -> list[Path]:
+        with self.db.read() as conn:
+            return tpl.export_folder(conn, folder, owner=owner)
+
+    def render_template(
+        self, name: str, agent: str, number: int | None = None, language: str | None = None
+    ) -> tpl.Rendered:
+        """Render for request `number` (or a made-up sample); TemplateError if it fails."""
+        with self.db.read() as conn:
+            person = agents.get_agent(conn, agent)
+            if number is None:
+                record = tpl.resolve(conn, name, agent, language)
+                return tpl.render(
+                    record, tpl.sample_context(self.settings, person, record.language)
+                )
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            record = tpl.resolve(conn, name, agent, language or request.language)
+            values = tpl.request_context(conn, self.settings, request, person, record.language)
+            return tpl.render(record, values)
+
+    def search_templates(
+        self, query: str, agent: str | None, language: str | None = None, limit: int = 20
+    ) -> list[tuple[TemplateRecord, float]]:
+        index, by_id = self._template_index(agent)
+        return [
+            (by_id[h.doc.key], h.score) for h in index.search(query, language=language, limit=limit)
+        ]
+
+    def suggest_templates(
+        self, number: int, agent: str, limit: int = 5
+    ) -> list[tuple[TemplateRecord, float]]:
+        """Templates that fit request `number`, best first: the workflow's own answer when the
+        request is a follow-up or a fixed bug, then by its latest customer message and by what
+        this agent sent to similar messages."""
+        from supportdesk.templating.search import Use
+
+        with self.db.read() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            last = messages.last_inbound(conn, number)
+            uses = store_templates.recent_uses(conn, agent)
+        index, by_id = self._template_index(agent)
+        language = request.language or "en"
+        found: list[tuple[TemplateRecord, float]] = []
+        workflow = tpl.workflow_suggestion(request)
+        if workflow:
+            variants = [r for r in by_id.values() if r.name == workflow]
+            if variants:
+                found.append((tpl.pick_language(variants, language), 1.0))
+        message = f"{last.subject}\n{last.text}" if last else request.subject
+        history = [Use(name, tuple(words.split())) for name, words in uses]
+        for hit in index.suggest(message, language=language, history=history, limit=limit):
+            if all(r.name != hit.doc.name for r, _ in found):
+                found.append((by_id[hit.doc.key], hit.score))
+        return found[:limit]
+
+    def reply_with_template(
+        self, number: int, name: str, agent: str, extra: str = "", language: str | None = None
+    ) -> tuple[str, tpl.Rendered]:
+        return replies.reply_with_template(
+            self.db,
+            self.settings,
+            self.clock.now(),
+            number,
+            name,
+            agent,
+            extra=extra,
+            language=language,
+        )
+
+    def _template_index(self, agent: str | None) -> tuple[Any, dict[int, TemplateRecord]]:
+        """The search index over what `agent` sees, rebuilt only when templates change."""
+        from supportdesk.templating.search import TemplateIndex
+
+        with self.db.read() as conn:
+            key = (agent, store_templates.fingerprint(conn, agent))
+            cached = self._indexes.get(agent)
+            if cached is not None and cached[0] == key:
+                return cached[1], cached[2]
+            records = tpl.effective(store_templates.visible_templates(conn, agent), agent)
+        by_id = {r.id: r for r in records}
+        index = TemplateIndex(tpl.to_docs(records))
+        self._indexes[agent] = (key, index, by_id)
+        return index, by_id
+
     # -- mail -------------------------------------------------------------------------------
 
     def fetch(self, progress: Progress | None = None) -> FetchReport:
@@ -188,5 +349,14 @@ class Desk:
 
 
 def open_desk(settings: Settings, clock: Clock | None = None, *, upgrade: bool = True) -> Desk:
-    """Open the configured database (upgrading its schema) and return the Desk."""
-    return Desk(settings, open_database(settings.database_url, upgrade=upgrade), clock)
+    """Open the configured database (upgrading its schema) and return the Desk.
+
+    A desk without system templates gets the shipped ones: the workflow sends them."""
+    desk = Desk(settings, open_database(settings.database_url, upgrade=upgrade), clock)
+    if upgrade:
+        with desk.db.read() as conn:
+            missing = store_templates.count_in_scope(conn, "system") == 0
+        if missing:
+            with desk.db.write() as conn:
+                tpl.ensure_system_templates(conn, desk.clock.now())
+    return desk

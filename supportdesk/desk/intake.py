@@ -16,12 +16,15 @@ from supportdesk.desk.batch import Batch, event_row, message_row, write_batch
 from supportdesk.desk.language import guess_language
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.rules import apply_rules
-from supportdesk.desk.wording import acknowledgement_text, reply_subject
+from supportdesk.desk.templates import context, pick_language, render, workflow_variants
+from supportdesk.desk.wording import reply_subject
 from supportdesk.mail.automatic import automatic_reason, is_bounce
 from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store import intake as q
 from supportdesk.store.checkpoints import Checkpoint, save_checkpoint
 from supportdesk.store.database import Database
+from supportdesk.store.templates import TemplateRecord
+from supportdesk.templating.render import TemplateError
 
 _TAG = re.compile(r"\[#(\d{1,9})\]")
 UNKNOWN_SENDER = "unknown-sender@invalid"
@@ -132,6 +135,7 @@ def _ingest(
         }
     )
     in_batch: dict[str, q.KnownMessage] = {}
+    acks = workflow_variants(conn, "auto_ack") if options.acknowledge else []
 
     for p in parsed:
         mid = p.message_id
@@ -149,7 +153,7 @@ def _ingest(
             statuses[rid] = batch.requests[rid]["status"]
             report.new_requests.append(rid)
             wants_ack = options.acknowledge and auto is None and not options.history
-            if wants_ack and _acknowledge(batch, settings, now, rid, p, customers, mid):
+            if wants_ack and _acknowledge(batch, settings, now, rid, p, customers, acks):
                 report.acknowledgements += 1
         else:
             report.joined += 1
@@ -354,31 +358,43 @@ def _acknowledge(
     rid: int,
     p: ParsedMessage,
     customers: dict[str, q.KnownCustomer],
-    in_reply_to: str,
+    templates: list[TemplateRecord],
 ) -> bool:
-    """Queue the acknowledgement unless this sender got one within `ack_interval`."""
+    """Queue the acknowledgement (template `auto_ack` in the request's language) unless this
+    sender got one within `ack_interval`. A template that fails to render is skipped for the
+    next variant (a team override falls back to the shipped text); the failure is an event."""
     customer = customers[customer_email(p)]
     last = batch.customer_acks.get(customer.id, customer.last_ack_at)
     if last is not None and now - last < settings.workflow.ack_interval:
         return False
     batch.customer_acks[customer.id] = now
     request = batch.requests[rid]
-    language = request["language"]
-    first_name = (p.from_name.split() or [""])[0]
+    language = request["language"] or "en"
+    rendered, errors = None, []
+    for scope in ("team", "system"):
+        variants = [t for t in templates if t.scope == scope]
+        if not variants:
+            continue
+        template = pick_language(variants, language)
+        values = ack_context(settings, p, customer.name, rid, request["subject"], now, template)
+        try:
+            rendered = render(template, values)
+            break
+        except TemplateError as exc:
+            errors.append(str(exc))
+    for error in errors:
+        batch.events.append(event_row(rid, now, "template_error", None, {"error": error[:500]}))
+    if rendered is None:
+        batch.events.append(event_row(rid, now, "ack_skipped", None, {"error": "no auto_ack"}))
+        return False
     mail = OutgoingMail(
         request_id=rid,
         to=[p.reply_to or p.from_addr],
         subject=reply_subject(p.subject, rid),
-        text=acknowledgement_text(
-            desk_name=settings.desk.name,
-            number=rid,
-            first_name=first_name,
-            answer_within=settings.sla.first_response,
-            language=language,
-        ),
+        text=rendered.text,
         kind="ack",
         automatic=True,
-        in_reply_to=in_reply_to,
+        in_reply_to=p.message_id,
         references=p.references,
     )
     try:
@@ -392,3 +408,24 @@ def _acknowledge(
     batch.count(rid, 0)
     batch.events.append(event_row(rid, now, "ack_queued", None, {"message_id": row["message_id"]}))
     return True
+
+
+def ack_context(
+    settings: Settings,
+    p: ParsedMessage,
+    known_name: str,
+    rid: int,
+    subject: str,
+    now: datetime,
+    template: TemplateRecord,
+) -> dict[str, Any]:
+    return context(
+        settings,
+        customer_name=p.from_name or known_name,
+        customer_email=customer_email(p),
+        number=rid,
+        subject=subject,
+        created_at=now,
+        language=template.language,
+        agent=None,
+    )

@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from supportdesk.config import Settings
+from supportdesk.desk import templates
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
+from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import intake as q
 from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
+from supportdesk.store import templates as store_templates
 from supportdesk.store.agents import get_agent
 from supportdesk.store.database import Database
 from supportdesk.store.events import add_event
+from supportdesk.store.templates import TemplateRecord
 
 CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
 
 
 def reply(
-    db: Database, settings: Settings, now: datetime, number: int, body: str, agent_login: str
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    number: int,
+    body: str,
+    agent_login: str,
+    *,
+    subject: str | None = None,
+    template: TemplateRecord | None = None,
+    keywords: Sequence[str] = (),
 ) -> str:
-    """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID."""
+    """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID.
+
+    With `template`, its use is recorded (with the customer message's `keywords`) in the same
+    transaction, so suggestions learn from what was really sent."""
     if not body.strip():
         raise SupportDeskError("the reply is empty")
     with db.write() as conn:
@@ -36,7 +53,9 @@ def reply(
         mail = OutgoingMail(
             request_id=number,
             to=[address or request.customer_email],
-            subject=reply_subject(request.subject, number),
+            subject=_with_tag(subject, number)
+            if subject
+            else reply_subject(request.subject, number),
             text=body.rstrip() + "\n",
             kind="reply",
             agent_login=agent_login,
@@ -63,10 +82,60 @@ def reply(
             closed_at=None,
             close_reason=None,
         )
-        add_event(
-            conn, number, now, "reply", actor=agent_login, detail={"message_id": row["message_id"]}
-        )
+        detail = {"message_id": row["message_id"]}
+        if template is not None:
+            store_templates.record_use(conn, template, agent_login, number, now, keywords)
+            detail["template"] = template.name
+        add_event(conn, number, now, "reply", actor=agent_login, detail=detail)
         return str(row["message_id"])
+
+
+def reply_with_template(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    number: int,
+    name: str,
+    agent_login: str,
+    *,
+    extra: str = "",
+    language: str | None = None,
+) -> tuple[str, Rendered]:
+    """Render template `name` for the request and queue it (plus `extra` text after it).
+    A template that fails to render raises TemplateError and nothing is queued."""
+    from supportdesk.templating.search import keywords
+
+    with db.read() as conn:
+        request = reqs.get_request(conn, number)
+        if request is None:
+            raise NotFoundError(f"request #{number} does not exist")
+        language = language or request.language or "en"
+        record = templates.resolve(conn, name, agent_login, language)
+        agent = get_agent(conn, agent_login)
+        rendered = templates.render(
+            record, templates.request_context(conn, settings, request, agent, record.language)
+        )
+        last = msgs.last_inbound(conn, number)
+    text = rendered.text
+    if extra.strip():
+        text = f"{text.rstrip()}\n\n{extra.strip()}\n"
+    message_id = reply(
+        db,
+        settings,
+        now,
+        number,
+        text,
+        agent_login,
+        subject=rendered.subject,
+        template=record,
+        keywords=keywords(f"{last.subject}\n{last.text}") if last else (),
+    )
+    return message_id, rendered
+
+
+def _with_tag(subject: str, number: int) -> str:
+    tag = f"[#{number}]"
+    return subject if tag in subject else f"{subject} {tag}"
 
 
 def close(db: Database, now: datetime, number: int, reason: str, agent_login: str) -> None:

@@ -1,4 +1,4 @@
-"""Built-in wording of automatic mail until the template files take over."""
+"""Wording the workflow needs besides the templates: subjects and durations."""
 
 from __future__ import annotations
 
@@ -38,26 +38,3 @@ def human_duration(delta: timedelta, language: str = "en") -> str:
     if hours < 48:
         return f"{hours:g} hour{'s' if hours != 1 else ''}"
     return f"{hours / 24:g} days"
-
-
-def acknowledgement_text(
-    *, desk_name: str, number: int, first_name: str, answer_within: timedelta, language: str
-) -> str:
-    within = human_duration(answer_within, language)
-    if language == "ru":
-        greeting = f"Здравствуйте, {first_name}!" if first_name else "Здравствуйте!"
-        return (
-            f"{greeting}\n\n"
-            f"Мы получили ваше обращение, его номер — #{number}. "
-            f"Пожалуйста, сохраняйте [#{number}] в теме письма, когда пишете о нём.\n\n"
-            f"Обычно мы отвечаем в течение {within}.\n\n"
-            f"— {desk_name}\n"
-        )
-    greeting = f"Hello {first_name}," if first_name else "Hello,"
-    return (
-        f"{greeting}\n\n"
-        f"Thank you for writing to {desk_name}. Your request has the number #{number}; "
-        f"please keep [#{number}] in the subject when you write about it.\n\n"
-        f"We usually answer within {within}.\n\n"
-        f"— {desk_name}\n"
-    )

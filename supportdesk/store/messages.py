@@ -32,6 +32,7 @@ _COLUMNS = (
     _m.c.attempts,
     _m.c.sent_at,
     _m.c.last_error,
+    _m.c.in_reply_to,
 )
 
 
@@ -72,6 +73,19 @@ def last_inbound(conn: Connection, request_id: int) -> MessageRecord | None:
     row = conn.execute(
         select(*_COLUMNS)
         .where(_m.c.request_id == request_id, _m.c.direction == "in")
+        .order_by(_m.c.id.desc())
+        .limit(1)
+    ).first()
+    return _record(row) if row else None
+
+
+def last_outbound(
+    conn: Connection, request_id: int, kinds: tuple[str, ...] = ("reply", "reminder", "notice")
+) -> MessageRecord | None:
+    """The last answer we wrote (acknowledgements are not answers)."""
+    row = conn.execute(
+        select(*_COLUMNS)
+        .where(_m.c.request_id == request_id, _m.c.direction == "out", _m.c.kind.in_(kinds))
         .order_by(_m.c.id.desc())
         .limit(1)
     ).first()

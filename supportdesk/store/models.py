@@ -137,6 +137,40 @@ class Event(SQLModel, table=True):
     detail: str | None = Field(default=None, sa_type=Text)
 
 
+class Template(SQLModel, table=True):
+    """An answer template: `system` (sent by the workflow), `team` (shared) or `personal`
+    (owned by one agent; it shadows a team template of the same name for its owner)."""
+
+    __table_args__ = (UniqueConstraint("scope", "owner", "name", "language"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, index=True)
+    language: str = Field(default="en", max_length=16)
+    scope: str = Field(default="team", max_length=16)
+    owner: str = Field(default="", max_length=64)
+    subject: str | None = Field(default=None, sa_type=Text)
+    tags: str = Field(default="", sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
+    body: str = Field(default="", sa_type=Text)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    use_count: int = 0
+    last_used_at: datetime | None = _when(nullable=True)
+
+
+class TemplateUse(SQLModel, table=True):
+    """One answer sent with a template: what suggestions learn from."""
+
+    __tablename__ = "template_use"
+    __table_args__ = (Index("ix_template_use_agent", "agent_login", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    template_name: str = Field(max_length=80)
+    template_id: int | None = None
+    agent_login: str = Field(max_length=64)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    at: datetime = _when()
+    keywords: str = Field(default="", sa_type=Text)
+
+
 class MailboxState(SQLModel, table=True):
     """Intake checkpoint per account and folder."""
 

@@ -97,6 +97,7 @@ class MessageRecord:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    in_reply_to: str | None
     attachments: list[AttachmentRecord] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,6 +111,7 @@ class MessageRecord:
             "date": _iso(self.date or self.received_at),
             "received_at": _iso(self.received_at),
             "subject": self.subject,
+            "in_reply_to": self.in_reply_to,
             "text": self.text,
             "status": self.status,
             "warnings": self.warnings,

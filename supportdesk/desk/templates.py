@@ -1,0 +1,387 @@
+"""Templates at work: which one an agent gets by a name, the context it renders with, and
+importing/exporting the files.
+
+Precedence by name: the agent's personal template, else the team's, else the system one; of
+the winner's language variants, the request's language, else English, else any.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from supportdesk.config import Settings
+from supportdesk.desk.wording import human_duration
+from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.store import templates as store
+from supportdesk.store.agents import AgentRecord
+from supportdesk.store.database import Connection
+from supportdesk.store.records import RequestRecord
+from supportdesk.store.templates import TemplateRecord
+from supportdesk.templating.files import (
+    TemplateFile,
+    read_template_dir,
+    write_template_files,
+)
+from supportdesk.templating.render import Fields, Renderer, TemplateError
+
+RENDERER = Renderer()
+PRECEDENCE = {"personal": 0, "team": 1, "system": 2}
+WORKFLOW_TEMPLATES = (
+    "auto_ack",
+    "reminder_1",
+    "reminder_2",
+    "closed_no_reply",
+    "bug_ack",
+    "idea_thanks",
+    "fixed_notice",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    template: TemplateRecord
+    text: str
+    subject: str | None = None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged}
+
+    def summary(self) -> str:
+        return f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged"
+
+
+# -- files -------------------------------------------------------------------------------
+
+
+def shipped_dir() -> Path:
+    """The templates that come with SupportDesk (system/ and team/)."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_templates", package.parent / "templates"):
+        if (candidate / "system").is_dir():
+            return candidate
+    raise SupportDeskError("the shipped templates are missing from this installation")
+
+
+def desk_dir(settings: Settings) -> Path:
+    """The desk's template folder (desk.templates), or the shipped one when it does not exist."""
+    own = settings.resolve(settings.desk.templates)
+    return own if own.is_dir() else shipped_dir()
+
+
+def import_folder(
+    conn: Connection, folder: Path, now: datetime, *, owner: str | None = None
+) -> ImportReport:
+    """Import template files. For an agent (`owner`): every file in `folder` becomes personal.
+    Otherwise `folder/system` and `folder/team` go to their scopes and files directly in
+    `folder` to the team."""
+    if not folder.is_dir():
+        raise SupportDeskError(f"{folder} is not a folder")
+    plan: list[tuple[str, list[TemplateFile]]] = []
+    if owner:
+        plan.append(("personal", read_template_dir(folder)))
+    else:
+        for scope in ("system", "team"):
+            if (folder / scope).is_dir():
+                plan.append((scope, read_template_dir(folder / scope)))
+        if any(folder.glob("*.md")):
+            plan.append(("team", read_template_dir(folder)))
+    if not plan or not any(files for _, files in plan):
+        raise SupportDeskError(f"no template files (*.md) in {folder}")
+    for _, files in plan:  # check them all before storing any
+        for f in files:
+            RENDERER.check(f"{f.name!r} ({f.language})", f.body)
+    report = ImportReport()
+    for scope, files in plan:
+        for f in files:
+            outcome = store.save_template(
+                conn,
+                scope=scope,
+                owner=owner or "",
+                name=f.name,
+                language=f.language,
+                subject=f.subject,
+                tags=f.tags,
+                description=f.description,
+                body=f.body,
+                now=now,
+            )
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            report.names.append(f.name)
+    return report
+
+
+def export_folder(conn: Connection, folder: Path, *, owner: str | None = None) -> list[Path]:
+    """Write templates as files: an agent's personal ones into `folder`, or the team's and
+    system ones into `folder/team` and `folder/system`."""
+    if owner:
+        return write_template_files(
+            folder, map(as_file, store.templates_in_scope(conn, "personal", owner))
+        )
+    written: list[Path] = []
+    for scope in ("system", "team"):
+        records = store.templates_in_scope(conn, scope)
+        if records:
+            written += write_template_files(folder / scope, map(as_file, records))
+    return written
+
+
+def as_file(record: TemplateRecord) -> TemplateFile:
+    return TemplateFile(
+        name=record.name,
+        language=record.language,
+        body=record.body,
+        subject=record.subject,
+        tags=record.tags,
+        description=record.description,
+    )
+
+
+def ensure_system_templates(conn: Connection, now: datetime) -> bool:
+    """A desk without system templates gets the shipped ones (the workflow needs them)."""
+    if store.count_in_scope(conn, "system"):
+        return False
+    files = read_template_dir(shipped_dir() / "system")
+    for f in files:
+        store.save_template(
+            conn,
+            scope="system",
+            owner="",
+            name=f.name,
+            language=f.language,
+            subject=f.subject,
+            tags=f.tags,
+            description=f.description,
+            body=f.body,
+            now=now,
+        )
+    return True
+
+
+# -- choosing ------------------------------------------------------------------------------
+
+
+def effective(records: Iterable[TemplateRecord], agent: str | None) -> list[TemplateRecord]:
+    """What an agent sees: per name, the variants of the most personal scope only."""
+    best: dict[str, int] = {}
+    candidates = [r for r in records if r.scope != "personal" or r.owner == agent]
+    for r in candidates:
+        rank = PRECEDENCE.get(r.scope, 3)
+        best[r.name] = min(best.get(r.name, rank), rank)
+    return [r for r in candidates if PRECEDENCE.get(r.scope, 3) == best[r.name]]
+
+
+def pick_language(variants: Iterable[TemplateRecord], language: str | None) -> TemplateRecord:
+    ordered = sorted(
+        variants, key=lambda r: (r.language != language, r.language != "en", r.language)
+    )
+    if not ordered:
+        raise NotFoundError("no such template")
+    return ordered[0]
+
+
+def resolve(conn: Connection, name: str, agent: str | None, language: str | None) -> TemplateRecord:
+    variants = effective(store.templates_named(conn, name, agent), agent)
+    if not variants:
+        raise NotFoundError(f"no template named {name!r}" + _did_you_mean(conn, name, agent))
+    return pick_language(variants, language)
+
+
+def _did_you_mean(conn: Connection, name: str, agent: str | None) -> str:
+    from supportdesk.templating.search import TemplateIndex
+
+    docs = to_docs(effective(store.visible_templates(conn, agent), agent))
+    hits = TemplateIndex(docs).search(name, limit=3)
+    return f" (did you mean {', '.join(h.doc.name for h in hits)}?)" if hits else ""
+
+
+def workflow_variants(conn: Connection, name: str) -> list[TemplateRecord]:
+    """A system template's variants, a team override of the same name first."""
+    records = [r for r in store.templates_named(conn, name, None) if r.scope in ("team", "system")]
+    return sorted(records, key=lambda r: PRECEDENCE[r.scope])
+
+
+def to_docs(records: Iterable[TemplateRecord]) -> list[Any]:
+    from supportdesk.templating.search import TemplateDoc
+
+    return [
+        TemplateDoc(
+            key=r.id,
+            name=r.name,
+            language=r.language,
+            scope=r.scope,
+            tags=r.tags,
+            description=r.description,
+            body=r.body,
+        )
+        for r in records
+    ]
+
+
+def workflow_suggestion(request: RequestRecord) -> str | None:
+    """The system template a request's reason calls for, if any."""
+    if request.reason == "follow_up":
+        return "reminder_1" if request.reminder_count < 1 else "reminder_2"
+    if request.reason == "fixed":
+        return "fixed_notice"
+    return None
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+
+_TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "г-н", "г-жа"}
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
+
+
+def first_name(name: str) -> str:
+    """'Maria Ivanova' -> 'Maria'; nothing for an address, an empty name or one that is not
+    made of words (a greeting to '{{' reads worse than none)."""
+    name = name.strip().strip("\"'")
+    if not name or "@" in name:
+        return ""
+    last, comma, given = name.partition(",")  # "Smith, John"
+    words = (given if comma and given.strip() else last).split()
+    words = [w for w in words if w.lower().rstrip(".") not in _TITLES] or words
+    first = words[0] if words else ""
+    return first[:60] if _NAME_WORD.match(first) else ""
+
+
+def context(
+    settings: Settings,
+    *,
+    customer_name: str,
+    customer_email: str,
+    number: int,
+    subject: str,
+    created_at: datetime,
+    language: str,
+    agent: AgentRecord | None,
+    last_reply: str = "",
+    item: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything a template may use; every name exists, so StrictUndefined means a typo."""
+    desk_name = settings.desk.name
+    agent_name = agent.name if agent and agent.name else desk_name
+    signature = (agent.signature if agent else "") or (
+        f"{agent_name}\n{desk_name}" if agent else desk_name
+    )
+    return {
+        "customer": Fields(
+            "customer",
+            {
+                "name": customer_name,
+                "first_name": first_name(customer_name),
+                "email": customer_email,
+            },
+        ),
+        "request": Fields(
+            "request",
+            {"number": number, "subject": subject, "created_at": created_at.date().isoformat()},
+        ),
+        "agent": Fields("agent", {"name": agent_name, "signature": signature.rstrip()}),
+        "desk": Fields(
+            "desk",
+            {
+                "name": desk_name,
+                "address": settings.desk.address,
+                "answer_within": human_duration(settings.sla.first_response, language),
+            },
+        ),
+        "last_reply": last_reply,
+        "item": Fields(
+            "item",
+            {"kind": "", "number": 0, "title": "", "status": "", "ref": "", **(item or {})},
+        ),
+    }
+
+
+def request_context(
+    conn: Connection,
+    settings: Settings,
+    request: RequestRecord,
+    agent: AgentRecord | None,
+    language: str,
+    item: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    from supportdesk.store.messages import last_outbound
+
+    last = last_outbound(conn, request.number)
+    return context(
+        settings,
+        customer_name=request.customer_name,
+        customer_email=request.customer_email,
+        number=request.number,
+        subject=request.subject,
+        created_at=request.created_at,
+        language=language,
+        agent=agent,
+        last_reply=last.text.rstrip() if last else "",
+        item=item,
+    )
+
+
+def sample_context(settings: Settings, agent: AgentRecord | None, language: str) -> dict[str, Any]:
+    """A made-up request, for previewing a template without one."""
+    from datetime import UTC
+
+    name = "Мария Иванова" if language == "ru" else "Maria Smith"
+    return context(
+        settings,
+        customer_name=name,
+        customer_email="maria@example.com",
+        number=1234,
+        subject="Не могу войти" if language == "ru" else "Cannot log in",
+        created_at=datetime(2026, 1, 5, tzinfo=UTC),
+        language=language,
+        agent=agent,
+        last_reply="Please try resetting your password from the sign-in page.",
+        item={"kind": "bug", "number": 7, "title": "Export fails for large projects"},
+    )
+
+
+def render(record: TemplateRecord, values: Mapping[str, Any]) -> Rendered:
+    """Render body (and subject); TemplateError names the template and the line."""
+    text = RENDERER.render(record.label, record.body, values)
+    subject = None
+    if record.subject:
+        subject = " ".join(
+            RENDERER.render(f"{record.label} subject", record.subject, values).split()
+        )
+    if not text.strip():
+        raise TemplateError(record.label, "the text is empty after rendering")
+    return Rendered(record, text.rstrip() + "\n", subject or None)
+
+
+__all__ = [
+    "RENDERER",
+    "WORKFLOW_TEMPLATES",
+    "ImportReport",
+    "Rendered",
+    "TemplateError",
+    "context",
+    "desk_dir",
+    "effective",
+    "ensure_system_templates",
+    "export_folder",
+    "import_folder",
+    "pick_language",
+    "render",
+    "request_context",
+    "resolve",
+    "sample_context",
+    "shipped_dir",
+    "workflow_variants",
+]

@@ -1,0 +1,120 @@
+"""`supportdesk templates ...` and `requests reply --template`, as agents and scripts use them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.fixtures import drop_into_maildir, run_cli, write_config
+from tests.mailfactory import make_mail
+
+
+def _desk(tmp_path: Path) -> Path:
+    """A desk after `init` (which imports the templates) with one request from Carol."""
+    write_config(tmp_path)
+    result = run_cli("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Templates from" in result.stderr
+    drop_into_maildir(
+        tmp_path,
+        make_mail(
+            subject="Forgot my password",
+            body="I cannot sign in, I forgot my password and the reset mail never comes.\n",
+            message_id="carol.1@example.org",
+        ),
+    )
+    assert run_cli("fetch", cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+def _json(result):  # type: ignore[no-untyped-def]
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_list_show_search_suggest_render(tmp_path: Path) -> None:
+    folder = _desk(tmp_path)
+    listed = _json(run_cli("templates", "list", "--json", cwd=folder))
+    names = {t["name"] for t in listed}
+    assert {"auto_ack", "password-reset", "refund"} <= names
+    assert {t["language"] for t in listed if t["name"] == "refund"} == {"en", "ru"}
+
+    human = run_cli("templates", "list", cwd=folder)
+    assert "password-reset" in human.stdout and "en,ru" in human.stdout
+
+    shown = run_cli("templates", "show", "refund", "--language", "ru", cwd=folder)
+    assert shown.stdout.startswith('+++\nname = "refund"\nlanguage = "ru"')
+
+    hits = _json(run_cli("templates", "search", "pasword", "--json", cwd=folder))
+    assert "password-protect" in [h["name"] for h in hits[:3]]
+
+    suggested = _json(run_cli("templates", "suggest", "1", "--json", cwd=folder))
+    assert suggested[0]["name"] == "password-reset"
+
+    rendered = run_cli("templates", "render", "password-reset", "--request", "1", cwd=folder)
+    assert rendered.returncode == 0 and rendered.stdout.startswith("Hello Carol,")
+
+    sample = run_cli("templates", "render", "bug_ack", "--language", "ru", cwd=folder)
+    assert "Здравствуйте, Мария!" in sample.stdout
+
+
+def test_add_render_error_and_reply_with_template(tmp_path: Path) -> None:
+    folder = _desk(tmp_path)
+    (folder / "typo.md").write_text("Hi {{ customer.first_name }},\n\n{{ reqest.number }}\n")
+    added = run_cli("templates", "add", "typo", "--file", "typo.md", cwd=folder)
+    assert added.returncode == 0 and "personal (anna)" in added.stderr
+
+    failed = run_cli("templates", "render", "typo", "--request", "1", cwd=folder)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert (
+        "template 'typo' (personal of anna, en), line 3: 'reqest' is not defined" in failed.stderr
+    )
+
+    refused = run_cli("requests", "reply", "1", "--template", "typo", cwd=folder)
+    assert refused.returncode == 1 and "line 3" in refused.stderr
+    detail = _json(run_cli("requests", "show", "1", "--json", cwd=folder))
+    assert [m["kind"] for m in detail["messages"]] == ["mail", "ack"]
+
+    sent = _json(
+        run_cli(
+            "requests", "reply", "1", "--template", "password-reset",
+            "--body", "I also resent the link myself.", "--json", cwd=folder,
+        )
+    )  # fmt: skip
+    assert sent["template"] == "password-reset" and sent["language"] == "en"
+    detail = _json(run_cli("requests", "show", "1", "--json", cwd=folder))
+    reply = detail["messages"][-1]
+    assert reply["kind"] == "reply" and reply["in_reply_to"] == "carol.1@example.org"
+    assert reply["text"].startswith("Hello Carol,")
+    assert reply["text"].rstrip().endswith("I also resent the link myself.")
+    assert detail["status"] == "waiting"
+
+    listed = _json(run_cli("templates", "list", "--json", cwd=folder))
+    [used] = [t for t in listed if t["name"] == "password-reset" and t["language"] == "en"]
+    assert used["use_count"] == 1
+
+
+def test_team_templates_import_export_and_personal_files(tmp_path: Path) -> None:
+    folder = _desk(tmp_path)
+    (folder / "mine").mkdir()
+    (folder / "mine" / "thanks.en.md").write_text(
+        '+++\ntags = ["thanks"]\ndescription = "Short thanks"\n+++\n'
+        "Thanks, {{ customer.first_name }}!\n"
+    )
+    imported = _json(run_cli("templates", "import", "mine", "--agent", "bob", "--json", cwd=folder))
+    assert imported == {"added": 1, "updated": 0, "unchanged": 0}
+    bob = _json(run_cli("--agent", "bob", "templates", "list", "--json", cwd=folder))
+    assert [t["owner"] for t in bob if t["name"] == "thanks"] == ["bob"]
+    anna = _json(run_cli("templates", "list", "--json", cwd=folder))
+    assert "thanks" not in {t["name"] for t in anna}
+
+    exported = _json(run_cli("templates", "export", "out", "--agent", "bob", "--json", cwd=folder))
+    assert [Path(p).name for p in exported] == ["thanks.en.md"]
+    team = _json(run_cli("templates", "export", "team-copy", "--json", cwd=folder))
+    assert any(p.endswith("team-copy/team/refund.ru.md") for p in team)
+    unchanged = _json(run_cli("templates", "import", "team-copy", "--json", cwd=folder))
+    assert unchanged["added"] == unchanged["updated"] == 0
+
+    missing = run_cli("templates", "render", "refnd", cwd=folder)
+    assert missing.returncode == 1 and "no template named 'refnd'" in missing.stderr
+    assert "did you mean refund" in missing.stderr
