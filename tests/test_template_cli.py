@@ -101,6 +101,9 @@ def test_team_templates_import_export_and_personal_files(tmp_path: Path) -> None
         '+++\ntags = ["thanks"]\ndescription = "Short thanks"\n+++\n'
         "Thanks, {{ customer.first_name }}!\n"
     )
+    unknown = run_cli("templates", "import", "mine", "--agent", "bob", cwd=folder)
+    assert unknown.returncode == 1 and "no agent 'bob'" in unknown.stderr
+    assert run_cli("agents", "add", "bob", cwd=folder).returncode == 0
     imported = _json(run_cli("templates", "import", "mine", "--agent", "bob", "--json", cwd=folder))
     assert imported == {"added": 1, "updated": 0, "unchanged": 0}
     bob = _json(run_cli("--agent", "bob", "templates", "list", "--json", cwd=folder))

@@ -60,6 +60,9 @@ def demo(
     state._settings = load_settings(config)
     desk = state.desk()
     desk.ensure_agent("demo", name="Demo Agent")
+    from supportdesk.desk.templates import shipped_dir
+
+    desk.import_templates(shipped_dir())
     report = desk.fetch()
     desk.deliver()
     say(

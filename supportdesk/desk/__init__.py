@@ -176,6 +176,7 @@ class Desk:
         parsed = replace(parsed, name=check_name(name))
         tpl.RENDERER.check(f"{parsed.name!r} ({parsed.language})", parsed.body)
         with self.db.write() as conn:
+            _known_agent(conn, owner)
             return store_templates.save_template(
                 conn,
                 scope="personal" if owner else "team",
@@ -203,6 +204,7 @@ class Desk:
 
     def import_templates(self, folder: Path, owner: str | None = None) -> tpl.ImportReport:
         with self.db.write() as conn:
+            _known_agent(conn, owner)
             return tpl.import_folder(conn, folder, self.clock.now(), owner=owner)
 
     def export_templates(self, folder: Path, owner: str | None = None) -> list[Path]:
@@ -346,6 +348,11 @@ class Desk:
 
     def close_database(self) -> None:
         self.db.close()
+
+
+def _known_agent(conn: Any, login: str | None) -> None:
+    if login is not None and agents.get_agent(conn, login) is None:
+        raise NotFoundError(f"no agent {login!r} (add one with `supportdesk agents add {login}`)")
 
 
 def open_desk(settings: Settings, clock: Clock | None = None, *, upgrade: bool = True) -> Desk:
