@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +15,27 @@ from supportdesk.config import Settings
 from supportdesk.desk import replies
 from supportdesk.desk import templates as tpl
 from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.mail.compose import make_message_id
 from supportdesk.mail.parse import Attachment, attachment_bytes
 from supportdesk.mail.sanitize import safe_filename
-from supportdesk.store import agents, messages, outbox, requests
+from supportdesk.store import (
+    agents,
+    claims,
+    customers,
+    drafts,
+    leases,
+    messages,
+    notes,
+    outbox,
+    requests,
+    stats,
+)
 from supportdesk.store import templates as store_templates
 from supportdesk.store.database import Database, open_database
+from supportdesk.store.drafts import DraftRecord
 from supportdesk.store.events import add_event, events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.store.stats import MailboxStatus, TodayStats
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.files import check_language, check_name, parse_template_text
 
@@ -131,8 +146,32 @@ class Desk:
 
     # -- working requests -----------------------------------------------------------------
 
-    def reply(self, number: int, body: str, agent: str) -> str:
-        return replies.reply(self.db, self.settings, self.clock.now(), number, body, agent)
+    def reply(self, number: int, body: str, agent: str, template: str | None = None) -> str:
+        """Queue an answer. With `template` (the name it started from, perhaps edited since)
+        the use is recorded, so suggestions learn from it."""
+        if template is None:
+            return replies.reply(self.db, self.settings, self.clock.now(), number, body, agent)
+        from supportdesk.templating.search import keywords
+
+        with self.db.read() as conn:
+            request = requests.get_request(conn, number)
+            language = request.language if request else None
+            try:
+                record = tpl.resolve(conn, template, agent, language)
+            except NotFoundError:
+                record = None  # deleted meanwhile: the answer still goes out
+            last = messages.last_inbound(conn, number)
+        words = keywords(f"{last.subject}\n{last.text}") if last else ()
+        return replies.reply(
+            self.db,
+            self.settings,
+            self.clock.now(),
+            number,
+            body,
+            agent,
+            template=record,
+            keywords=words,
+        )
 
     def close(self, number: int, reason: str, agent: str) -> None:
         replies.close(self.db, self.clock.now(), number, reason, agent)
@@ -348,6 +387,114 @@ class Desk:
 
     def close_database(self) -> None:
         self.db.close()
+
+    # -- console support --------------------------------------------------------------------
+
+    def claim(self, number: int, agent: str) -> bool:
+        """Claim (or renew) request `number` for `agent` for `workflow.claim_ttl`; False when
+        another agent holds an unexpired claim. A 'claim' event only when newly claimed."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            exists, holder = claims.holder(conn, number, now)
+            if not exists:
+                raise NotFoundError(f"request #{number} does not exist")
+            if not claims.claim(conn, number, agent, now, now + self.settings.workflow.claim_ttl):
+                return False
+            if holder != agent:
+                add_event(conn, number, now, "claim", actor=agent)
+            return True
+
+    def release(self, number: int, agent: str) -> None:
+        """Drop `agent`'s claim on request `number` (nothing happens if the agent has none)."""
+        with self.db.write() as conn:
+            claims.release(conn, number, agent)
+
+    def claim_next(self, agent: str) -> RequestRecord | None:
+        """Claim the top of the stack that nobody else holds ("take next"); None when there
+        is nothing to take. The agent's own claims count as free."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            held = claims.held_by(conn, agent, now)
+            number = claims.claim_next(conn, agent, now, now + self.settings.workflow.claim_ttl)
+            if number is None:
+                return None
+            if number not in held:
+                add_event(conn, number, now, "claim", actor=agent)
+            return requests.get_request(conn, number)
+
+    def add_note(self, number: int, text: str, agent: str) -> None:
+        """An internal note in the thread; customers never see it."""
+        if not text.strip():
+            raise SupportDeskError("the note is empty")
+        now = self.clock.now()
+        with self.db.write() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            person = agents.get_agent(conn, agent)
+            pk = notes.add_note(
+                conn,
+                number,
+                "note." + make_message_id(self.settings.desk.address.rpartition("@")[2]),
+                text.rstrip() + "\n",
+                request.subject,
+                agent,
+                person.name if person else agent,
+                now,
+            )
+            add_event(conn, number, now, "note", actor=agent, detail={"message": pk})
+
+    def save_draft(self, number: int, agent: str, text: str, template: str | None = None) -> None:
+        """Keep what `agent` is writing to request `number` (it survives closing the console)."""
+        with self.db.write() as conn:
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            drafts.save_draft(conn, number, agent, text, template, self.clock.now())
+
+    def draft(self, number: int, agent: str) -> DraftRecord | None:
+        with self.db.read() as conn:
+            return drafts.get_draft(conn, number, agent)
+
+    def drop_draft(self, number: int, agent: str) -> None:
+        with self.db.write() as conn:
+            drafts.drop_draft(conn, number, agent)
+
+    def today(self) -> TodayStats:
+        """Today's numbers, since midnight in the machine's local time zone."""
+        local = self.clock.now().astimezone()
+        midnight = datetime.combine(local.date(), time()).astimezone()  # DST-aware offset
+        with self.db.read() as conn:
+            return stats.today(conn, midnight)
+
+    def mailbox_status(self) -> MailboxStatus:
+        with self.db.read() as conn:
+            return stats.mailbox_status(conn, self.settings.mailbox.kind)
+
+    def customer_requests(
+        self, customer_id: int, exclude: int | None = None, limit: int = 50
+    ) -> list[RequestRecord]:
+        """The customer's requests, newest first."""
+        with self.db.read() as conn:
+            return customers.customer_requests(conn, customer_id, exclude, limit)
+
+    def data_version(self) -> int:
+        """Changes whenever another connection or process commits (the console polls it)."""
+        return self.db.data_version()
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take or renew lease `name` when it is free, expired or already `holder`'s."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            return leases.acquire(conn, name, holder, now, now + ttl)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.db.write() as conn:
+            leases.release(conn, name, holder)
+
+    def lease_holder(self, name: str) -> tuple[str, datetime] | None:
+        """Who holds lease `name` (and until when); None when it is free or expired."""
+        with self.db.read() as conn:
+            return leases.current(conn, name, self.clock.now())
 
 
 def _known_agent(conn: Any, login: str | None) -> None:

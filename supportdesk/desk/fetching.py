@@ -28,6 +28,7 @@ from supportdesk.store.checkpoints import (
     Checkpoint,
     clear_error,
     get_checkpoint,
+    mark_polled,
     record_error,
 )
 from supportdesk.store.database import Database
@@ -95,9 +96,13 @@ class ImapPoller:
                 record_error(conn, self.account, "*", str(exc), self.clock.now())
             self._error_recorded = True
             raise
-        if self._error_recorded:  # the server is back: the error is history
+        idle = [folder for folder, n in report.folders.items() if n == 0]
+        if idle or self._error_recorded:
             with self.db.write() as conn:
-                clear_error(conn, self.account, "*", self.clock.now())
+                # Stored batches moved their checkpoints' time; folders without news move it here.
+                mark_polled(conn, self.account, idle, self.clock.now())
+                if self._error_recorded:  # the server is back: the error is history
+                    clear_error(conn, self.account, "*", self.clock.now())
             self._error_recorded = False
         return report
 
@@ -331,4 +336,7 @@ def _poll_mbox(
                 store()
     if parsed or position > skip:
         store()
+    else:  # nothing new: the checkpoint stays, its time records the poll
+        with db.write() as conn:
+            mark_polled(conn, account, [""], clock.now())
     report.folders[str(path)] = max(position - skip, 0)

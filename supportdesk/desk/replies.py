@@ -17,6 +17,7 @@ from supportdesk.store import requests as reqs
 from supportdesk.store import templates as store_templates
 from supportdesk.store.agents import get_agent
 from supportdesk.store.database import Database
+from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
 from supportdesk.store.templates import TemplateRecord
 
@@ -87,6 +88,7 @@ def reply(
             store_templates.record_use(conn, template, agent_login, number, now, keywords)
             detail["template"] = template.name
         add_event(conn, number, now, "reply", actor=agent_login, detail=detail)
+        drop_draft(conn, number, agent_login)  # sent: the draft is done with
         return str(row["message_id"])
 
 

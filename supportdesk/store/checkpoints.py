@@ -74,3 +74,19 @@ def clear_error(conn: Connection, account: str, folder: str, now: datetime) -> N
         .where(s.c.account == account, s.c.folder == folder)
         .values(last_error=None, updated_at=now)
     )
+
+
+def mark_polled(conn: Connection, account: str, folders: list[str], now: datetime) -> None:
+    """Note a good poll that found nothing new: the checkpoints stay, their time moves on (a
+    folder polled for the first time gets an empty checkpoint)."""
+    s = t.mailbox_state
+    for folder in folders:
+        done = conn.execute(
+            update(s).where(s.c.account == account, s.c.folder == folder).values(updated_at=now)
+        ).rowcount
+        if not done:
+            conn.execute(
+                s.insert().values(
+                    account=account, folder=folder, uidvalidity=0, last_uid=0, updated_at=now
+                )
+            )

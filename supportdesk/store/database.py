@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from supportdesk.errors import SupportDeskError
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -25,6 +25,8 @@ class Database:
         self._bulk: dict[str, bool] = {}
         self.engine = make_engine(url, self._bulk)
         self.dialect = self.engine.dialect.name
+        self._watch: Any = None  # the connection data_version() asks, opened on first use
+        self._watch_lock = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -57,7 +59,33 @@ class Database:
             self._bulk["on"] = False
             checkpointer.stop()
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (in this process or another one)
+        commits to the database; the console polls it to know when to refresh.
+
+        SQLite: `PRAGMA data_version` on one connection kept open for it (the value is per
+        connection, so it must always be the same one). PostgreSQL: the position in the
+        write-ahead log, which moves on every commit of the whole server (so it may change
+        without our data changing; callers only refresh more often than needed)."""
+        with self._watch_lock:
+            if self.dialect != "sqlite":
+                with self.read() as conn:
+                    return int(
+                        conn.exec_driver_sql("SELECT pg_current_wal_lsn() - '0/0'").scalar_one()
+                    )
+            if self._watch is None:
+                self._watch = self.engine.raw_connection()
+            cursor = self._watch.cursor()
+            try:
+                return int(cursor.execute("PRAGMA data_version").fetchone()[0])
+            finally:
+                cursor.close()
+
     def close(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()
 
     def current_revision(self) -> str | None:

@@ -185,6 +185,18 @@ class MailboxState(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
 
 
+class Draft(SQLModel, table=True):
+    """An answer an agent is writing: kept across sessions, dropped when the reply is sent."""
+
+    __table_args__ = (UniqueConstraint("request_id", "agent_login"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id")
+    agent_login: str = Field(max_length=64)
+    text: str = Field(default="", sa_type=Text)
+    template_name: str | None = Field(default=None, max_length=80)
+    updated_at: datetime = _when()
+
+
 class Lease(SQLModel, table=True):
     """Which process polls the mailbox and runs the tick."""
 

@@ -1,0 +1,102 @@
+"""Claims: which agent is working a request. Every change is a compare-and-set update, so two
+agents can never both hold one request, on SQLite and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, or_, select, update
+
+from supportdesk.store import tables as t
+from supportdesk.store.requests import ON_STACK
+
+_r = t.request
+
+CLAIM_ATTEMPTS = 5
+"""How often claim_next tries again after losing a race for the top request."""
+
+
+def stack_order(r: Any = _r) -> tuple[Any, ...]:
+    """The stack's order; it must stay the same as `requests.stack` (last pushed first, ties
+    by number), which `tests/test_claims.py` checks."""
+    return (r.c.pushed_at.desc(), r.c.id.desc())
+
+
+def _free_for(agent: str, now: datetime, r: Any = _r) -> ColumnElement[bool]:
+    """Nobody else holds an unexpired claim (the agent's own claim counts as free)."""
+    return or_(
+        r.c.claimed_by.is_(None),
+        r.c.claimed_until.is_(None),
+        r.c.claimed_until <= now,
+        r.c.claimed_by == agent,
+    )
+
+
+def holder(conn: Connection, number: int, now: datetime) -> tuple[bool, str | None]:
+    """(whether the request exists, who holds an unexpired claim on it)."""
+    row = conn.execute(select(_r.c.claimed_by, _r.c.claimed_until).where(_r.c.id == number)).first()
+    if row is None:
+        return False, None
+    by, until = row
+    return True, by if by is not None and until is not None and until > now else None
+
+
+def claim(conn: Connection, number: int, agent: str, now: datetime, until: datetime) -> bool:
+    """Claim or renew request `number` for `agent` until `until`, unless another agent holds
+    an unexpired claim. One compare-and-set UPDATE; True when the agent holds it now."""
+    done = conn.execute(
+        update(_r)
+        .where(_r.c.id == number, _free_for(agent, now))
+        .values(claimed_by=agent, claimed_until=until)
+    ).rowcount
+    return bool(done)
+
+
+def release(conn: Connection, number: int, agent: str) -> bool:
+    """Drop `agent`'s claim on the request; False when the agent did not hold it."""
+    done = conn.execute(
+        update(_r)
+        .where(_r.c.id == number, _r.c.claimed_by == agent)
+        .values(claimed_by=None, claimed_until=None)
+    ).rowcount
+    return bool(done)
+
+
+def held_by(conn: Connection, agent: str, now: datetime) -> set[int]:
+    """The requests `agent` holds an unexpired claim on."""
+    return set(
+        conn.execute(
+            select(_r.c.id).where(_r.c.claimed_by == agent, _r.c.claimed_until > now)
+        ).scalars()
+    )
+
+
+def claim_next(conn: Connection, agent: str, now: datetime, until: datetime) -> int | None:
+    """Claim the top request of the stack that is free for `agent`; its number, or None when
+    nothing is left to take.
+
+    One statement picks and claims (UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND still
+    free ... RETURNING id). Where transactions run side by side (PostgreSQL) another agent
+    may take that request first: the claim condition fails, and we try the next one."""
+    candidate = _r.alias("candidate")  # not correlated with the row being updated
+    top = (
+        select(candidate.c.id)
+        .where(candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate))
+        .order_by(*stack_order(candidate))
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(_r)
+        .where(_r.c.id == top, _r.c.status.in_(ON_STACK), _free_for(agent, now))
+        .values(claimed_by=agent, claimed_until=until)
+        .returning(_r.c.id)
+    )
+    for _ in range(CLAIM_ATTEMPTS):
+        number = conn.execute(stmt).scalar()
+        if number is not None:
+            return int(number)
+        if conn.execute(select(top)).scalar() is None:
+            return None
+    return None

@@ -1,0 +1,65 @@
+"""Drafts: the answer an agent is writing, one per request and agent, kept across sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from supportdesk.store import tables as t
+
+_d = t.draft
+
+
+@dataclass(slots=True)
+class DraftRecord:
+    number: int
+    agent: str
+    text: str
+    template: str | None
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "agent": self.agent,
+            "text": self.text,
+            "template": self.template,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def save_draft(
+    conn: Connection,
+    number: int,
+    agent: str,
+    text: str,
+    template: str | None,
+    now: datetime,
+) -> None:
+    """Create or replace `agent`'s draft of request `number` (inside a write transaction)."""
+    values = {"text": text, "template_name": template, "updated_at": now}
+    done = conn.execute(
+        update(_d).where(_d.c.request_id == number, _d.c.agent_login == agent).values(**values)
+    ).rowcount
+    if not done:
+        conn.execute(insert(_d).values(request_id=number, agent_login=agent, **values))
+
+
+def get_draft(conn: Connection, number: int, agent: str) -> DraftRecord | None:
+    row = conn.execute(
+        select(_d.c.text, _d.c.template_name, _d.c.updated_at).where(
+            _d.c.request_id == number, _d.c.agent_login == agent
+        )
+    ).first()
+    return DraftRecord(number, agent, row[0], row[1], row[2]) if row else None
+
+
+def drop_draft(conn: Connection, number: int, agent: str) -> bool:
+    """Forget `agent`'s draft of request `number`; False when there was none."""
+    done = conn.execute(
+        delete(_d).where(_d.c.request_id == number, _d.c.agent_login == agent)
+    ).rowcount
+    return bool(done)
