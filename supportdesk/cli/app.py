@@ -73,10 +73,23 @@ def root(
 ) -> None:
     state.config, state.agent, state.debug = config, agent, debug
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
-        typer.echo(
-            "\nThe console arrives with the console issue; the commands above work now.", err=True
-        )
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            typer.echo(ctx.get_help())
+            typer.echo(
+                "\nThe console needs a terminal; the commands above work anywhere.", err=True
+            )
+            return
+        run_console()
+
+
+def run_console() -> None:
+    """Open the Textual console for the configured agent on the configured desk."""
+    from supportdesk.ui import make_app
+
+    desk = state.desk()
+    login = state.agent_login()
+    desk.ensure_agent(login)
+    make_app(desk, login).run()
 
 
 def main() -> None:

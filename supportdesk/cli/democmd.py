@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -43,8 +44,12 @@ def demo(
         ),
     ] = None,
     messages: Annotated[int, typer.Option(help="How many sample emails.")] = 40,
+    console: Annotated[
+        bool, typer.Option("--console/--no-console", help="Open the console on it.")
+    ] = True,
 ) -> None:
-    """Build a throwaway desk with sample mail, take the mail in, and show the stack."""
+    """Build a throwaway desk with sample mail, take the mail in, and open the console on it
+    (without a terminal, or with --no-console, print the stack instead)."""
     from supportdesk.cli.requestcmds import stack
     from supportdesk.config import load_settings
     from supportdesk.samples import SampleMailbox, write_maildir
@@ -70,5 +75,10 @@ def demo(
         f"{len(report.intake.new_requests)} requests; acknowledgements are in "
         f"{folder / 'outbox'}."
     )
-    say(f"Try: supportdesk --config {config} requests show 1")
-    stack(json=False, limit=20)
+    say(f"Again later: supportdesk --config {config}")
+    if console and sys.stdin.isatty() and sys.stdout.isatty():
+        from supportdesk.cli.app import run_console
+
+        run_console()
+    else:
+        stack(json=False, limit=20)

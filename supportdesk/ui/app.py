@@ -1,0 +1,181 @@
+"""The console app: screens on top of one Desk, background mail work in thread workers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from supportdesk.desk import Desk
+from supportdesk.ui.screens.stack import StackScreen
+
+POLLER_LEASE = "poller"
+RETRY_DELAYS = (5.0, 15.0, 30.0)
+"""Seconds before polling again after a mail server error (then the normal interval)."""
+
+
+class SupportDeskApp(App[None]):
+    """The agent console: the stack, a request's thread, answering and closing."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "SupportDesk"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("f2", "requests", "All requests", id="app.requests"),
+    ]
+
+    def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
+        super().__init__()
+        self.desk = desk
+        self.agent = agent
+        self.background = background
+        self.holder = f"{agent}@{socket.gethostname()}:{os.getpid()}"
+        self.mail_status = "mail: starting"
+        self.outbox_status = ""
+        self._version: int | None = None
+        self._failures = 0
+        settings = desk.settings
+        self.title = f"{settings.desk.name} · {agent}"
+        self.poll_every = settings.mailbox.poll_interval.total_seconds()
+        if settings.keymap:
+            self.set_keymap(dict(settings.keymap))
+
+    def on_mount(self) -> None:
+        self._version = self.desk.data_version()
+        self.push_screen(StackScreen())
+        if self.background:
+            self.set_interval(1.0, self.check_for_changes, name="watch")
+            self.poll_mail()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_requests(self) -> None:
+        from supportdesk.ui.screens.requests import RequestsScreen
+
+        if not isinstance(self.screen, RequestsScreen):
+            self.push_screen(RequestsScreen())
+
+    def open_request(self, number: int) -> None:
+        from supportdesk.ui.screens.request import RequestScreen
+
+        self.push_screen(RequestScreen(number))
+
+    def reply_to(self, number: int) -> None:
+        from supportdesk.ui.screens.reply import ReplyScreen
+
+        self.push_screen(ReplyScreen(number))
+
+    def back_to_stack(self) -> None:
+        """After an answer or a close: the stack, with the next request on top."""
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, StackScreen):
+            self.pop_screen()
+        self.reload_screen()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "All requests", "Every request, with filters and search", self.action_requests
+        )
+        yield SystemCommand(
+            "Poll mail now", "Fetch new mail and deliver the outbox", self.poll_mail
+        )
+        for binding in screen.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                action = binding.action
+
+                def run(action: str = action, screen: Screen[Any] = screen) -> None:
+                    self.call_later(screen.run_action, action)
+
+                yield SystemCommand(binding.description, f"{binding.key}", run)
+
+    # -- background ------------------------------------------------------------------------
+
+    def reload_screen(self) -> None:
+        reload = getattr(self.screen, "reload", None)
+        if reload is not None:
+            reload()
+
+    def check_for_changes(self) -> None:
+        self._check_for_changes()
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _check_for_changes(self) -> None:
+        version = self.desk.data_version()
+        if version == self._version and self.outbox_status:
+            return
+        self._version = version
+        self.call_from_thread(self.reload_screen)
+        counts = self.desk.outbox_counts()  # only when something changed: it is not free
+        queued = counts.get("queued", 0)
+        failed = counts.get("failed", 0)
+        self.outbox_status = f"outbox: {queued} queued" + (f", {failed} failed" if failed else "")
+        self.call_from_thread(self._show_status)
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll_mail(self) -> None:
+        """Poll the mailbox and deliver the outbox when this console holds the poller lease."""
+        desk = self.desk
+        ttl = timedelta(seconds=max(3 * self.poll_every, 60))
+        if not desk.acquire_lease(POLLER_LEASE, self.holder, ttl):
+            held = desk.lease_holder(POLLER_LEASE)
+            self.mail_status = f"mail: polled by {held[0] if held else 'another process'}"
+            self.call_from_thread(self._show_status)
+            self.call_from_thread(self._schedule_poll, self.poll_every)
+            return
+        try:
+            if desk.settings.mailbox.kind != "none":
+                desk.fetch()
+            desk.deliver()
+        except Exception as exc:  # a mail server that is down must not stop the console
+            self._failures += 1
+            delay = RETRY_DELAYS[min(self._failures, len(RETRY_DELAYS)) - 1]
+            self.mail_status = f"mail: {str(exc)[:120]} — retrying in {delay:.0f}s"
+            self.call_from_thread(self._show_status)
+            self.call_from_thread(self._schedule_poll, min(delay, self.poll_every))
+            return
+        self._failures = 0
+        status = desk.mailbox_status()
+        when = status.last_poll_at.astimezone().strftime("%H:%M") if status.last_poll_at else "–"
+        self.mail_status = f"mail: checked {when}"
+        self.call_from_thread(self._show_status)
+        self.call_from_thread(self.check_for_changes)
+        self.call_from_thread(self._schedule_poll, self.poll_every)
+
+    def _schedule_poll(self, delay: float) -> None:
+        if self.background and self.is_running:
+            self.set_timer(delay, self.poll_mail, name="poll")
+
+    def _show_status(self) -> None:
+        self.sub_title = " · ".join(s for s in (self.mail_status, self.outbox_status) if s)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a notification; the console keeps working."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(str(event.worker.error)[:300], title="Error", severity="error", timeout=8)
+
+    async def action_quit(self) -> None:
+        if self.background:
+            with contextlib.suppress(Exception):  # quitting must always work
+                self.desk.release_lease(POLLER_LEASE, self.holder)
+        self.exit()
+
+
+def make_app(desk: Desk, agent: str, *, background: bool = True) -> SupportDeskApp:
+    """The console for `agent` on `desk`: the factory the CLI and the tests use."""
+    return SupportDeskApp(desk, agent, background=background)

@@ -1,0 +1,1 @@
+"""Dialogs: each returns a typed value through dismiss()."""

@@ -1,0 +1,256 @@
+"""One request: the whole thread, the customer beside it, and what an agent does with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from supportdesk.desk import RequestDetail
+from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.ui.text import age, fold_quotes, inert
+
+if TYPE_CHECKING:
+    from supportdesk.ui.app import SupportDeskApp
+
+HEADINGS = {"in": "From", "out": "Sent by", "note": "Note by"}
+
+
+class MessageView(Static):
+    """One message of the thread, as inert text."""
+
+    def __init__(self, message: MessageRecord, unfold: bool) -> None:
+        super().__init__(classes=f"message {message.direction}")
+        self.message = message
+        self.unfold = unfold
+
+    def on_mount(self) -> None:
+        m = self.message
+        when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        who = m.agent_login or m.from_name or m.from_addr
+        if m.direction == "in":
+            who = f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr
+        head = inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold")
+        if m.direction == "out":
+            head.append(inert(f" · {m.kind} · {m.status}", "dim"))
+        parts = [head]
+        for warning in m.warnings:
+            parts.append(inert(f"⚠ {warning}", "yellow"))
+        parts.append(inert(fold_quotes(m.text.rstrip(), self.unfold)))
+        for a in m.attachments:
+            parts.append(
+                inert(f"📎 {a.filename} ({a.content_type}, {a.encoded_size:,} bytes)", "cyan")
+            )
+        text = parts[0]
+        for part in parts[1:]:
+            text.append("\n")
+            text.append(part)
+        self.update(text)
+
+
+class ThreadView(VerticalScroll):
+    """The conversation, oldest first, scrolled to the newest message."""
+
+    def show(self, messages: list[MessageRecord], unfold: bool) -> None:
+        self.remove_children()
+        self.mount_all([MessageView(m, unfold) for m in messages])
+        self.call_after_refresh(self.scroll_end, animate=False)
+
+
+class RequestScreen(Screen[None]):
+    BINDINGS = [
+        Binding("r", "reply", "Reply", id="request.reply"),
+        Binding("c", "close_request", "Close", id="request.close"),
+        Binding("o", "note", "Note", id="request.note"),
+        Binding("a", "save_attachment", "Save attachment", id="request.attachment"),
+        Binding("z", "toggle_quotes", "Quotes", id="request.quotes"),
+        Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
+        Binding("l", "language", "Language", id="request.language"),
+        Binding("escape", "back", "Back", id="request.back"),
+    ]
+
+    app: SupportDeskApp
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+        self.detail: RequestDetail | None = None
+        self.unfold = False
+        self.claimed = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="✉")
+        with Horizontal():
+            yield ThreadView(id="thread")
+            with Vertical(id="side"):
+                yield Static(id="facts")
+                yield Static("Earlier requests", classes="side-title")
+                yield OptionList(id="history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.claim()
+        ttl = self.app.desk.settings.workflow.claim_ttl.total_seconds()
+        self.set_interval(max(ttl / 2, 5), self.claim, name="renew-claim")
+
+    def on_unmount(self) -> None:
+        if self.claimed:  # on an app worker: this screen's workers end with it
+            desk, number, agent = self.app.desk, self.number, self.app.agent
+            self.app.run_worker(lambda: desk.release(number, agent), thread=True, group="release")
+
+    @work(thread=True, exclusive=True, group="claim", exit_on_error=False)
+    def claim(self) -> None:
+        self.claimed = self.app.desk.claim(self.number, self.app.agent)
+        self.app.call_from_thread(self._show_facts)
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="request", exit_on_error=False)
+    def _load(self) -> None:
+        desk = self.app.desk
+        detail = desk.request(self.number)
+        history = desk.customer_requests(detail.request.customer_id, exclude=self.number)
+        self.app.call_from_thread(self._show, detail, history)
+
+    def _show(self, detail: RequestDetail, history: list[RequestRecord]) -> None:
+        self.detail = detail
+        self.sub_title = f"#{self.number}"
+        self.query_one(ThreadView).show(detail.messages, self.unfold)
+        options = self.query_one("#history", OptionList)
+        options.clear_options()
+        now = self.app.desk.clock.now()
+        for r in history:
+            label = inert(f"#{r.number} {age(r.created_at, now)} {r.status} · {r.subject}")
+            options.add_option(Option(label, id=str(r.number)))
+        self._show_facts()
+
+    def _show_facts(self) -> None:
+        if self.detail is None:
+            return
+        r = self.detail.request
+        holder = r.claimed_by
+        if self.claimed:
+            claim = "claimed by you"
+        elif holder and holder != self.app.agent:
+            claim = f"claimed by {holder}"
+        else:
+            claim = "not claimed"
+        self.query_one("#facts", Static).update(
+            inert(
+                f"#{r.number} {r.subject}\n\n"
+                f"{r.customer_name}\n{r.customer_email}\n\n"
+                f"status   {r.status} ({r.reason})\n"
+                f"language {r.language or '?'}\n"
+                f"tags     {', '.join(r.tags) or '–'}\n"
+                f"{claim}"
+            )
+        )
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_reply(self) -> None:
+        self.app.reply_to(self.number)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_quotes(self) -> None:
+        self.unfold = not self.unfold
+        if self.detail is not None:
+            self.query_one(ThreadView).show(self.detail.messages, self.unfold)
+
+    def action_close_request(self) -> None:
+        from supportdesk.ui.modals.close import CloseModal
+
+        def closed(reason: str | None) -> None:
+            if reason:
+                self._close(reason)
+
+        self.app.push_screen(CloseModal(self.number), closed)
+
+    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
+    def _close(self, reason: str) -> None:
+        self.app.desk.close(self.number, reason, self.app.agent)
+        self.claimed = False
+        self.app.call_from_thread(self.notify, f"#{self.number} closed ({reason}).")
+        self.app.call_from_thread(self.app.back_to_stack)
+
+    def action_note(self) -> None:
+        from supportdesk.ui.modals.text_input import TextInputModal
+
+        def noted(text: str | None) -> None:
+            if text:
+                self._add_note(text)
+
+        self.app.push_screen(TextInputModal("Internal note (never sent)", ""), noted)
+
+    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
+    def _add_note(self, text: str) -> None:
+        self.app.desk.add_note(self.number, text, self.app.agent)
+        self.app.call_from_thread(self.reload)
+
+    def action_language(self) -> None:
+        from supportdesk.ui.modals.text_input import TextInputModal
+
+        current = self.detail.request.language if self.detail else ""
+
+        def chosen(language: str | None) -> None:
+            if language:
+                self._set_language(language.strip())
+
+        self.app.push_screen(
+            TextInputModal("Language of this request (en, ru …)", current or ""), chosen
+        )
+
+    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
+    def _set_language(self, language: str) -> None:
+        self.app.desk.set_language(self.number, language, self.app.agent)
+        self.app.call_from_thread(self.reload)
+
+    def action_toggle_claim(self) -> None:
+        if self.claimed:
+            self.app.desk.release(self.number, self.app.agent)
+            self.claimed = False
+            self._show_facts()
+        else:
+            self.claim()
+
+    def action_save_attachment(self) -> None:
+        from supportdesk.ui.modals.save_attachment import SaveAttachmentModal
+
+        if self.detail is None:
+            return
+        attachments = [a for m in self.detail.messages for a in m.attachments]
+        if not attachments:
+            self.notify("This request has no attachments.")
+            return
+
+        def chosen(choice: tuple[int, Path] | None) -> None:
+            if choice:
+                self._save_attachment(*choice)
+
+        self.app.push_screen(SaveAttachmentModal(attachments, _download_folder(self.app)), chosen)
+
+    @work(thread=True, group="act", exit_on_error=False)
+    def _save_attachment(self, attachment_id: int, folder: Path) -> None:
+        path = self.app.desk.save_attachment(attachment_id, folder)
+        self.app.call_from_thread(self.notify, f"Saved {path}")
+
+    @on(OptionList.OptionSelected, "#history")
+    def _open_earlier(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_request(int(event.option.id))
+
+
+def _download_folder(app: Any) -> Path:
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.cwd()

@@ -1,0 +1,119 @@
+"""Every request: filter by status, tag and customer, or search the text of all mail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select
+
+from supportdesk.store.requests import STATUSES
+from supportdesk.ui.text import age, inert
+
+if TYPE_CHECKING:
+    from supportdesk.ui.app import SupportDeskApp
+
+
+class RequestsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="requests.back"),
+        Binding("ctrl+f", "focus_search", "Search", id="requests.search"),
+    ]
+
+    app: SupportDeskApp
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="✉")
+        with Vertical(id="requests-body"):
+            with Horizontal(id="filters"):
+                yield Input(placeholder="search all mail (Enter)", id="search")
+                yield Select(
+                    [(s, s) for s in STATUSES], prompt="any status", id="status", allow_blank=True
+                )
+                yield Input(placeholder="tag", id="tag")
+                yield Input(placeholder="customer", id="customer")
+            yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        for name, width in (
+            ("#", 7),
+            ("status", 8),
+            ("age", 5),
+            ("customer", 26),
+            ("subject", None),
+            ("match", 30),
+        ):
+            table.add_column(name, width=width)
+        self.query_one("#search", Input).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        status = self.query_one("#status", Select).value
+        self._load(
+            self.query_one("#search", Input).value.strip(),
+            status if isinstance(status, str) else None,
+            self.query_one("#tag", Input).value.strip() or None,
+            self.query_one("#customer", Input).value.strip() or None,
+        )
+
+    @work(thread=True, exclusive=True, group="requests", exit_on_error=False)
+    def _load(self, query: str, status: str | None, tag: str | None, customer: str | None) -> None:
+        desk = self.app.desk
+        rows: list[tuple[Any, ...]] = []
+        now = desk.clock.now()
+        if query:
+            for hit in desk.search(query, limit=200):
+                if status and hit.status != status:
+                    continue
+                rows.append(
+                    (hit.request_id, hit.status, "", hit.from_addr, hit.subject, hit.snippet)
+                )
+        else:
+            for r in desk.list_requests(status=status, tag=tag, customer=customer, limit=300):
+                rows.append(
+                    (
+                        r.number,
+                        r.status,
+                        age(r.created_at, now),
+                        r.customer_email,
+                        r.subject,
+                        ", ".join(r.tags),
+                    )
+                )
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[tuple[Any, ...]]) -> None:
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        seen: set[int] = set()
+        for number, *cells in rows:
+            if number in seen:
+                continue
+            seen.add(number)
+            table.add_row(
+                inert(f"#{number}"),
+                *(inert(str(c).replace("\n", " ")) for c in cells),
+                key=str(number),
+            )
+
+    @on(Input.Submitted)
+    @on(Select.Changed)
+    def _filters_changed(self) -> None:
+        self.reload()
+
+    @on(DataTable.RowSelected, "#results")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_request(int(event.row_key.value))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

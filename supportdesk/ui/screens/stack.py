@@ -1,0 +1,176 @@
+"""The home screen: the LIFO stack, newest on top."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from supportdesk.store.records import RequestRecord
+from supportdesk.ui.text import age, inert, short_duration
+
+if TYPE_CHECKING:
+    from supportdesk.ui.app import SupportDeskApp
+
+REASONS = {
+    "new": "new",
+    "customer_reply": "reply",
+    "follow_up": "follow-up",
+    "delivery_failed": "bounced",
+    "fixed": "fixed",
+    "reopened": "reopened",
+}
+
+
+class StackList(DataTable[Any]):
+    """The stack as a table; row keys are request numbers."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_column("#", key="number", width=7)
+        self.add_column("age", key="age", width=5)
+        self.add_column("reason", key="reason", width=9)
+        self.add_column("customer", key="customer", width=28)
+        self.add_column("subject", key="subject")
+        self.add_column("tags", key="tags", width=14)
+        self.add_column("claimed", key="claimed", width=10)
+
+    def show(self, records: list[RequestRecord], now: Any, agent: str) -> None:
+        selected = self.selected_number()
+        self.clear()
+        for r in records:
+            mine = r.claimed_by == agent
+            claimed = (
+                r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
+            )
+            style = "dim" if claimed and not mine else ""
+            self.add_row(
+                inert(f"#{r.number}", style),
+                inert(age(r.pushed_at, now), style),
+                inert(REASONS.get(r.reason, r.reason), style or _reason_style(r.reason)),
+                inert(r.customer_name or r.customer_email, style),
+                inert(r.subject or "(no subject)", style),
+                inert(", ".join(r.tags), style),
+                inert(r.claimed_by if claimed else "", style),
+                key=str(r.number),
+            )
+        if selected is not None and str(selected) in self.rows:
+            self.move_cursor(row=self.get_row_index(str(selected)))
+
+    def selected_number(self) -> int | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return int(key.value) if key.value else None
+
+
+def _reason_style(reason: str) -> str:
+    return {"delivery_failed": "red", "reopened": "yellow", "follow_up": "cyan"}.get(reason, "")
+
+
+class StackScreen(Screen[None]):
+    """Newest request on top; Enter opens it, r answers it, n takes the next free one."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="stack.open"),
+        Binding("r", "reply", "Reply", id="stack.reply"),
+        Binding("n", "take_next", "Take next", id="stack.next"),
+        Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
+        Binding("slash", "search", "Search", id="stack.search"),
+        Binding("g", "reload", "Refresh", show=False, id="stack.refresh"),
+    ]
+
+    app: SupportDeskApp
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="✉")
+        with Vertical(id="stack-body"):
+            yield StackList(id="stack")
+            yield Static(id="empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#empty").display = False
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="stack", exit_on_error=False)
+    def _load(self) -> None:
+        desk = self.app.desk
+        records = desk.stack(500)
+        today = desk.today() if not records else None
+        self.app.call_from_thread(self._show, records, today)
+
+    def _show(self, records: list[RequestRecord], today: Any) -> None:
+        table = self.query_one(StackList)
+        empty = self.query_one("#empty", Static)
+        table.show(records, self.app.desk.clock.now(), self.app.agent)
+        table.display = bool(records)
+        empty.display = not records
+        if not records and today is not None:
+            empty.update(
+                inert(
+                    "The stack is empty. Nothing waits for an answer.\n\n"
+                    f"Today: {today.received} received · {today.new_requests} new requests · "
+                    f"{today.answered} answered · median first answer "
+                    f"{short_duration(_seconds(today.median_first_answer))}"
+                )
+            )
+        if records:
+            table.focus()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _selected(self) -> int | None:
+        return self.query_one(StackList).selected_number()
+
+    def action_open(self) -> None:
+        number = self._selected()
+        if number is not None:
+            self.app.open_request(number)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_reply(self) -> None:
+        number = self._selected()
+        if number is not None:
+            self.app.reply_to(number)
+
+    def action_cursor_down(self) -> None:
+        self.query_one(StackList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(StackList).action_cursor_up()
+
+    def action_search(self) -> None:
+        self.app.action_requests()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def action_take_next(self) -> None:
+        record = self.app.desk.claim_next(self.app.agent)
+        if record is None:
+            self.app.call_from_thread(self.notify, "Nothing to take: every request is claimed.")
+        else:
+            self.app.call_from_thread(self.app.open_request, record.number)
+
+
+def _seconds(value: Any) -> float | None:
+    return value.total_seconds() if value is not None else None

@@ -1,0 +1,330 @@
+"""The console as an agent uses it: Textual's pilot presses the keys, the desk is real."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, OptionList, Static, TextArea
+
+from supportdesk.clock import FrozenClock
+from supportdesk.desk import Desk
+from supportdesk.desk.templates import shipped_dir
+from supportdesk.ui import make_app
+from supportdesk.ui.modals.template_picker import TemplatePickerModal
+from supportdesk.ui.screens.reply import ReplyScreen
+from supportdesk.ui.screens.request import RequestScreen, ThreadView
+from supportdesk.ui.screens.stack import StackScreen
+from tests.fixtures import drop_into_maildir, imap_mailbox, make_desk
+from tests.mailfactory import make_mail
+
+SIZE = (120, 36)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times on screen are local: the same on every machine for the snapshots."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def console_desk(folder: Path, clock: FrozenClock) -> Desk:
+    """Three requests: Carol's refund (oldest), Dan's login, Мария's (newest, on top)."""
+    desk = make_desk(folder, clock)
+    desk.import_templates(shipped_dir())
+    mails = [
+        make_mail(
+            sender="Carol Customer <carol@example.org>",
+            subject="Charged twice",
+            body="Hello,\n\nyou charged my card twice this month. I want my money back.\n\nCarol\n",
+            message_id="carol.1@example.org",
+        ),
+        make_mail(
+            sender="Dan Miller <dan@example.net>",
+            subject="Cannot log in",
+            body="I forgot my password and the reset email never arrives.\n\n> old quote 1\n"
+            "> old quote 2\n> old quote 3\n",
+            message_id="dan.1@example.net",
+        ),
+        make_mail(
+            sender="Мария Петрова <maria@example.ru>",
+            subject="Не могу выгрузить проект",
+            body="Здравствуйте! Как выгрузить все данные проекта в Excel?\n",
+            message_id="maria.1@example.ru",
+        ),
+    ]
+    for mail in mails:
+        drop_into_maildir(folder, mail)
+        desk.fetch()
+        clock.advance(timedelta(minutes=7))
+    return desk
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the thread workers are done and the screen has caught up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def stack_numbers(pilot: Pilot[None]) -> list[int]:
+    table = pilot.app.screen.query_one(DataTable)
+    return [int(str(k.value)) for k in table.rows]
+
+
+def replies(desk: Desk, number: int) -> list:  # type: ignore[type-arg]
+    return [m for m in desk.request(number).messages if m.direction == "out" and m.kind == "reply"]
+
+
+async def test_enter_opens_the_top_request_and_claims_it(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StackScreen)
+        assert stack_numbers(pilot) == [3, 2, 1]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen) and app.screen.number == 3
+        thread = app.screen.query_one(ThreadView)
+        assert "Excel" in str(thread.query("MessageView").first().render())
+        assert desk.request(3).request.claimed_by == "anna"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, StackScreen)
+        assert desk.request(3).request.claimed_by is None
+
+
+async def test_a_templated_answer_takes_five_keys_plus_the_search(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """From the stack: r (reply to the top), ctrl+t (templates), the letters, enter, ctrl+s."""
+    desk = console_desk(tmp_path, clock)
+    desk.close(3, "resolved", "anna")  # Dan's login problem is on top now
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        keys = ["r", "ctrl+t"]
+        await pilot.press(*keys)
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickerModal)
+        letters = list("reset")
+        await pilot.press(*letters)
+        await settle(pilot)
+        choices = app.screen.query_one("#choices", OptionList)
+        first = app.screen.records[str(choices.get_option_at_index(0).id)]
+        assert first.name == "password-reset"
+        keys += ["enter"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen)
+        assert app.screen.query_one(TextArea).text.startswith("Hello Dan,")
+        keys += ["ctrl+s"]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(keys) <= 5
+        [sent] = replies(desk, 2)
+        assert sent.text.startswith("Hello Dan,") and "Forgot password?" in sent.text
+        assert sent.status == "queued" and sent.in_reply_to == "dan.1@example.net"
+        assert isinstance(app.screen, StackScreen)
+        assert stack_numbers(pilot) == [1]  # answered: off the stack, Carol's is next
+        [used] = [
+            t for t in desk.templates("anna") if t.name == "password-reset" and t.language == "en"
+        ]
+        assert used.use_count == 1
+
+
+async def test_the_suggested_answer_is_two_keys_away(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        text = app.screen.query_one(TextArea).text
+        assert text.startswith("Здравствуйте, Мария!") and "Экспорт" in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        [sent] = replies(desk, 3)
+        assert sent.text == text.rstrip() + "\n"
+
+
+async def test_closing_a_request_with_a_reason(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "c")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # resolved, no_reply, idea
+        await settle(pilot)
+        request = desk.request(3).request
+        assert (request.status, request.close_reason) == ("closed", "idea")
+        assert isinstance(app.screen, StackScreen) and stack_numbers(pilot) == [2, 1]
+
+
+async def test_the_empty_stack_says_so_with_todays_numbers(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    desk.reply(3, "Here is how to export.", "anna")
+    for number in (1, 2):
+        desk.close(number, "resolved", "anna")
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        message = str(app.screen.query_one("#empty", Static).render())
+        assert "The stack is empty" in message
+        assert "3 received" in message and "1 answered" in message
+
+
+async def test_take_next_skips_a_request_claimed_by_another_agent(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    desk.ensure_agent("bob", "Bob")
+    assert desk.claim(3, "bob")
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen) and app.screen.number == 2
+        assert desk.request(3).request.claimed_by == "bob"
+
+
+async def test_a_draft_survives_closing_the_console(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        editor = app.screen.query_one(TextArea)
+        editor.load_text("")
+        await settle(pilot)
+        await pilot.press(*"Half-written answer")
+        await settle(pilot)
+    again = make_app(desk, "anna", background=False)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert again.screen.query_one(TextArea).text == "Half-written answer"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert desk.draft(3, "anna") is None
+    assert replies(desk, 3)[0].text == "Half-written answer\n"
+
+
+async def test_the_mailbox_going_down_and_coming_back(
+    tmp_path: Path, clock: FrozenClock, pymap_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", pymap_server.password)
+    desk = make_desk(tmp_path, clock, {"mailbox": imap_mailbox(pymap_server)})
+    pymap_server.deliver([make_mail(sender="carol@example.org", subject="First")])
+    app = make_app(desk, "anna", background=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.check_for_changes()
+        await settle(pilot)
+        assert "mail: checked" in app.sub_title and stack_numbers(pilot) == [1]
+        pymap_server.stop()
+        app.poll_mail()
+        await settle(pilot)
+        assert "retrying" in app.sub_title
+        await pilot.press("enter")  # the console keeps working
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+        await pilot.press("escape")
+        pymap_server.start()
+        pymap_server.deliver([make_mail(sender="dan@example.net", subject="Second")])
+        app.poll_mail()
+        await settle(pilot)
+        app.check_for_changes()
+        await settle(pilot)
+        assert "mail: checked" in app.sub_title
+        assert stack_numbers(pilot) == [2, 1]
+
+
+async def test_hostile_mail_is_inert_text(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = make_desk(tmp_path, clock)
+    hostile = "[bold red]markup[/] \x1b]0;pwned\x07 \x1b[31mred\x1b[0m \u202eevil\u202c"
+    drop_into_maildir(tmp_path, make_mail(subject=hostile, body=hostile + "\n"))
+    desk.fetch()
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = app.screen.query_one(DataTable).get_row_at(0)
+        subject = str(row[4])
+        assert "[bold red]markup[/]" in subject
+        assert "\x1b" not in subject and "\u202e" not in subject and "\x07" not in subject
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = str(app.screen.query("MessageView").first().render())
+        assert "[bold red]markup[/]" in shown and "\x1b" not in shown and "\u202e" not in shown
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+def test_snapshot_stack(tmp_path: Path, clock: FrozenClock, snap_compare, theme: str) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    app.theme = theme
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_request(tmp_path: Path, clock: FrozenClock, snap_compare) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_reply_and_picker(tmp_path: Path, clock: FrozenClock, snap_compare) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("down", "r")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+    picker_app = make_app(desk, "anna", background=False)
+
+    async def picker(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("down", "r", "ctrl+t")
+        await settle(pilot)
+        await pilot.press(*"refund")
+        await settle(pilot)
+
+    assert snap_compare(picker_app, terminal_size=SIZE, run_before=picker)
+
+
+def test_snapshot_empty_stack(tmp_path: Path, clock: FrozenClock, snap_compare) -> None:
+    desk = console_desk(tmp_path, clock)
+    for number in (1, 2, 3):
+        desk.close(number, "resolved", "anna")
+    app = make_app(desk, "anna", background=False)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
