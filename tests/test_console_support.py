@@ -50,6 +50,7 @@ def test_a_note_stays_in_the_thread_and_never_reaches_the_customer(
     assert len(sent) == 2  # the acknowledgement and the reply
     assert not any("enterprise plan" in text for text in sent)
     assert desk.outbox_counts() == {"sent": 2}
+    assert desk.outbox_pending() == {}
     assert desk.search("enterprise")[0].request_id == 1  # agents find their notes
 
 

@@ -97,6 +97,11 @@ class Desk:
         with self.db.read() as conn:
             return outbox.counts(conn)
 
+    def outbox_pending(self) -> dict[str, int]:
+        """Queued and failed outgoing mail (what the console's header shows)."""
+        with self.db.read() as conn:
+            return outbox.pending_counts(conn)
+
     def save_attachment(self, attachment_id: int, folder: Path) -> Path:
         """Decode an attachment and save it under `folder` with a sanitised, unused name."""
         with self.db.read() as conn:

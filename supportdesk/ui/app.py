@@ -121,7 +121,7 @@ class SupportDeskApp(App[None]):
             return
         self._version = version
         self.call_from_thread(self.reload_screen)
-        counts = self.desk.outbox_counts()  # only when something changed: it is not free
+        counts = self.desk.outbox_pending()
         queued = counts.get("queued", 0)
         failed = counts.get("failed", 0)
         self.outbox_status = f"outbox: {queued} queued" + (f", {failed} failed" if failed else "")
