@@ -1,0 +1,111 @@
+"""The real console in a real terminal (tmux): the demo answered, closed and searched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Terminal:
+    def __init__(self, socket: Path, name: str) -> None:
+        self.base = ["tmux", "-S", str(socket)]
+        self.name = name
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.base, "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            [*self.base, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return out.stdout
+
+    def wait_for(self, check: Callable[[str], bool], what: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(0.1)  # polling the screen, not waiting for a rule
+        raise AssertionError(f"waited for {what}; the screen shows:\n{self.screen()}")
+
+
+def _requests(folder: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
+    out = subprocess.run(
+        [sys.executable, "-m", "supportdesk", "--config", str(folder / "config.toml"), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def test_demo_in_tmux_open_answer_close_search(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    socket = tmp_path / "tmux.sock"
+    command = f"{sys.executable} -m supportdesk demo --path {folder}"
+    subprocess.run(
+        [
+            "tmux",
+            "-S",
+            str(socket),
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "120",
+            "-y",
+            "36",
+            command,
+        ],
+        check=True,
+        env={**__import__("os").environ, "TERM": "xterm-256color"},
+    )
+    term = Terminal(socket, "t")
+    try:
+        screen = term.wait_for(lambda s: "#30" in s and "Take next" in s, "the stack", 60)
+        assert "Feature idea: dark mode" in screen
+        term.keys("Enter")
+        term.wait_for(lambda s: "From Carla" in s and "claimed by you" in s, "request #30")
+        term.keys("r")
+        term.wait_for(lambda s: "Reply to #30" in s and "Hello Carla" in s, "the reply editor")
+        term.keys("C-t")
+        term.wait_for(lambda s: "Template for #30" in s, "the template picker")
+        term.keys("export")
+        term.wait_for(lambda s: "export-data (en, team)" in s, "export-data found")
+        term.keys("Enter")
+        term.wait_for(lambda s: "template: export-data" in s, "export-data in the editor")
+        term.keys("C-s")
+        term.wait_for(lambda s: "#29" in s and "#30" not in s.split("\n", 3)[2], "the stack again")
+        term.keys("Enter")
+        term.wait_for(lambda s: "#29 " in s and "claimed by you" in s, "request #29")
+        term.keys("c")
+        term.wait_for(lambda s: "Close #29 because" in s, "the close dialog")
+        term.keys("Enter")
+        term.wait_for(lambda s: "Take next" in s and "#28" in s, "the stack after closing")
+        term.keys("/")
+        term.wait_for(lambda s: "search all mail" in s, "the requests screen")
+        term.keys("crash", "Enter")
+        term.wait_for(
+            lambda s: "App crashes on start" in s and "Feature idea" not in s, "search results"
+        )
+        term.keys("C-q")
+        term.wait_for(lambda s: "Take next" not in s and "search all mail" not in s, "quit")
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], check=False)
+    detail = _requests(folder, "requests", "show", "30", "--json")
+    assert detail["status"] == "waiting"
+    assert detail["messages"][-1]["kind"] == "reply"
+    assert "export" in detail["messages"][-1]["text"].lower()
+    closed = _requests(folder, "requests", "show", "29", "--json")
+    assert (closed["status"], closed["close_reason"]) == ("closed", "resolved")
