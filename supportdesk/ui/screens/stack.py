@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from supportdesk.store.records import RequestRecord
+from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
 from supportdesk.ui.text import age, inert, short_duration
 
 if TYPE_CHECKING:
@@ -30,36 +31,39 @@ REASONS = {
 class StackList(DataTable[Any]):
     """The stack as a table; row keys are request numbers."""
 
+    COLUMNS = [
+        Column("number", "#", width=7),
+        Column("age", "age", width=4),
+        Column("reason", "reason", width=9),
+        Column("customer", "customer", weight=2),
+        Column("subject", "subject", weight=3),
+        Column("tags", "tags", weight=1, wide_only=110),
+        Column("claimed", "claimed", width=9),
+    ]
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_column("#", key="number", width=7)
-        self.add_column("age", key="age", width=5)
-        self.add_column("reason", key="reason", width=9)
-        self.add_column("customer", key="customer", width=28)
-        self.add_column("subject", key="subject")
-        self.add_column("tags", key="tags", width=14)
-        self.add_column("claimed", key="claimed", width=10)
 
     def show(self, records: list[RequestRecord], now: Any, agent: str) -> None:
         selected = self.selected_number()
-        self.clear()
+        keys = fit_columns(self, self.COLUMNS)
         for r in records:
             mine = r.claimed_by == agent
             claimed = (
                 r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
             )
             style = "dim" if claimed and not mine else ""
-            self.add_row(
-                inert(f"#{r.number}", style),
-                inert(age(r.pushed_at, now), style),
-                inert(REASONS.get(r.reason, r.reason), style or _reason_style(r.reason)),
-                inert(r.customer_name or r.customer_email, style),
-                inert(r.subject or "(no subject)", style),
-                inert(", ".join(r.tags), style),
-                inert(r.claimed_by if claimed else "", style),
-                key=str(r.number),
-            )
+            cells = {
+                "number": inert(f"#{r.number}", style),
+                "age": inert(age(r.pushed_at, now), style),
+                "reason": inert(REASONS.get(r.reason, r.reason), style or _reason_style(r.reason)),
+                "customer": inert(r.customer_name or r.customer_email, style),
+                "subject": inert(r.subject or "(no subject)", style),
+                "tags": inert(", ".join(r.tags), style),
+                "claimed": inert(r.claimed_by if claimed else "", style),
+            }
+            add_fitted_row(self, keys, cells, str(r.number))
         if selected is not None and str(selected) in self.rows:
             self.move_cursor(row=self.get_row_index(str(selected)))
 
@@ -101,6 +105,9 @@ class StackScreen(Screen[None]):
         self.reload()
 
     def on_screen_resume(self) -> None:
+        self.reload()
+
+    def on_resize(self) -> None:
         self.reload()
 
     def reload(self) -> None:

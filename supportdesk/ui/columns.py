@@ -1,0 +1,43 @@
+"""Table columns that fit the terminal: fixed ones keep their width, flexible ones share the
+rest by weight, and optional ones appear only on a wide enough screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+CELL_PADDING = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int = 0
+    """Fixed width; 0 makes the column flexible."""
+    weight: int = 1
+    """A flexible column's share of the room left."""
+    wide_only: int = 0
+    """Shown only when the table is at least this wide."""
+
+
+def fit_columns(table: DataTable[Any], columns: list[Column]) -> list[str]:
+    """Lay out `columns` for the table's current width; returns the keys shown, in order."""
+    total = table.size.width or table.app.size.width
+    shown = [c for c in columns if total >= c.wide_only]
+    room = total - CELL_PADDING * len(shown) - sum(c.width for c in shown) - 2  # scrollbar
+    weights = sum(c.weight for c in shown if not c.width) or 1
+    table.clear(columns=True)
+    for c in shown:
+        width = c.width or max(8, room * c.weight // weights)
+        table.add_column(c.label, key=c.key, width=width)
+    return [c.key for c in shown]
+
+
+def add_fitted_row(
+    table: DataTable[Any], keys: list[str], cells: dict[str, Text], key: str
+) -> None:
+    table.add_row(*(cells[k] for k in keys), key=key)
