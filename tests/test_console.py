@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled, WorkerFailed
 from textual.widgets import DataTable, OptionList, Static, TextArea
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk

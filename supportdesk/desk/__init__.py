@@ -21,7 +21,6 @@ from supportdesk.mail.sanitize import safe_filename
 from supportdesk.store import (
     agents,
     claims,
-    customers,
     drafts,
     leases,
     messages,
@@ -154,28 +153,8 @@ class Desk:
     def reply(self, number: int, body: str, agent: str, template: str | None = None) -> str:
         """Queue an answer. With `template` (the name it started from, perhaps edited since)
         the use is recorded, so suggestions learn from it."""
-        if template is None:
-            return replies.reply(self.db, self.settings, self.clock.now(), number, body, agent)
-        from supportdesk.templating.search import keywords
-
-        with self.db.read() as conn:
-            request = requests.get_request(conn, number)
-            language = request.language if request else None
-            try:
-                record = tpl.resolve(conn, template, agent, language)
-            except NotFoundError:
-                record = None  # deleted meanwhile: the answer still goes out
-            last = messages.last_inbound(conn, number)
-        words = keywords(f"{last.subject}\n{last.text}") if last else ()
         return replies.reply(
-            self.db,
-            self.settings,
-            self.clock.now(),
-            number,
-            body,
-            agent,
-            template=record,
-            keywords=words,
+            self.db, self.settings, self.clock.now(), number, body, agent, template=template
         )
 
     def close(self, number: int, reason: str, agent: str) -> None:
@@ -221,18 +200,8 @@ class Desk:
         tpl.RENDERER.check(f"{parsed.name!r} ({parsed.language})", parsed.body)
         with self.db.write() as conn:
             _known_agent(conn, owner)
-            return store_templates.save_template(
-                conn,
-                scope="personal" if owner else "team",
-                owner=owner or "",
-                name=parsed.name,
-                language=parsed.language,
-                subject=parsed.subject,
-                tags=parsed.tags,
-                description=parsed.description,
-                body=parsed.body,
-                now=self.clock.now(),
-            )
+            scope = "personal" if owner else "team"
+            return tpl.save_file(conn, scope, owner or "", parsed, self.clock.now())
 
     def remove_template(self, name: str, *, owner: str | None, language: str | None = None) -> int:
         scope = "personal" if owner else "team"
@@ -303,7 +272,7 @@ class Desk:
             variants = [r for r in by_id.values() if r.name == workflow]
             if variants:
                 found.append((tpl.pick_language(variants, language), 1.0))
-        message = f"{last.subject}\n{last.text}" if last else request.subject
+        message = tpl.customer_text(last, request.subject)
         history = [Use(name, tuple(words.split())) for name, words in uses]
         for hit in index.suggest(message, language=language, history=history, limit=limit):
             if all(r.name != hit.doc.name for r, _ in found):
@@ -480,7 +449,7 @@ class Desk:
     ) -> list[RequestRecord]:
         """The customer's requests, newest first."""
         with self.db.read() as conn:
-            return customers.customer_requests(conn, customer_id, exclude, limit)
+            return requests.customer_requests(conn, customer_id, exclude, limit)
 
     def data_version(self) -> int:
         """Changes whenever another connection or process commits (the console polls it)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from supportdesk.config import Settings
@@ -19,7 +18,7 @@ from supportdesk.store.agents import get_agent
 from supportdesk.store.database import Database
 from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
-from supportdesk.store.templates import TemplateRecord
+from supportdesk.templating.search import keywords
 
 CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
 
@@ -33,13 +32,14 @@ def reply(
     agent_login: str,
     *,
     subject: str | None = None,
-    template: TemplateRecord | None = None,
-    keywords: Sequence[str] = (),
+    template: str | None = None,
+    template_language: str | None = None,
 ) -> str:
     """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID.
 
-    With `template`, its use is recorded (with the customer message's `keywords`) in the same
-    transaction, so suggestions learn from what was really sent."""
+    `template` names the template the answer started from (perhaps edited since): its use is
+    recorded with the customer message's keywords in the same transaction, so suggestions
+    learn from what was really sent. A template deleted meanwhile does not stop the answer."""
     if not body.strip():
         raise SupportDeskError("the reply is empty")
     with db.write() as conn:
@@ -85,8 +85,15 @@ def reply(
         )
         detail = {"message_id": row["message_id"]}
         if template is not None:
-            store_templates.record_use(conn, template, agent_login, number, now, keywords)
-            detail["template"] = template.name
+            language = template_language or request.language
+            try:
+                record = templates.resolve(conn, template, agent_login, language)
+            except NotFoundError:
+                record = None
+            if record is not None:
+                words = keywords(templates.customer_text(last, request.subject))
+                store_templates.record_use(conn, record, agent_login, number, now, words)
+                detail["template"] = record.name
         add_event(conn, number, now, "reply", actor=agent_login, detail=detail)
         drop_draft(conn, number, agent_login)  # sent: the draft is done with
         return str(row["message_id"])
@@ -105,8 +112,6 @@ def reply_with_template(
 ) -> tuple[str, Rendered]:
     """Render template `name` for the request and queue it (plus `extra` text after it).
     A template that fails to render raises TemplateError and nothing is queued."""
-    from supportdesk.templating.search import keywords
-
     with db.read() as conn:
         request = reqs.get_request(conn, number)
         if request is None:
@@ -117,7 +122,6 @@ def reply_with_template(
         rendered = templates.render(
             record, templates.request_context(conn, settings, request, agent, record.language)
         )
-        last = msgs.last_inbound(conn, number)
     text = rendered.text
     if extra.strip():
         text = f"{text.rstrip()}\n\n{extra.strip()}\n"
@@ -129,8 +133,8 @@ def reply_with_template(
         text,
         agent_login,
         subject=rendered.subject,
-        template=record,
-        keywords=keywords(f"{last.subject}\n{last.text}") if last else (),
+        template=record.name,
+        template_language=record.language,
     )
     return message_id, rendered
 

@@ -20,7 +20,7 @@ from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import templates as store
 from supportdesk.store.agents import AgentRecord
 from supportdesk.store.database import Connection
-from supportdesk.store.records import RequestRecord
+from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.files import (
     TemplateFile,
@@ -106,18 +106,7 @@ def import_folder(
     report = ImportReport()
     for scope, files in plan:
         for f in files:
-            outcome = store.save_template(
-                conn,
-                scope=scope,
-                owner=owner or "",
-                name=f.name,
-                language=f.language,
-                subject=f.subject,
-                tags=f.tags,
-                description=f.description,
-                body=f.body,
-                now=now,
-            )
+            outcome = save_file(conn, scope, owner or "", f, now)
             setattr(report, outcome, getattr(report, outcome) + 1)
             report.names.append(f.name)
     return report
@@ -155,19 +144,24 @@ def ensure_system_templates(conn: Connection, now: datetime) -> bool:
         return False
     files = read_template_dir(shipped_dir() / "system")
     for f in files:
-        store.save_template(
-            conn,
-            scope="system",
-            owner="",
-            name=f.name,
-            language=f.language,
-            subject=f.subject,
-            tags=f.tags,
-            description=f.description,
-            body=f.body,
-            now=now,
-        )
+        save_file(conn, "system", "", f, now)
     return True
+
+
+def save_file(conn: Connection, scope: str, owner: str, f: TemplateFile, now: datetime) -> str:
+    """Store one template file's content; returns 'added', 'updated' or 'unchanged'."""
+    return store.save_template(
+        conn,
+        scope=scope,
+        owner=owner,
+        name=f.name,
+        language=f.language,
+        subject=f.subject,
+        tags=f.tags,
+        description=f.description,
+        body=f.body,
+        now=now,
+    )
 
 
 # -- choosing ------------------------------------------------------------------------------
@@ -228,6 +222,11 @@ def to_docs(records: Iterable[TemplateRecord]) -> list[Any]:
         )
         for r in records
     ]
+
+
+def customer_text(last: MessageRecord | None, fallback: str) -> str:
+    """What suggestions match against: the latest customer message, or the request's subject."""
+    return f"{last.subject}\n{last.text}" if last else fallback
 
 
 def workflow_suggestion(request: RequestRecord) -> str | None:

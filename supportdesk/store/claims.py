@@ -9,18 +9,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, or_, select, update
 
 from supportdesk.store import tables as t
-from supportdesk.store.requests import ON_STACK
+from supportdesk.store.requests import ON_STACK, stack_order
 
 _r = t.request
 
 CLAIM_ATTEMPTS = 5
 """How often claim_next tries again after losing a race for the top request."""
-
-
-def stack_order(r: Any = _r) -> tuple[Any, ...]:
-    """The stack's order; it must stay the same as `requests.stack` (last pushed first, ties
-    by number), which `tests/test_claims.py` checks."""
-    return (r.c.pushed_at.desc(), r.c.id.desc())
 
 
 def _free_for(agent: str, now: datetime, r: Any = _r) -> ColumnElement[bool]:

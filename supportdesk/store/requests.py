@@ -66,14 +66,14 @@ def tags_of(conn: Connection, numbers: Iterable[int]) -> dict[int, list[str]]:
     return found
 
 
+def stack_order(r: Any = _r) -> tuple[Any, ...]:
+    """The stack's order: last pushed first, ties by number (also what take-next follows)."""
+    return (r.c.pushed_at.desc(), r.c.id.desc())
+
+
 def stack(conn: Connection, limit: int = 500) -> list[RequestRecord]:
     """The LIFO stack: new and open requests, last pushed first, ties by number."""
-    stmt = (
-        _select()
-        .where(_r.c.status.in_(ON_STACK))
-        .order_by(_r.c.pushed_at.desc(), _r.c.id.desc())
-        .limit(limit)
-    )
+    stmt = _select().where(_r.c.status.in_(ON_STACK)).order_by(*stack_order()).limit(limit)
     return _records(conn, stmt)
 
 
@@ -96,6 +96,17 @@ def list_requests(
     if customer:
         stmt = stmt.where(or_(_c.c.email.contains(customer.lower()), _c.c.name.contains(customer)))
     stmt = stmt.order_by(_r.c.id.desc()).limit(limit).offset(offset)
+    return _records(conn, stmt)
+
+
+def customer_requests(
+    conn: Connection, customer_id: int, exclude: int | None = None, limit: int = 50
+) -> list[RequestRecord]:
+    """The customer's requests, newest first (without request `exclude`)."""
+    stmt = _select().where(_r.c.customer_id == customer_id)
+    if exclude is not None:
+        stmt = stmt.where(_r.c.id != exclude)
+    stmt = stmt.order_by(_r.c.created_at.desc(), _r.c.id.desc()).limit(limit)
     return _records(conn, stmt)
 
 

@@ -218,11 +218,15 @@ class RequestScreen(Screen[None]):
 
     def action_toggle_claim(self) -> None:
         if self.claimed:
-            self.app.desk.release(self.number, self.app.agent)
-            self.claimed = False
-            self._show_facts()
+            self._release()
         else:
             self.claim()
+
+    @work(thread=True, exclusive=True, group="claim", exit_on_error=False)
+    def _release(self) -> None:
+        self.app.desk.release(self.number, self.app.agent)
+        self.claimed = False
+        self.app.call_from_thread(self._show_facts)
 
     def action_save_attachment(self) -> None:
         from supportdesk.ui.modals.save_attachment import SaveAttachmentModal
