@@ -67,12 +67,20 @@ def console_desk(folder: Path, clock: FrozenClock) -> Desk:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the thread workers are done and the screen has caught up. A load replaced
-    by a newer one (a resize, a refresh) is cancelled: that is not a failure."""
-    for _ in range(3):
+    """Wait until no thread worker is left running and the screen has caught up. A load
+    replaced by a newer one (a resize, a refresh) is cancelled: that is not a failure."""
+    for _ in range(100):
         with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+        screen = pilot.app.screen
+        loading = len(pilot.app.screen_stack) < 2 or (  # the app has not pushed its home yet
+            isinstance(screen, StackScreen) and screen.shown is None
+        )
+        if not loading and all(w.is_finished for w in pilot.app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("the console's workers never settled")
 
 
 def stack_numbers(pilot: Pilot[None]) -> list[int]:

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.render import TemplateError
@@ -67,7 +68,8 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
                 r for r in desk.templates(agent) if r.name not in suggested and r.scope != "system"
             ]
             found = [r for r, _ in tops] + _one_per_name(rest, self.language)
-        self.app.call_from_thread(self._show, found, suggested)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.app.call_from_thread(self._show, found, suggested)
 
     def _show(self, records: list[TemplateRecord], suggested: set[str]) -> None:
         choices = self.query_one("#choices", OptionList)

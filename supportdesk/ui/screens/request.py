@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from supportdesk.desk import RequestDetail
 from supportdesk.store.records import MessageRecord, RequestRecord
@@ -119,7 +120,8 @@ class RequestScreen(Screen[None]):
         desk = self.app.desk
         detail = desk.request(self.number)
         history = desk.customer_requests(detail.request.customer_id, exclude=self.number)
-        self.app.call_from_thread(self._show, detail, history)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.app.call_from_thread(self._show, detail, history)
 
     def _show(self, detail: RequestDetail, history: list[RequestRecord]) -> None:
         self.detail = detail

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select
+from textual.worker import get_current_worker
 
 from supportdesk.store.requests import STATUSES
 from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
@@ -86,9 +87,14 @@ class RequestsScreen(Screen[None]):
                         ", ".join(r.tags),
                     )
                 )
-        self.app.call_from_thread(self._show, rows)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.app.call_from_thread(self._show, rows)
+
+    rows: list[tuple[Any, ...]] | None = None
+    """What the screen shows, kept to lay it out again on a resize without a query."""
 
     def _show(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
         table = self.query_one("#results", DataTable)
         keys = fit_columns(table, self.COLUMNS)
         seen: set[int] = set()
@@ -101,7 +107,8 @@ class RequestsScreen(Screen[None]):
             add_fitted_row(table, keys, cells, str(row[0]))
 
     def on_resize(self) -> None:
-        self.reload()
+        if self.rows is not None:
+            self._show(self.rows)
 
     @on(Input.Submitted)
     @on(Select.Changed)

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from supportdesk.store.records import RequestRecord
 from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
@@ -100,15 +101,18 @@ class StackScreen(Screen[None]):
             yield Static(id="empty", classes="empty")
         yield Footer()
 
+    shown: tuple[list[RequestRecord], Any] | None = None
+    """What the screen shows, kept to lay it out again on a resize without a query."""
+
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
-        self.reload()
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        self.reload()  # also the first load: a pushed screen is resumed
 
     def on_resize(self) -> None:
-        self.reload()
+        if self.shown is not None:
+            self._show(*self.shown)
 
     def reload(self) -> None:
         self._load()
@@ -118,9 +122,11 @@ class StackScreen(Screen[None]):
         desk = self.app.desk
         records = desk.stack(500)
         today = desk.today() if not records else None
-        self.app.call_from_thread(self._show, records, today)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.app.call_from_thread(self._show, records, today)
 
     def _show(self, records: list[RequestRecord], today: Any) -> None:
+        self.shown = (records, today)
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
         table.show(records, self.app.desk.clock.now(), self.app.agent)
