@@ -15,9 +15,11 @@ from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
 from supportdesk.desk.templates import shipped_dir
 from supportdesk.ui import make_app
+from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.modals.template_picker import TemplatePickerModal
 from supportdesk.ui.screens.reply import ReplyScreen
 from supportdesk.ui.screens.request import RequestScreen, ThreadView
+from supportdesk.ui.screens.requests import RequestsScreen
 from supportdesk.ui.screens.stack import StackScreen
 from tests.fixtures import drop_into_maildir, imap_mailbox, make_desk
 from tests.mailfactory import make_mail
@@ -83,6 +85,10 @@ async def settle(pilot: Pilot[None]) -> None:
     raise AssertionError("the console's workers never settled")
 
 
+def thread_text(screen: RequestScreen) -> str:
+    return "\n".join(str(view.render()) for view in screen.query("MessageView"))
+
+
 def stack_numbers(pilot: Pilot[None]) -> list[int]:
     table = pilot.app.screen.query_one(DataTable)
     return [int(str(k.value)) for k in table.rows]
@@ -111,6 +117,42 @@ async def test_enter_opens_the_top_request_and_claims_it(
         await settle(pilot)
         assert isinstance(app.screen, StackScreen)
         assert desk.request(3).request.claimed_by is None
+
+
+async def test_a_request_the_cursor_rests_on_opens_at_once_and_catches_up(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j")  # Dan's request, read ahead while the cursor rests on it
+        for _ in range(40):
+            if 2 in app.ahead:
+                break
+            await pilot.pause(0.05)
+        desk.add_note(2, "Phoned him: he types his work address", "boris")  # after the read
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, RequestScreen) and screen.number == 2
+        assert screen.read_ahead  # drawn whole at once from what was read
+        assert "reset email never arrives" in thread_text(screen)
+        await settle(pilot)
+        assert "Phoned him" in thread_text(screen)  # and it is read again behind it
+
+
+async def test_a_click_on_a_key_in_the_footer_presses_it(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        start, _end, _key = next(span for span in bar.spans if span[2] == "f2")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, RequestsScreen)
 
 
 async def test_a_templated_answer_takes_five_keys_plus_the_search(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from supportdesk.desk import Desk
@@ -21,6 +24,11 @@ from supportdesk.ui.screens.stack import StackScreen
 POLLER_LEASE = "poller"
 RETRY_DELAYS = (5.0, 15.0, 30.0)
 """Seconds before polling again after a mail server error (then the normal interval)."""
+READ_AHEAD_DELAY = 0.15
+"""Seconds the cursor rests on a request before the console reads it ahead."""
+READ_AHEAD_KEEP = 8
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Collect young objects less often than Python's (700, 10, 10): a keypress makes thousands."""
 
 
 class SupportDeskApp(App[None]):
@@ -45,6 +53,10 @@ class SupportDeskApp(App[None]):
         self.outbox_status = ""
         self._version: int | None = None
         self._failures = 0
+        self._frozen = False
+        self.ahead: dict[int, Any] = {}
+        """Requests read ahead (the one under the cursor), by number: opening one draws at once."""
+        self._read_ahead_timer: Timer | None = None
         settings = desk.settings
         self.title = f"{settings.desk.name} · {agent}"
         self.poll_every = settings.mailbox.poll_interval.total_seconds()
@@ -52,6 +64,7 @@ class SupportDeskApp(App[None]):
             self.set_keymap(dict(settings.keymap))
 
     def on_mount(self) -> None:
+        gc.set_threshold(*GC_THRESHOLDS)
         self._version = self.desk.data_version()
         self.push_screen(StackScreen())
         if self.background:
@@ -75,7 +88,34 @@ class SupportDeskApp(App[None]):
     def open_request(self, number: int) -> None:
         from supportdesk.ui.screens.request import RequestScreen
 
-        self.push_screen(RequestScreen(number))
+        self.push_screen(RequestScreen(number, self.ahead.get(number)))
+
+    def read_ahead(self, number: int | None) -> None:
+        """Read the request under the cursor once the cursor rests on it, so that opening it
+        draws the whole screen at once. Moving through a list reads nothing."""
+        if self._read_ahead_timer is not None:
+            self._read_ahead_timer.stop()
+            self._read_ahead_timer = None
+        if number is not None and number not in self.ahead:
+            self._read_ahead_timer = self.set_timer(
+                READ_AHEAD_DELAY, partial(self._read_ahead_one, number), name="read-ahead"
+            )
+
+    @work(thread=True, exclusive=True, group="read-ahead", exit_on_error=False)
+    def _read_ahead_one(self, number: int) -> None:
+        from supportdesk.ui.screens.request import load
+
+        with contextlib.suppress(Exception):  # only a head start: opening reads it anyway
+            loaded = load(self.desk, number)
+            self.call_from_thread(self._keep_read_ahead, number, loaded)
+
+    def _forget_read_ahead(self) -> None:
+        self.ahead.clear()
+
+    def _keep_read_ahead(self, number: int, loaded: Any) -> None:
+        self.ahead[number] = loaded
+        while len(self.ahead) > READ_AHEAD_KEEP:
+            del self.ahead[next(iter(self.ahead))]
 
     def reply_to(self, number: int) -> None:
         from supportdesk.ui.screens.reply import ReplyScreen
@@ -107,6 +147,15 @@ class SupportDeskApp(App[None]):
 
     # -- background ------------------------------------------------------------------------
 
+    def first_screen_shown(self) -> None:
+        """Freeze what the console holds once its first screen is up (modules, Textual's
+        objects, the stack) out of the garbage collector's full passes. Those passes walk
+        every object and, with a stack of hundreds of rows, froze the screen for 100-300 ms
+        while the agent moved through it (bench/console.py)."""
+        if not self._frozen:
+            self._frozen = True
+            gc.freeze()
+
     def reload_screen(self) -> None:
         reload = getattr(self.screen, "reload", None)
         if reload is not None:
@@ -121,6 +170,7 @@ class SupportDeskApp(App[None]):
         if version == self._version and self.outbox_status:
             return
         self._version = version
+        self.call_from_thread(self._forget_read_ahead)
         self.call_from_thread(self.reload_screen)
         counts = self.desk.outbox_pending()
         queued = counts.get("queued", 0)

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, TextArea
+from textual.widgets import Header, Label, TextArea
 
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.render import TemplateError
+from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class ReplyScreen(Screen[None]):
             yield Label("", id="reply-title")
             yield Label("", id="reply-template")
             yield TextArea("", id="editor", soft_wrap=True, show_line_numbers=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#editor", TextArea).focus()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from supportdesk.desk import RequestDetail
+from supportdesk.desk import Desk, RequestDetail
 from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, fold_quotes, inert
 
 if TYPE_CHECKING:
@@ -24,45 +27,72 @@ if TYPE_CHECKING:
 HEADINGS = {"in": "From", "out": "Sent by", "note": "Note by"}
 
 
+@dataclass(slots=True)
+class Loaded:
+    """What the request screen shows: read in a thread, before the screen or while it is up."""
+
+    detail: RequestDetail
+    history: list[RequestRecord]
+
+
+def load(desk: Desk, number: int) -> Loaded:
+    detail = desk.request(number)
+    return Loaded(detail, desk.customer_requests(detail.request.customer_id, exclude=number))
+
+
+def message_text(m: MessageRecord, unfold: bool) -> Text:
+    """One message of the thread as inert text: who and when, warnings, body, attachments."""
+    when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    who = m.agent_login or m.from_name or m.from_addr
+    if m.direction == "in":
+        who = f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr
+    text = inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold")
+    if m.direction == "out":
+        text.append(inert(f" · {m.kind} · {m.status}", "dim"))
+    parts = [inert(f"⚠ {warning}", "yellow") for warning in m.warnings]
+    parts.append(inert(fold_quotes(m.text.rstrip(), unfold)))
+    for a in m.attachments:
+        parts.append(inert(f"📎 {a.filename} ({a.content_type}, {a.encoded_size:,} bytes)", "cyan"))
+    for part in parts:
+        text.append("\n")
+        text.append(part)
+    return text
+
+
 class MessageView(Static):
-    """One message of the thread, as inert text."""
+    """One message of the thread."""
 
     def __init__(self, message: MessageRecord, unfold: bool) -> None:
-        super().__init__(classes=f"message {message.direction}")
-        self.message = message
-        self.unfold = unfold
-
-    def on_mount(self) -> None:
-        m = self.message
-        when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
-        who = m.agent_login or m.from_name or m.from_addr
-        if m.direction == "in":
-            who = f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr
-        head = inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold")
-        if m.direction == "out":
-            head.append(inert(f" · {m.kind} · {m.status}", "dim"))
-        parts = [head]
-        for warning in m.warnings:
-            parts.append(inert(f"⚠ {warning}", "yellow"))
-        parts.append(inert(fold_quotes(m.text.rstrip(), self.unfold)))
-        for a in m.attachments:
-            parts.append(
-                inert(f"📎 {a.filename} ({a.content_type}, {a.encoded_size:,} bytes)", "cyan")
-            )
-        text = parts[0]
-        for part in parts[1:]:
-            text.append("\n")
-            text.append(part)
-        self.update(text)
+        super().__init__(message_text(message, unfold), classes=f"message {message.direction}")
 
 
 class ThreadView(VerticalScroll):
-    """The conversation, oldest first, scrolled to the newest message."""
+    """The conversation, oldest first, scrolled to the start of the newest message."""
+
+    def __init__(self, messages: list[MessageRecord], unfold: bool, *, id: str) -> None:
+        super().__init__(*self._views(messages, unfold), id=id)
+        self.shown = (messages, unfold)
+
+    @staticmethod
+    def _views(messages: list[MessageRecord], unfold: bool) -> list[MessageView]:
+        return [MessageView(m, unfold) for m in messages]
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._to_newest)
 
     def show(self, messages: list[MessageRecord], unfold: bool) -> None:
-        self.remove_children()
-        self.mount_all([MessageView(m, unfold) for m in messages])
-        self.call_after_refresh(self.scroll_end, animate=False)
+        if (messages, unfold) == self.shown:
+            return  # a reload that found nothing new: the agent keeps their place
+        self.shown = (messages, unfold)
+        with self.app.batch_update():
+            self.remove_children()
+            self.mount_all(self._views(messages, unfold))
+        self.call_after_refresh(self._to_newest)
+
+    def _to_newest(self) -> None:
+        views = self.query(MessageView)
+        if views:
+            self.scroll_to_widget(views.last(), top=True, animate=False, immediate=True)
 
 
 class RequestScreen(Screen[None]):
@@ -79,24 +109,31 @@ class RequestScreen(Screen[None]):
 
     app: SupportDeskApp
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, loaded: Loaded | None = None) -> None:
+        """`loaded`: the request as read ahead (the stack reads the highlighted one), so the
+        screen is drawn once, complete; it is read again behind it in case it changed."""
         super().__init__()
         self.number = number
-        self.detail: RequestDetail | None = None
+        self.loaded = loaded
+        self.read_ahead = loaded is not None
+        self.detail: RequestDetail | None = loaded.detail if loaded else None
         self.unfold = False
         self.claimed = False
 
     def compose(self) -> ComposeResult:
+        loaded = self.loaded
         yield Header(show_clock=False, icon="✉")
         with Horizontal():
-            yield ThreadView(id="thread")
+            yield ThreadView(loaded.detail.messages if loaded else [], self.unfold, id="thread")
             with Vertical(id="side"):
-                yield Static(id="facts")
+                yield Static(self._facts(), id="facts")
                 yield Static("Earlier requests", classes="side-title")
-                yield OptionList(id="history")
-        yield Footer()
+                yield OptionList(*self._history(loaded.history if loaded else []), id="history")
+        yield KeyBar()
 
     def on_mount(self) -> None:
+        if self.detail is not None:
+            self.sub_title = f"#{self.number}"
         self.reload()
         self.claim()
         ttl = self.app.desk.settings.workflow.claim_ttl.total_seconds()
@@ -117,27 +154,37 @@ class RequestScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="request", exit_on_error=False)
     def _load(self) -> None:
-        desk = self.app.desk
-        detail = desk.request(self.number)
-        history = desk.customer_requests(detail.request.customer_id, exclude=self.number)
+        loaded = load(self.app.desk, self.number)
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, detail, history)
+            self.app.call_from_thread(self._show, loaded)
 
-    def _show(self, detail: RequestDetail, history: list[RequestRecord]) -> None:
-        self.detail = detail
+    def _show(self, loaded: Loaded) -> None:
+        self.detail = loaded.detail
         self.sub_title = f"#{self.number}"
-        self.query_one(ThreadView).show(detail.messages, self.unfold)
-        options = self.query_one("#history", OptionList)
-        options.clear_options()
-        now = self.app.desk.clock.now()
-        for r in history:
-            label = inert(f"#{r.number} {age(r.created_at, now)} {r.status} · {r.subject}")
-            options.add_option(Option(label, id=str(r.number)))
+        self.query_one(ThreadView).show(loaded.detail.messages, self.unfold)
+        if self.loaded is None or loaded.history != self.loaded.history:
+            options = self.query_one("#history", OptionList)
+            options.clear_options()
+            options.add_options(self._history(loaded.history))
+        self.loaded = loaded
         self._show_facts()
 
+    def _history(self, history: list[RequestRecord]) -> list[Option]:
+        now = self.app.desk.clock.now()
+        return [
+            Option(
+                inert(f"#{r.number} {age(r.created_at, now)} {r.status} · {r.subject}"),
+                id=str(r.number),
+            )
+            for r in history
+        ]
+
     def _show_facts(self) -> None:
+        self.query_one("#facts", Static).update(self._facts())
+
+    def _facts(self) -> Text:
         if self.detail is None:
-            return
+            return Text()
         r = self.detail.request
         holder = r.claimed_by
         if self.claimed:
@@ -146,15 +193,13 @@ class RequestScreen(Screen[None]):
             claim = f"claimed by {holder}"
         else:
             claim = "not claimed"
-        self.query_one("#facts", Static).update(
-            inert(
-                f"#{r.number} {r.subject}\n\n"
-                f"{r.customer_name}\n{r.customer_email}\n\n"
-                f"status   {r.status} ({r.reason})\n"
-                f"language {r.language or '?'}\n"
-                f"tags     {', '.join(r.tags) or '–'}\n"
-                f"{claim}"
-            )
+        return inert(
+            f"#{r.number} {r.subject}\n\n"
+            f"{r.customer_name}\n{r.customer_email}\n\n"
+            f"status   {r.status} ({r.reason})\n"
+            f"language {r.language or '?'}\n"
+            f"tags     {', '.join(r.tags) or '–'}\n"
+            f"{claim}"
         )
 
     # -- actions ---------------------------------------------------------------------------

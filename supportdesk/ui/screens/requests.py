@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select
+from textual.widgets import DataTable, Header, Input, Select
 from textual.worker import get_current_worker
 
 from supportdesk.store.requests import STATUSES
 from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
+from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, inert
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class RequestsScreen(Screen[None]):
                 yield Input(placeholder="tag", id="tag")
                 yield Input(placeholder="customer", id="customer")
             yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     COLUMNS = [
         Column("number", "#", width=7),
@@ -114,6 +115,10 @@ class RequestsScreen(Screen[None]):
     @on(Select.Changed)
     def _filters_changed(self) -> None:
         self.reload()
+
+    @on(DataTable.RowHighlighted, "#results")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.app.read_ahead(int(event.row_key.value) if event.row_key.value else None)
 
     @on(DataTable.RowSelected, "#results")
     def _open(self, event: DataTable.RowSelected) -> None:

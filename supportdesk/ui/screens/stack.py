@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from supportdesk.store.records import RequestRecord
 from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
+from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, inert, short_duration
 
 if TYPE_CHECKING:
@@ -99,10 +100,11 @@ class StackScreen(Screen[None]):
         with Vertical(id="stack-body"):
             yield StackList(id="stack")
             yield Static(id="empty", classes="empty")
-        yield Footer()
+        yield KeyBar()
 
     shown: tuple[list[RequestRecord], Any] | None = None
     """What the screen shows, kept to lay it out again on a resize without a query."""
+    _drawn: tuple[Any, ...] | None = None
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
@@ -112,7 +114,7 @@ class StackScreen(Screen[None]):
 
     def on_resize(self) -> None:
         if self.shown is not None:
-            self._show(*self.shown)
+            self._show(*self.shown, resized=True)
 
     def reload(self) -> None:
         self._load()
@@ -125,11 +127,16 @@ class StackScreen(Screen[None]):
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
             self.app.call_from_thread(self._show, records, today)
 
-    def _show(self, records: list[RequestRecord], today: Any) -> None:
+    def _show(self, records: list[RequestRecord], today: Any, *, resized: bool = False) -> None:
+        now = self.app.desk.clock.now()
+        drawn = (records, today, now.replace(second=0, microsecond=0))
+        if drawn == self._drawn and not resized:
+            return  # back from a request, nothing changed: keep the table as it is
+        self._drawn = drawn
         self.shown = (records, today)
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
-        table.show(records, self.app.desk.clock.now(), self.app.agent)
+        table.show(records, now, self.app.agent)
         table.display = bool(records)
         empty.display = not records
         if not records and today is not None:
@@ -143,6 +150,7 @@ class StackScreen(Screen[None]):
             )
         if records:
             table.focus()
+        self.app.first_screen_shown()
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -153,6 +161,10 @@ class StackScreen(Screen[None]):
         number = self._selected()
         if number is not None:
             self.app.open_request(number)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.app.read_ahead(int(event.row_key.value) if event.row_key.value else None)
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
