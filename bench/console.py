@@ -11,9 +11,11 @@
     every second, in this process (imports done beforehand; the OS file cache is whatever it is).
 (b) starts `supportdesk --config PATH/config.toml` in a private tmux server (160x48) and polls
     `tmux capture-pane` every 10 ms: time until a stack row ("#<digit>") is on screen, RSS of
-    the console's python process, Enter (open the top request) until the screen changes,
-    Escape back, `j` and `down` 100 times each at key-repeat speed (longest time the screen
-    did not change while keys were coming in, and how long it took to catch up), ctrl+q.
+    the console's python process, Enter (open the top request, read ahead while the cursor
+    rested on it) until the screen changes, Escape back, `j Enter` in one go (open the next
+    request with nothing read ahead), Escape back, `j` and `down` 100 times each at key-repeat
+    speed (longest time the screen did not change while keys were coming in, and how long it
+    took to catch up), ctrl+q.
 
 With --cold, desk.db is dropped from the OS file cache before each part (posix_fadvise on
 that one file), so the first figures are those of a desk not read since the machine started.
@@ -486,9 +488,14 @@ def bench_console(path: Path) -> None:
                     ),
                 }
             )
-            top = re.search(r"#(\d+)", plain(watcher.last))
-            expect = snippet(path / "desk.db", int(top.group(1))) if top else None
+            numbers = re.findall(r"#(\d+)", plain(watcher.last))
+            expect = snippet(path / "desk.db", int(numbers[0])) if numbers else None
             measure_key(watcher, "Enter", "open top request (Enter)", expect)
+            measure_key(watcher, "Escape", "back to the stack (Escape)")
+            # j and Enter in one go: the second request was not read ahead while the cursor
+            # rested on it, so this is an open from nothing.
+            expect = snippet(path / "desk.db", int(numbers[1])) if len(numbers) > 1 else None
+            measure_key(watcher, ("j", "Enter"), "open the next request at once (j Enter)", expect)
             measure_key(watcher, "Escape", "back to the stack (Escape)")
             measure_moves(watcher, "j", 100)
             measure_moves(watcher, "Down", 100)
@@ -520,12 +527,14 @@ def bench_console(path: Path) -> None:
             os.environ["SUPPORTDESK_CONFIG"] = env_config
 
 
-def measure_key(watcher: Watcher, key: str, what: str, expect: str | None = None) -> None:
+def measure_key(
+    watcher: Watcher, key: str | tuple[str, ...], what: str, expect: str | None = None
+) -> None:
     """Time from one key to the first screen change, to `expect` on screen (when given), and
     to the last change before the screen is quiet."""
     watcher.wait_quiet(0.3)
     begin = time.perf_counter()
-    watcher.tmux.keys(key)
+    watcher.tmux.keys(*((key,) if isinstance(key, str) else key))
     last = watcher.wait_quiet(0.3, limit=10)
     while expect is not None and watcher.first_showing(begin, expect) is None:
         if time.perf_counter() - begin > 10:

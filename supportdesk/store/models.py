@@ -37,7 +37,10 @@ class Agent(SQLModel, table=True):
 class Request(SQLModel, table=True):
     """A customer's question; `id` is the number customers see as #N."""
 
-    __table_args__ = (Index("ix_request_stack", "status", "pushed_at"),)
+    __table_args__ = (
+        Index("ix_request_stack", "status", "pushed_at"),
+        Index("ix_request_status", "status", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     subject: str = Field(default="", sa_type=Text)
@@ -49,10 +52,10 @@ class Request(SQLModel, table=True):
     assignee: str | None = Field(default=None, max_length=64)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = _when(nullable=True)
-    created_at: datetime = _when()
+    created_at: datetime = _when(index=True)
     pushed_at: datetime = _when()
     updated_at: datetime = _when()
-    first_response_at: datetime | None = _when(nullable=True)
+    first_response_at: datetime | None = _when(nullable=True, index=True)
     last_inbound_at: datetime | None = _when(nullable=True)
     last_outbound_at: datetime | None = _when(nullable=True)
     closed_at: datetime | None = _when(nullable=True)
@@ -84,7 +87,7 @@ class Message(SQLModel, table=True):
     subject: str = Field(default="", sa_type=Text)
     text: str = Field(default="", sa_type=Text)
     date: datetime | None = _when(nullable=True)
-    received_at: datetime = _when()
+    received_at: datetime = _when(index=True)
     in_reply_to: str | None = Field(default=None, sa_type=Text)
     references: str = Field(default="", sa_type=Text)
     sha256: str = Field(default="", max_length=64)
