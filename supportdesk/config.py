@@ -7,13 +7,24 @@ import os
 import shlex
 import subprocess
 import tomllib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from supportdesk.business_hours import BusinessHours, deadline, parse_hours
 from supportdesk.durations import parse_duration
 from supportdesk.errors import ConfigError
 
@@ -129,6 +140,10 @@ class WorkflowSettings(Section):
     """Reminders before a silent request is closed."""
     auto_close: bool = True
     """Close a request with reason no_reply after the last reminder goes unanswered."""
+    notify_on_auto_close: bool = True
+    """Send closed_no_reply to the customer when a request is closed that way."""
+    auto_remind: bool = False
+    """Send the reminders without an agent (the follow-up does not come back to the stack)."""
     claim_ttl: Duration = timedelta(minutes=10)
     """How long opening a request claims it."""
     ack_interval: Duration = timedelta(hours=1)
@@ -140,6 +155,37 @@ class SlaSettings(Section):
     """The promised time to a first answer (also quoted in the acknowledgement)."""
     warn_before: Duration = timedelta(hours=2)
     """Pin a request above the stack this long before its first answer is due."""
+    hours: str | None = None
+    """Business hours when the SLA clock runs, e.g. "mon-fri 09:00-18:00"; none: always."""
+    timezone: str = "UTC"
+    """The time zone of the business hours (an IANA name such as Europe/Berlin)."""
+
+    @field_validator("hours")
+    @classmethod
+    def _check_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        load_zone(value)
+        return value
+
+    @property
+    def business_hours(self) -> BusinessHours | None:
+        """The parsed business hours (None: the clock runs around the day)."""
+        return _parsed_hours(self.hours) if self.hours is not None else None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone the business hours are in."""
+        return load_zone(self.timezone)
+
+    def due(self, start: datetime) -> datetime:
+        """When the first answer to a request that arrived at `start` is due (aware UTC)."""
+        return deadline(start, self.first_response, self.business_hours, self.zone)
 
 
 class Rule(Section):
@@ -212,6 +258,20 @@ class Settings(Section):
 
     def agent_login(self, override: str | None = None) -> str:
         return override or self.desk.agent or os.environ.get("USER") or "agent"
+
+
+_parsed_hours = lru_cache(maxsize=16)(parse_hours)
+"""parse_hours, once per spec: a deadline is computed for every request."""
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """An IANA time zone such as Europe/Berlin; ValueError naming it when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r} (expected an IANA name such as Europe/Berlin)"
+        ) from None
 
 
 def is_loopback(host: str) -> bool:

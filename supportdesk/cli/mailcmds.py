@@ -1,8 +1,11 @@
-"""fetch, send, import: mail in and out."""
+"""fetch, send, tick, import: mail in and out, and the time-based rules."""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +13,7 @@ import typer
 
 from supportdesk.cli.app import app, state
 from supportdesk.cli.output import emit_json, progress_bar, say
+from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.errors import MailServerError, SupportDeskError
 
 RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
@@ -33,42 +37,76 @@ def fetch(
     ] = False,
     json: JsonFlag = False,
 ) -> None:
-    """Poll the mailbox once (or keep watching), then deliver the outbox."""
+    """Poll the mailbox once (or keep watching), run the time-based rules, deliver the outbox."""
     desk = state.desk()
     if not watch:
         try:
             with progress_bar("Fetching", not json) as progress:
                 report = desk.fetch(progress).as_dict()
         except MailServerError:
+            desk.tick()
             desk.deliver()  # the mailbox being down is no reason to hold back replies
             raise
+        ticked = desk.tick()
         delivered = desk.deliver().as_dict()
         if json:
-            emit_json({"fetch": report, "send": delivered})
+            emit_json({"fetch": report, "tick": ticked.as_dict(), "send": delivered})
         else:
             say(_describe(report) + f"; {delivered['sent']} sent.")
+            for line in ticked.lines():
+                say(line)
         return
     _watch(json)
 
 
+@app.command()
+def tick(json: JsonFlag = False) -> None:
+    """Run the time-based rules now: follow-ups, auto-close, claim expiry, SLA marks."""
+    report = state.desk().tick()
+    if json:
+        emit_json(report.as_dict())
+        return
+    for line in report.lines() or ["Nothing was due."]:
+        say(line)
+
+
 def _watch(json: bool) -> None:
+    """Poll, tick and deliver while this process holds the poller lease; when another process
+    (a console, another watcher) holds it, wait and take over if it goes away."""
     desk = state.desk()
     settings = desk.settings
     interval = settings.mailbox.poll_interval.total_seconds()
+    holder = f"fetch@{socket.gethostname()}:{os.getpid()}"
+    lease_ttl = timedelta(seconds=max(3 * interval, 60))
     poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
     failures = 0
+    last_tick = None
+    waiting_for = None
     try:
         while True:
+            if not desk.acquire_lease(POLLER_LEASE, holder, lease_ttl):
+                held = desk.lease_holder(POLLER_LEASE)
+                if held and held[0] != waiting_for:
+                    waiting_for = held[0]
+                    say(f"{waiting_for} polls the mailbox; waiting to take over.")
+                time.sleep(interval)
+                continue
+            waiting_for = None
             try:
                 report = (poller.poll() if poller else desk.fetch()).as_dict()
+                now = desk.clock.now()
+                if last_tick is None or now - last_tick >= TICK_EVERY:
+                    last_tick = now
+                    for line in desk.tick().lines():
+                        say(line)
                 delivered = desk.deliver().as_dict()
                 if json:
                     emit_json({"fetch": report, "send": delivered})
                 elif report["stored"] or delivered["sent"] or delivered["failed"]:
                     say(_describe(report) + f"; {delivered['sent']} sent.")
                 if poller and poller.settings.mailbox.kind == "imap":
-                    poller.wait_for_news(interval)
+                    poller.wait_for_news(min(interval, TICK_EVERY.total_seconds()))
                 else:
                     time.sleep(interval)
             except MailServerError as exc:
@@ -84,6 +122,7 @@ def _watch(json: bool) -> None:
     finally:
         if poller:
             poller.close()
+        desk.release_lease(POLLER_LEASE, holder)
 
 
 @app.command()

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when u
     from supportdesk.desk.delivery import DeliveryReport
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
     from supportdesk.desk.intake import IngestReport
+    from supportdesk.desk.tick import TickReport
 
 __all__ = ["Desk", "RequestDetail", "open_desk"]
 
@@ -72,8 +73,11 @@ class Desk:
     # -- reading ------------------------------------------------------------------------
 
     def stack(self, limit: int = 500) -> list[RequestRecord]:
+        """The stack as agents work it: pinned requests (first answer due soon) first, then
+        last in, first out."""
+        pin_before = self.clock.now() + self.settings.sla.warn_before
         with self.db.read() as conn:
-            return requests.stack(conn, limit)
+            return requests.stack(conn, limit, pin_before)
 
     def list_requests(self, **filters: Any) -> list[RequestRecord]:
         with self.db.read() as conn:
@@ -359,6 +363,12 @@ class Desk:
             return delivery.DeliveryReport()
         return delivery.deliver_outbox(self.db, self.settings, self.clock, transport)
 
+    def tick(self) -> TickReport:
+        """Run the time-based rules once: follow-ups, auto-close, claim expiry, SLA marks."""
+        from supportdesk.desk.tick import tick
+
+        return tick(self.db, self.settings, self.clock.now())
+
     def close_database(self) -> None:
         self.db.close()
 
@@ -389,7 +399,9 @@ class Desk:
         now = self.clock.now()
         with self.db.write() as conn:
             held = claims.held_by(conn, agent, now)
-            number = claims.claim_next(conn, agent, now, now + self.settings.workflow.claim_ttl)
+            until = now + self.settings.workflow.claim_ttl
+            pin_before = now + self.settings.sla.warn_before
+            number = claims.claim_next(conn, agent, now, until, pin_before)
             if number is None:
                 return None
             if number not in held:

@@ -291,6 +291,8 @@ def _new_request(
         "close_reason": "imported" if history else None,
         "message_count": 0,
         "inbound_count": 0,
+        # Automatic mail and history promise no answer; a customer's question does.
+        "sla_due_at": None if history or auto is not None else settings.sla.due(when),
     }
     tags = list(rules.tags)
     if bounce:

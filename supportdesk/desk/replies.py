@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from supportdesk.config import Settings
 from supportdesk.desk import templates
@@ -15,9 +16,10 @@ from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
 from supportdesk.store import templates as store_templates
 from supportdesk.store.agents import get_agent
-from supportdesk.store.database import Database
+from supportdesk.store.database import Connection, Database
 from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
+from supportdesk.store.records import RequestRecord
 from supportdesk.templating.search import keywords
 
 CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
@@ -46,44 +48,32 @@ def reply(
         request = reqs.get_request(conn, number)
         if request is None:
             raise NotFoundError(f"request #{number} does not exist")
-        agent = get_agent(conn, agent_login)
         last = msgs.last_inbound(conn, number)
-        address, references = (
-            msgs.reply_target(conn, last.pk) if last else (request.customer_email, [])
-        )
-        mail = OutgoingMail(
-            request_id=number,
-            to=[address or request.customer_email],
-            subject=_with_tag(subject, number)
-            if subject
-            else reply_subject(request.subject, number),
-            text=body.rstrip() + "\n",
+        message_id = queue_mail(
+            conn,
+            settings,
+            now,
+            request,
+            body,
             kind="reply",
             agent_login=agent_login,
-            agent_name=agent.name if agent else None,
-            in_reply_to=last.message_id if last else None,
-            references=references,
+            subject=_with_tag(subject, number) if subject else None,
         )
-        pk = q.allocate_ids(conn, "message", 1)
-        try:
-            row, raw = build_outgoing(settings, now, pk, mail)
-        except ValueError as exc:
-            raise SupportDeskError(f"cannot write to {mail.to[0]}: {exc}") from None
-        q.insert_rows(conn, "message", [row])
-        q.insert_rows(conn, "message_raw", [raw])
-        reqs.count_outgoing(conn, number, now, first_response=True)
+        # Answering a follow-up is a reminder: after max_reminders of them, silence closes it.
+        reminder = request.reason == "follow_up" and request.status in reqs.ON_STACK
         reqs.update_request(
             conn,
             number,
             status="waiting",
             reason="answered",
+            reminder_count=request.reminder_count + 1 if reminder else request.reminder_count,
             updated_at=now,
             claimed_by=None,
             claimed_until=None,
             closed_at=None,
             close_reason=None,
         )
-        detail = {"message_id": row["message_id"]}
+        detail: dict[str, Any] = {"message_id": message_id}
         if template is not None:
             language = template_language or request.language
             try:
@@ -94,9 +84,55 @@ def reply(
                 words = keywords(templates.customer_text(last, request.subject))
                 store_templates.record_use(conn, record, agent_login, number, now, words)
                 detail["template"] = record.name
-        add_event(conn, number, now, "reply", actor=agent_login, detail=detail)
+        if reminder:
+            detail["reminder"] = request.reminder_count + 1
+        add_event(
+            conn, number, now, "reminder" if reminder else "reply", actor=agent_login, detail=detail
+        )
         drop_draft(conn, number, agent_login)  # sent: the draft is done with
-        return str(row["message_id"])
+        return message_id
+
+
+def queue_mail(
+    conn: Connection,
+    settings: Settings,
+    now: datetime,
+    request: RequestRecord,
+    body: str,
+    *,
+    kind: str,
+    agent_login: str | None,
+    subject: str | None = None,
+    automatic: bool = False,
+) -> str:
+    """Put a message to the customer in the outbox (inside the caller's transaction), as an
+    answer to their latest message; returns its Message-ID. `kind` "reply" counts as the
+    first answer; an automatic message (a reminder the tick sends, a closing notice) does not."""
+    number = request.number
+    agent = get_agent(conn, agent_login) if agent_login else None
+    last = msgs.last_inbound(conn, number)
+    address, references = msgs.reply_target(conn, last.pk) if last else (request.customer_email, [])
+    mail = OutgoingMail(
+        request_id=number,
+        to=[address or request.customer_email],
+        subject=subject or reply_subject(request.subject, number),
+        text=body.rstrip() + "\n",
+        kind=kind,
+        automatic=automatic,
+        agent_login=agent_login,
+        agent_name=agent.name if agent else None,
+        in_reply_to=last.message_id if last else None,
+        references=references,
+    )
+    pk = q.allocate_ids(conn, "message", 1)
+    try:
+        row, raw = build_outgoing(settings, now, pk, mail)
+    except ValueError as exc:
+        raise SupportDeskError(f"cannot write to {mail.to[0]}: {exc}") from None
+    q.insert_rows(conn, "message", [row])
+    q.insert_rows(conn, "message_raw", [raw])
+    reqs.count_outgoing(conn, number, now, first_response=kind == "reply" and not automatic)
+    return str(row["message_id"])
 
 
 def reply_with_template(

@@ -66,7 +66,9 @@ def held_by(conn: Connection, agent: str, now: datetime) -> set[int]:
     )
 
 
-def claim_next(conn: Connection, agent: str, now: datetime, until: datetime) -> int | None:
+def claim_next(
+    conn: Connection, agent: str, now: datetime, until: datetime, pin_before: datetime | None = None
+) -> int | None:
     """Claim the top request of the stack that is free for `agent`; its number, or None when
     nothing is left to take.
 
@@ -77,7 +79,7 @@ def claim_next(conn: Connection, agent: str, now: datetime, until: datetime) -> 
     top = (
         select(candidate.c.id)
         .where(candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate))
-        .order_by(*stack_order(candidate))
+        .order_by(*stack_order(candidate, pin_before))
         .limit(1)
         .scalar_subquery()
     )

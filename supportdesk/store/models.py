@@ -40,6 +40,7 @@ class Request(SQLModel, table=True):
     __table_args__ = (
         Index("ix_request_stack", "status", "pushed_at"),
         Index("ix_request_status", "status", "id"),
+        Index("ix_request_waiting", "status", "last_outbound_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -51,7 +52,7 @@ class Request(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     assignee: str | None = Field(default=None, max_length=64)
     claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_until: datetime | None = _when(nullable=True)
+    claimed_until: datetime | None = _when(nullable=True, index=True)
     created_at: datetime = _when(index=True)
     pushed_at: datetime = _when()
     updated_at: datetime = _when()
@@ -62,6 +63,10 @@ class Request(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=32)
     message_count: int = 0
     inbound_count: int = 0
+    sla_due_at: datetime | None = _when(nullable=True, index=True)
+    """When the first answer is due (sla.first_response, in business hours if set)."""
+    sla_mark: str | None = Field(default=None, max_length=16)
+    """What the tick last marked: warn (due soon) or overdue; each is an event once."""
 
 
 class RequestTag(SQLModel, table=True):

@@ -31,6 +31,8 @@ class RequestRecord:
     close_reason: str | None
     message_count: int
     inbound_count: int
+    sla_due_at: datetime | None = None
+    """When the first answer is due; None once answered (or for requests without an SLA)."""
     tags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class RequestRecord:
             "first_response_at": _iso(self.first_response_at),
             "closed_at": _iso(self.closed_at),
             "close_reason": self.close_reason,
+            "sla_due_at": _iso(self.sla_due_at),
             "tags": list(self.tags),
         }
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, or_, select, update
+from sqlalchemy import Connection, Select, and_, case, or_, select, update
 
 from supportdesk.store import tables as t
 from supportdesk.store.records import RequestRecord
@@ -37,6 +37,7 @@ _COLUMNS = (
     _r.c.close_reason,
     _r.c.message_count,
     _r.c.inbound_count,
+    _r.c.sla_due_at,
 )
 
 
@@ -66,14 +67,29 @@ def tags_of(conn: Connection, numbers: Iterable[int]) -> dict[int, list[str]]:
     return found
 
 
-def stack_order(r: Any = _r) -> tuple[Any, ...]:
-    """The stack's order: last pushed first, ties by number (also what take-next follows)."""
-    return (r.c.pushed_at.desc(), r.c.id.desc())
+def stack_order(r: Any = _r, pin_before: datetime | None = None) -> tuple[Any, ...]:
+    """The stack's order: last pushed first, ties by number (also what take-next follows).
+
+    With `pin_before` (now + sla.warn_before), a request still without a first answer whose
+    deadline falls before it is pinned above the rest, the most urgent first."""
+    lifo = (r.c.pushed_at.desc(), r.c.id.desc())
+    if pin_before is None:
+        return lifo
+    pinned = and_(r.c.first_response_at.is_(None), r.c.sla_due_at <= pin_before)
+    return (case((pinned, 0), else_=1), case((pinned, r.c.sla_due_at)), *lifo)
 
 
-def stack(conn: Connection, limit: int = 500) -> list[RequestRecord]:
-    """The LIFO stack: new and open requests, last pushed first, ties by number."""
-    stmt = _select().where(_r.c.status.in_(ON_STACK)).order_by(*stack_order()).limit(limit)
+def stack(
+    conn: Connection, limit: int = 500, pin_before: datetime | None = None
+) -> list[RequestRecord]:
+    """The LIFO stack: new and open requests, last pushed first, ties by number; requests
+    whose first answer is due before `pin_before` on top."""
+    stmt = (
+        _select()
+        .where(_r.c.status.in_(ON_STACK))
+        .order_by(*stack_order(pin_before=pin_before))
+        .limit(limit)
+    )
     return _records(conn, stmt)
 
 

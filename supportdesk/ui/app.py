@@ -7,7 +7,7 @@ import gc
 import os
 import socket
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -19,9 +19,9 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from supportdesk.desk import Desk
+from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.ui.screens.stack import StackScreen
 
-POLLER_LEASE = "poller"
 RETRY_DELAYS = (5.0, 15.0, 30.0)
 """Seconds before polling again after a mail server error (then the normal interval)."""
 READ_AHEAD_DELAY = 0.15
@@ -54,12 +54,16 @@ class SupportDeskApp(App[None]):
         self._version: int | None = None
         self._failures = 0
         self._frozen = False
+        self._last_tick: datetime | None = None
         self.ahead: dict[int, Any] = {}
         """Requests read ahead (the one under the cursor), by number: opening one draws at once."""
         self._read_ahead_timer: Timer | None = None
         settings = desk.settings
         self.title = f"{settings.desk.name} · {agent}"
-        self.poll_every = settings.mailbox.poll_interval.total_seconds()
+        # The poller's round: the mailbox's interval, but at least once a minute for the tick.
+        self.poll_every = min(
+            settings.mailbox.poll_interval.total_seconds(), TICK_EVERY.total_seconds()
+        )
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -189,6 +193,7 @@ class SupportDeskApp(App[None]):
             self.call_from_thread(self._show_status)
             self.call_from_thread(self._schedule_poll, self.poll_every)
             return
+        self._tick()
         try:
             if desk.settings.mailbox.kind != "none":
                 desk.fetch()
@@ -207,6 +212,19 @@ class SupportDeskApp(App[None]):
         self.call_from_thread(self._show_status)
         self.call_from_thread(self.check_for_changes)
         self.call_from_thread(self._schedule_poll, self.poll_every)
+
+    def _tick(self) -> None:
+        """The time-based rules, at most once a minute, whatever the mail server does."""
+        now = self.desk.clock.now()
+        if self._last_tick is not None and now - self._last_tick < TICK_EVERY:
+            return
+        self._last_tick = now
+        try:
+            self.desk.tick()
+        except Exception as exc:  # reported; the next round tries again
+            self.call_from_thread(
+                self.notify, f"time-based rules: {exc}"[:300], severity="error", timeout=8
+            )
 
     def _schedule_poll(self, delay: float) -> None:
         if self.background and self.is_running:
