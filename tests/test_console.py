@@ -141,6 +141,22 @@ async def test_a_request_the_cursor_rests_on_opens_at_once_and_catches_up(
         assert "Phoned him" in thread_text(screen)  # and it is read again behind it
 
 
+async def test_the_stack_marks_follow_ups_and_overdue_first_answers(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    desk.reply(1, "The second charge is refunded.", "anna")
+    clock.advance(timedelta(days=2))
+    desk.tick()
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert stack_numbers(pilot) == [2, 3, 1]  # overdue first answers above the LIFO order
+        table = app.screen.query_one(DataTable)
+        reasons = {n: str(table.get_cell(str(n), "reason")) for n in (1, 2, 3)}
+        assert reasons == {1: "follow-up 1", 2: "overdue", 3: "overdue"}
+
+
 async def test_a_click_on_a_key_in_the_footer_presses_it(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -193,14 +193,28 @@ class RequestScreen(Screen[None]):
             claim = f"claimed by {holder}"
         else:
             claim = "not claimed"
-        return inert(
-            f"#{r.number} {r.subject}\n\n"
-            f"{r.customer_name}\n{r.customer_email}\n\n"
-            f"status   {r.status} ({r.reason})\n"
-            f"language {r.language or '?'}\n"
-            f"tags     {', '.join(r.tags) or '–'}\n"
-            f"{claim}"
-        )
+        lines = [
+            f"#{r.number} {r.subject}",
+            "",
+            r.customer_name,
+            r.customer_email,
+            "",
+            f"status   {r.status} ({r.reason})",
+            f"language {r.language or '?'}",
+            f"tags     {', '.join(r.tags) or '–'}",
+        ]
+        if r.reminder_count:
+            lines.append(f"reminders sent {r.reminder_count}")
+        if r.first_response_at is None and r.sla_due_at is not None:
+            now = self.app.desk.clock.now()
+            when = r.sla_due_at.astimezone().strftime("%a %H:%M")
+            lines.append(
+                f"answer overdue since {when}"
+                if r.sla_due_at <= now
+                else f"answer due {when} (in {age(now, r.sla_due_at)})"
+            )
+        lines.append(claim)
+        return inert("\n".join(lines))
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,7 +38,7 @@ class StackList(DataTable[Any]):
     COLUMNS = [
         Column("number", "#", width=7),
         Column("age", "age", width=4),
-        Column("reason", "reason", width=9),
+        Column("reason", "reason", width=11),
         Column("customer", "customer", weight=2),
         Column("subject", "subject", weight=3),
         Column("tags", "tags", weight=1, wide_only=110),
@@ -47,7 +49,7 @@ class StackList(DataTable[Any]):
         self.cursor_type = "row"
         self.zebra_stripes = True
 
-    def show(self, records: list[RequestRecord], now: Any, agent: str) -> None:
+    def show(self, records: list[RequestRecord], now: Any, agent: str, warn: Any) -> None:
         selected = self.selected_number()
         keys = fit_columns(self, self.COLUMNS)
         for r in records:
@@ -59,7 +61,7 @@ class StackList(DataTable[Any]):
             cells = {
                 "number": inert(f"#{r.number}", style),
                 "age": inert(age(r.pushed_at, now), style),
-                "reason": inert(REASONS.get(r.reason, r.reason), style or _reason_style(r.reason)),
+                "reason": _reason(r, now, warn, style),
                 "customer": inert(r.customer_name or r.customer_email, style),
                 "subject": inert(r.subject or "(no subject)", style),
                 "tags": inert(", ".join(r.tags), style),
@@ -74,6 +76,19 @@ class StackList(DataTable[Any]):
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return int(key.value) if key.value else None
+
+
+def _reason(r: RequestRecord, now: datetime, warn: timedelta, style: str) -> Text:
+    """Why the request is on the stack; for one pinned by its deadline, the time left."""
+    due = r.sla_due_at
+    if r.first_response_at is None and due is not None and due <= now + warn:
+        if due <= now:
+            return inert("overdue", style or "bold red")
+        return inert(f"due {age(now, due)}", style or "bold yellow")
+    label = REASONS.get(r.reason, r.reason)
+    if r.reason == "follow_up":
+        label = f"{label} {r.reminder_count + 1}"
+    return inert(label, style or _reason_style(r.reason))
 
 
 def _reason_style(reason: str) -> str:
@@ -136,7 +151,7 @@ class StackScreen(Screen[None]):
         self.shown = (records, today)
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
-        table.show(records, now, self.app.agent)
+        table.show(records, now, self.app.agent, self.app.desk.settings.sla.warn_before)
         table.display = bool(records)
         empty.display = not records
         if not records and today is not None:
