@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -101,7 +102,7 @@ def show(number: int, json: JsonFlag = False) -> None:
         )
     )
     for m in detail.messages:
-        when = (m.date or m.received_at).strftime("%Y-%m-%d %H:%M")
+        when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
         head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
         stdout.print(Rule(Text(display_safe(head)), align="left"))
         for w in m.warnings:
@@ -116,6 +117,12 @@ def show(number: int, json: JsonFlag = False) -> None:
                     )
                 )
             )
+    if detail.events:
+        stdout.print(Rule(Text("timeline"), align="left"))
+        for e in detail.events:
+            what = e["kind"] + (f" ({e['reason']})" if e["reason"] else "")
+            when = datetime.fromisoformat(e["at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+            stdout.print(Text(display_safe(f"{when}  {e['actor']:<10} {what}")))
 
 
 @requests_app.command("reply")
