@@ -157,6 +157,19 @@ async def test_the_stack_marks_follow_ups_and_overdue_first_answers(
         assert reasons == {1: "follow-up 1", 2: "overdue", 3: "overdue"}
 
 
+async def test_the_console_runs_the_tick_when_it_polls(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = console_desk(tmp_path, clock)
+    desk.reply(1, "The second charge is refunded.", "anna")
+    clock.advance(timedelta(days=2))
+    app = make_app(desk, "anna", background=True)  # it holds the poller lease: nobody else
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.check_for_changes()
+        await settle(pilot)
+        assert 1 in stack_numbers(pilot)
+        assert desk.request(1).request.reason == "follow_up"
+
+
 async def test_a_click_on_a_key_in_the_footer_presses_it(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

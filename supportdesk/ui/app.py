@@ -193,10 +193,12 @@ class SupportDeskApp(App[None]):
             self.call_from_thread(self._show_status)
             self.call_from_thread(self._schedule_poll, self.poll_every)
             return
-        self._tick()
         try:
-            if desk.settings.mailbox.kind != "none":
-                desk.fetch()
+            try:
+                if desk.settings.mailbox.kind != "none":
+                    desk.fetch()  # first: a customer's answer waiting there stops a reminder
+            finally:
+                self._tick()  # whatever the mail server does
             desk.deliver()
         except Exception as exc:  # a mail server that is down must not stop the console
             self._failures += 1
