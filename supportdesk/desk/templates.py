@@ -297,6 +297,7 @@ def context(
                 "name": desk_name,
                 "address": settings.desk.address,
                 "answer_within": human_duration(settings.sla.first_response, language),
+                "close_after": human_duration(settings.workflow.follow_up_after, language),
             },
         ),
         "last_reply": last_reply,
