@@ -140,12 +140,9 @@ def _close_or_push_silent(
     followups.add_events(conn, now, "close", closed, reason="no_reply")
     if not workflow.notify_on_auto_close:
         return
-    for number in closed:
-        request = reqs.get_request(conn, number)
-        if request is not None and _send_system(
-            conn, settings, now, request, "closed_no_reply", "notice"
-        ):
-            report.notices.append(number)
+    for request in reqs.get_requests(conn, closed):
+        if _send_system(conn, settings, now, request, "closed_no_reply", "notice"):
+            report.notices.append(request.number)
 
 
 def _remind(
@@ -154,10 +151,9 @@ def _remind(
     """auto_remind: the reminder goes out without an agent; one that cannot be written (its
     template fails, the address is unusable) puts the request on the stack instead."""
     taken = followups.take_due_reminders(conn, now, silent_since, settings.workflow.max_reminders)
-    for number, count in taken:
-        request = reqs.get_request(conn, number)
-        if request is None:
-            continue
+    counts = dict(taken)
+    for request in reqs.get_requests(conn, list(counts)):
+        number, count = request.number, counts[request.number]
         name = "reminder_1" if count <= 1 else "reminder_2"
         if _send_system(conn, settings, now, request, name, "reminder"):
             report.reminders.append(number)

@@ -126,6 +126,15 @@ def customer_requests(
     return _records(conn, stmt)
 
 
+def get_requests(conn: Connection, numbers: list[int]) -> list[RequestRecord]:
+    """Several requests by number (in number order), in a query per 500."""
+    found: list[RequestRecord] = []
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i : i + 500]
+        found += _records(conn, _select().where(_r.c.id.in_(chunk)).order_by(_r.c.id))
+    return found
+
+
 def get_request(conn: Connection, number: int) -> RequestRecord | None:
     found = _records(conn, _select().where(_r.c.id == number))
     return found[0] if found else None
