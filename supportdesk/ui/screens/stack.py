@@ -49,7 +49,9 @@ class StackList(DataTable[Any]):
         self.cursor_type = "row"
         self.zebra_stripes = True
 
-    def show(self, records: list[RequestRecord], now: Any, agent: str, warn: Any) -> None:
+    def show(
+        self, records: list[RequestRecord], now: datetime, agent: str, warn: timedelta
+    ) -> None:
         selected = self.selected_number()
         keys = fit_columns(self, self.COLUMNS)
         for r in records:
