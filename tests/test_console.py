@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from supportdesk.clock import FrozenClock
@@ -139,6 +139,24 @@ async def test_a_request_the_cursor_rests_on_opens_at_once_and_catches_up(
         assert "reset email never arrives" in thread_text(screen)
         await settle(pilot)
         assert "Phoned him" in thread_text(screen)  # and it is read again behind it
+
+
+async def test_enter_right_after_typing_picks_what_was_typed(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A fast typist's Enter can come before the search results: it waits for them."""
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "r", "ctrl+t")  # Carol's refund: other suggestions
+        await settle(pilot)
+        query = app.screen.query_one("#query", Input)
+        query.value = "export"  # typed, and Enter queued behind it before the search is done
+        await query.action_submit()
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen)
+        assert app.screen.template == "export-data"
 
 
 async def test_the_stack_marks_follow_ups_and_overdue_first_answers(

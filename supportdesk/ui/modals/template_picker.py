@@ -37,6 +37,10 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
         self.number = number
         self.language = language
         self.records: dict[str, TemplateRecord] = {}
+        self.shown_for: str | None = None
+        """The query the list shows the results of."""
+        self.submit_pending = False
+        """Enter came before the results of what was typed: pick when they arrive."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="picker"):
@@ -69,9 +73,10 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
             ]
             found = [r for r, _ in tops] + _one_per_name(rest, self.language)
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, found, suggested)
+            self.app.call_from_thread(self._show, found, suggested, query)
 
-    def _show(self, records: list[TemplateRecord], suggested: set[str]) -> None:
+    def _show(self, records: list[TemplateRecord], suggested: set[str], query: str) -> None:
+        self.shown_for = query
         choices = self.query_one("#choices", OptionList)
         choices.clear_options()
         self.records = {}
@@ -86,6 +91,8 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
             self._preview(records[0])
         else:
             self.query_one("#preview", Static).update("No template matches.")
+        if self.submit_pending:
+            self._submitted()
 
     @on(OptionList.OptionHighlighted, "#choices")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -111,6 +118,9 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
 
     @on(Input.Submitted, "#query")
     def _submitted(self) -> None:
+        self.submit_pending = self.shown_for != self.query_one("#query", Input).value
+        if self.submit_pending:  # a fast typist's Enter: the list is of an earlier query
+            return
         choices = self.query_one("#choices", OptionList)
         if choices.highlighted is not None and choices.option_count:
             option = choices.get_option_at_index(choices.highlighted)
