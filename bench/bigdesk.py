@@ -37,7 +37,7 @@ from supportdesk.samples import FILLER, TOPICS_EN, TOPICS_RU, SampleMailbox  # n
 from supportdesk.store.intake import insert_rows  # noqa: E402
 
 CONFIG = """\
-# A benchmark desk built by bench/bigdesk.py: no mail account, nothing is ever sent.
+# A benchmark desk built by bench/: no mail account, nothing is ever sent.
 [desk]
 name = "Acme Support"
 address = "support@example.com"
@@ -425,7 +425,12 @@ def _quote(text: str, lines: int = 4) -> str:
 
 
 def _event(
-    rid: int, at: datetime, actor: str, kind: str, reason: str | None, detail: dict[str, Any] | None
+    rid: int,
+    at: datetime,
+    actor: str,
+    kind: str,
+    reason: str | None,
+    detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "request_id": rid,
@@ -437,7 +442,7 @@ def _event(
     }
 
 
-def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
+def _weighted(rng: random.Random, choices: list[tuple[Any, int]]) -> Any:
     return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
 
 

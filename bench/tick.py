@@ -60,38 +60,26 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bigdesk import (  # noqa: E402 - the same desk settings, agents and row helpers
+    AGENTS,
+    CONFIG,
+    DESK_ADDRESS,
+    DESK_NAME,
+    GREETING,
+    HOUR,
+    THANKS,
+    _event,
+    _weighted,
+)
+
 from supportdesk.clock import FrozenClock  # noqa: E402
 from supportdesk.config import load_settings  # noqa: E402
 from supportdesk.desk import open_desk  # noqa: E402
 from supportdesk.samples import FILLER, TOPICS_EN, TOPICS_RU, SampleMailbox  # noqa: E402
 from supportdesk.store.intake import insert_rows  # noqa: E402
 
-CONFIG = """\
-# A benchmark desk built by bench/tick.py: no mail account, nothing is ever sent.
-[desk]
-name = "Acme Support"
-address = "support@example.com"
-database = "sqlite:///desk.db"
-agent = "bench"
-
-[mailbox]
-kind = "none"
-
-[outgoing]
-kind = "none"
-"""
 MARKER = "tick-bench.json"
 TARGET_MS = 2000.0
-DESK_NAME = "Acme Support"
-DESK_ADDRESS = "support@example.com"
-AGENTS = [
-    ("bench", "Bench Agent"),
-    ("anna", "Anna Berg"),
-    ("boris", "Boris Orlov"),
-    ("chloe", "Chloe Martin"),
-    ("dmitry", "Dmitry Volkov"),
-    ("eva", "Eva Lindqvist"),
-]
 ANSWERS = {
     "en": [
         "I have fixed this on our side; please try again.",
@@ -107,14 +95,11 @@ ANSWERS = {
         "пришлите, пожалуйста, снимок экрана с ошибкой.",
     ],
 }
-GREETING = {"en": "Hello {}", "ru": "Здравствуйте, {}"}
-THANKS = {"en": "That worked, thank you!", "ru": "Всё заработало, спасибо!"}
 STILL = {"en": "It still does not work, see above.", "ru": "Всё ещё не работает."}
 CLOSE_REASONS = [("resolved", 76), ("no_reply", 14), ("duplicate", 5), ("idea", 4), ("spam", 1)]
 UNANSWERED_CLOSE = [("spam", 4), ("duplicate", 4), ("resolved", 2)]
 SLA = timedelta(hours=12)
 WARN = timedelta(hours=2)
-HOUR = 3600.0
 DAY = 24 * HOUR
 
 
@@ -347,28 +332,6 @@ class Builder:
                 "sla_mark": sla_mark,
             }
         )
-
-
-def _event(
-    rid: int,
-    at: datetime,
-    actor: str,
-    kind: str,
-    reason: str | None,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "request_id": rid,
-        "at": at,
-        "actor": actor,
-        "kind": kind,
-        "reason": reason,
-        "detail": json.dumps(detail) if detail else None,
-    }
-
-
-def _weighted(rng: random.Random, choices: list[tuple[Any, int]]) -> Any:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
 
 
 def build(path: Path, requests: int, customers: int, seed: int) -> dict[str, Any]:
