@@ -81,7 +81,6 @@ def _watch(json: bool) -> None:
     poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
     failures = 0
-    last_tick = None
     waiting_for = None
     try:
         while True:
@@ -95,11 +94,9 @@ def _watch(json: bool) -> None:
             waiting_for = None
             try:
                 report = (poller.poll() if poller else desk.fetch()).as_dict()
-                now = desk.clock.now()
-                if last_tick is None or now - last_tick >= TICK_EVERY:
-                    last_tick = now
-                    for line in desk.tick().lines():
-                        say(line)
+                ticked = desk.tick_if_due()
+                for line in ticked.lines() if ticked else []:
+                    say(line)
                 delivered = desk.deliver().as_dict()
                 if json:
                     emit_json({"fetch": report, "send": delivered})

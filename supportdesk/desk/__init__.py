@@ -69,6 +69,7 @@ class Desk:
         self.db = db
         self.clock = clock or default_clock()
         self._indexes: dict[str | None, tuple[Any, Any, dict[int, TemplateRecord]]] = {}
+        self._last_tick: datetime | None = None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -367,7 +368,16 @@ class Desk:
         """Run the time-based rules once: follow-ups, auto-close, claim expiry, SLA marks."""
         from supportdesk.desk.tick import tick
 
-        return tick(self.db, self.settings, self.clock.now())
+        self._last_tick = self.clock.now()
+        return tick(self.db, self.settings, self._last_tick)
+
+    def tick_if_due(self) -> TickReport | None:
+        """The tick, when this process has not run it for a minute (the poller's round)."""
+        from supportdesk.desk.tick import TICK_EVERY
+
+        if self._last_tick is not None and self.clock.now() - self._last_tick < TICK_EVERY:
+            return None
+        return self.tick()
 
     def close_database(self) -> None:
         self.db.close()

@@ -16,7 +16,7 @@ from supportdesk.desk.batch import Batch, event_row, message_row, write_batch
 from supportdesk.desk.language import guess_language
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.rules import apply_rules
-from supportdesk.desk.templates import context, pick_language, render, workflow_variants
+from supportdesk.desk.templates import context, render_workflow, workflow_variants
 from supportdesk.desk.wording import reply_subject
 from supportdesk.mail.automatic import automatic_reason, is_bounce
 from supportdesk.mail.parse import ParsedMessage
@@ -24,7 +24,6 @@ from supportdesk.store import intake as q
 from supportdesk.store.checkpoints import Checkpoint, save_checkpoint
 from supportdesk.store.database import Database
 from supportdesk.store.templates import TemplateRecord
-from supportdesk.templating.render import TemplateError
 
 _TAG = re.compile(r"\[#(\d{1,9})\]")
 UNKNOWN_SENDER = "unknown-sender@invalid"
@@ -372,18 +371,11 @@ def _acknowledge(
     batch.customer_acks[customer.id] = now
     request = batch.requests[rid]
     language = request["language"] or "en"
-    rendered, errors = None, []
-    for scope in ("team", "system"):
-        variants = [t for t in templates if t.scope == scope]
-        if not variants:
-            continue
-        template = pick_language(variants, language)
-        values = ack_context(settings, p, customer.name, rid, request["subject"], now, template)
-        try:
-            rendered = render(template, values)
-            break
-        except TemplateError as exc:
-            errors.append(str(exc))
+    rendered, errors = render_workflow(
+        templates,
+        language,
+        lambda t: ack_context(settings, p, customer.name, rid, request["subject"], now, t),
+    )
     for error in errors:
         batch.events.append(event_row(rid, now, "template_error", None, {"error": error[:500]}))
     if rendered is None:

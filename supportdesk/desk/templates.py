@@ -8,7 +8,7 @@ the winner's language variants, the request's language, else English, else any.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -363,6 +363,28 @@ def render(record: TemplateRecord, values: Mapping[str, Any]) -> Rendered:
     if not text.strip():
         raise TemplateError(record.label, "the text is empty after rendering")
     return Rendered(record, text.rstrip() + "\n", subject or None)
+
+
+def render_workflow(
+    variants: Iterable[TemplateRecord],
+    language: str,
+    values: Callable[[TemplateRecord], Mapping[str, Any]],
+) -> tuple[Rendered | None, list[str]]:
+    """Render a workflow template (auto_ack, reminder_1 …): the team's override first, the
+    shipped text when the override fails. Returns the text (None when no variant renders)
+    and the errors met on the way, for the caller to record."""
+    records = list(variants)
+    errors: list[str] = []
+    for scope in ("team", "system"):
+        group = [r for r in records if r.scope == scope]
+        if not group:
+            continue
+        record = pick_language(group, language)
+        try:
+            return render(record, values(record)), errors
+        except TemplateError as exc:
+            errors.append(str(exc))
+    return None, errors
 
 
 __all__ = [

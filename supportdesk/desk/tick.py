@@ -30,7 +30,6 @@ from supportdesk.store.agents import get_agent
 from supportdesk.store.database import Connection, Database
 from supportdesk.store.events import add_event
 from supportdesk.store.records import RequestRecord
-from supportdesk.templating.render import TemplateError
 
 POLLER_LEASE = "poller"
 """The lease whose holder polls the mailbox, delivers the outbox and runs the tick."""
@@ -96,16 +95,10 @@ def tick(db: Database, settings: Settings, now: datetime) -> TickReport:
         if workflow.auto_remind:
             _remind(conn, settings, now, silent_since, report)
         else:
-            pushed = followups.push_follow_ups(conn, now, silent_since, workflow.max_reminders)
-            report.follow_ups += [n for n, _ in pushed]
-            followups.add_events(
-                conn,
-                now,
-                "push",
-                [n for n, _ in pushed],
-                reason="follow_up",
-                detail={n: {"reminders": count} for n, count in pushed},
+            pushed = followups.push_follow_ups(
+                conn, now, silent_since, below=workflow.max_reminders
             )
+            _pushed(conn, now, pushed, report)
     with db.write() as conn:
         expired = followups.expire_claims(conn, now)
         report.claims_expired = [n for n, _ in expired]
@@ -124,16 +117,27 @@ def tick(db: Database, settings: Settings, now: datetime) -> TickReport:
     return report
 
 
+def _pushed(
+    conn: Connection, now: datetime, pushed: list[tuple[int, int]], report: TickReport
+) -> None:
+    report.follow_ups += [n for n, _ in pushed]
+    followups.add_events(
+        conn,
+        now,
+        "push",
+        [n for n, _ in pushed],
+        reason="follow_up",
+        detail={n: {"reminders": count} for n, count in pushed},
+    )
+
+
 def _close_or_push_silent(
     conn: Connection, settings: Settings, now: datetime, silent_since: datetime, report: TickReport
 ) -> None:
     workflow = settings.workflow
     if not workflow.auto_close:
-        pushed = followups.push_silent_after_reminders(
-            conn, now, silent_since, workflow.max_reminders
-        )
-        report.follow_ups += pushed
-        followups.add_events(conn, now, "push", pushed, reason="follow_up")
+        pushed = followups.push_follow_ups(conn, now, silent_since, at_least=workflow.max_reminders)
+        _pushed(conn, now, pushed, report)
         return
     closed = followups.close_silent(conn, now, silent_since, workflow.max_reminders)
     report.closed = closed
@@ -187,21 +191,11 @@ def _send_system(
     last = msgs.last_outbound(conn, request.number)
     agent_login = last.agent_login if last else None
     agent = get_agent(conn, agent_login) if agent_login else None
-    language = request.language or "en"
-    errors: list[str] = []
-    rendered = None
-    variants = templates.workflow_variants(conn, name)
-    for scope in ("team", "system"):
-        group = [t for t in variants if t.scope == scope]
-        if not group:
-            continue
-        record = templates.pick_language(group, language)
-        try:
-            values = templates.request_context(conn, settings, request, agent, record.language)
-            rendered = templates.render(record, values)
-            break
-        except TemplateError as exc:
-            errors.append(str(exc))
+    rendered, errors = templates.render_workflow(
+        templates.workflow_variants(conn, name),
+        request.language or "en",
+        lambda r: templates.request_context(conn, settings, request, agent, r.language),
+    )
     for error in errors:
         add_event(conn, request.number, now, "template_error", detail={"error": error[:500]})
     if rendered is None:

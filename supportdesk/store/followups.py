@@ -23,13 +23,21 @@ def _silent(silent_since: datetime) -> Any:
 
 
 def push_follow_ups(
-    conn: Connection, now: datetime, silent_since: datetime, below: int
+    conn: Connection,
+    now: datetime,
+    silent_since: datetime,
+    *,
+    at_least: int = 0,
+    below: int | None = None,
 ) -> list[tuple[int, int]]:
-    """Put silent waiting requests with fewer than `below` reminders back on the stack as
+    """Put silent waiting requests with `at_least` to `below` reminders back on the stack as
     follow-ups; returns (number, reminders so far)."""
+    counted = _r.c.reminder_count >= at_least
+    if below is not None:
+        counted = and_(counted, _r.c.reminder_count < below)
     rows = conn.execute(
         update(_r)
-        .where(_silent(silent_since), _r.c.reminder_count < below)
+        .where(_silent(silent_since), counted)
         .values(status="open", reason="follow_up", pushed_at=now, updated_at=now)
         .returning(_r.c.id, _r.c.reminder_count)
     )
@@ -65,20 +73,6 @@ def close_silent(
             claimed_by=None,
             claimed_until=None,
         )
-        .returning(_r.c.id)
-    )
-    return [int(n) for n in rows.scalars()]
-
-
-def push_silent_after_reminders(
-    conn: Connection, now: datetime, silent_since: datetime, reminders: int
-) -> list[int]:
-    """Without auto_close: the requests close_silent would close go back on the stack for an
-    agent to decide."""
-    rows = conn.execute(
-        update(_r)
-        .where(_silent(silent_since), _r.c.reminder_count >= reminders)
-        .values(status="open", reason="follow_up", pushed_at=now, updated_at=now)
         .returning(_r.c.id)
     )
     return [int(n) for n in rows.scalars()]

@@ -7,7 +7,7 @@ import gc
 import os
 import socket
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -54,7 +54,6 @@ class SupportDeskApp(App[None]):
         self._version: int | None = None
         self._failures = 0
         self._frozen = False
-        self._last_tick: datetime | None = None
         self.ahead: dict[int, Any] = {}
         """Requests read ahead (the one under the cursor), by number: opening one draws at once."""
         self._read_ahead_timer: Timer | None = None
@@ -217,12 +216,8 @@ class SupportDeskApp(App[None]):
 
     def _tick(self) -> None:
         """The time-based rules, at most once a minute, whatever the mail server does."""
-        now = self.desk.clock.now()
-        if self._last_tick is not None and now - self._last_tick < TICK_EVERY:
-            return
-        self._last_tick = now
         try:
-            self.desk.tick()
+            self.desk.tick_if_due()
         except Exception as exc:  # reported; the next round tries again
             self.call_from_thread(
                 self.notify, f"time-based rules: {exc}"[:300], severity="error", timeout=8

@@ -116,9 +116,12 @@ class RequestScreen(Screen[None]):
         self.number = number
         self.loaded = loaded
         self.read_ahead = loaded is not None
-        self.detail: RequestDetail | None = loaded.detail if loaded else None
         self.unfold = False
         self.claimed = False
+
+    @property
+    def detail(self) -> RequestDetail | None:
+        return self.loaded.detail if self.loaded else None
 
     def compose(self) -> ComposeResult:
         loaded = self.loaded
@@ -159,7 +162,6 @@ class RequestScreen(Screen[None]):
             self.app.call_from_thread(self._show, loaded)
 
     def _show(self, loaded: Loaded) -> None:
-        self.detail = loaded.detail
         self.sub_title = f"#{self.number}"
         self.query_one(ThreadView).show(loaded.detail.messages, self.unfold)
         if self.loaded is None or loaded.history != self.loaded.history:
@@ -209,9 +211,9 @@ class RequestScreen(Screen[None]):
             now = self.app.desk.clock.now()
             when = r.sla_due_at.astimezone().strftime("%a %H:%M")
             lines.append(
-                f"answer overdue since {when}"
+                f"overdue since {when}"
                 if r.sla_due_at <= now
-                else f"answer due {when} (in {age(now, r.sla_due_at)})"
+                else f"due {when}, in {age(now, r.sla_due_at)}"
             )
         lines.append(claim)
         return inert("\n".join(lines))

@@ -119,9 +119,9 @@ class StackScreen(Screen[None]):
             yield Static(id="empty", classes="empty")
         yield KeyBar()
 
-    shown: tuple[list[RequestRecord], Any] | None = None
-    """What the screen shows, kept to lay it out again on a resize without a query."""
-    _drawn: tuple[Any, ...] | None = None
+    shown: tuple[list[RequestRecord], Any, datetime] | None = None
+    """What the screen shows, and the minute its ages are for: laid out again on a resize
+    without a query, and not redrawn when a reload finds the same."""
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
@@ -131,7 +131,7 @@ class StackScreen(Screen[None]):
 
     def on_resize(self) -> None:
         if self.shown is not None:
-            self._show(*self.shown, resized=True)
+            self._show(*self.shown[:2], resized=True)
 
     def reload(self) -> None:
         self._load()
@@ -146,11 +146,10 @@ class StackScreen(Screen[None]):
 
     def _show(self, records: list[RequestRecord], today: Any, *, resized: bool = False) -> None:
         now = self.app.desk.clock.now()
-        drawn = (records, today, now.replace(second=0, microsecond=0))
-        if drawn == self._drawn and not resized:
+        shown = (records, today, now.replace(second=0, microsecond=0))
+        if shown == self.shown and not resized:
             return  # back from a request, nothing changed: keep the table as it is
-        self._drawn = drawn
-        self.shown = (records, today)
+        self.shown = shown
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
         table.show(records, now, self.app.agent, self.app.desk.settings.sla.warn_before)
