@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from supportdesk.clock import Clock, default_clock
 from supportdesk.config import Settings
+from supportdesk.desk import items as backlog
 from supportdesk.desk import replies
 from supportdesk.desk import templates as tpl
 from supportdesk.errors import NotFoundError, SupportDeskError
@@ -22,6 +24,7 @@ from supportdesk.store import (
     agents,
     claims,
     drafts,
+    items,
     leases,
     messages,
     notes,
@@ -33,6 +36,7 @@ from supportdesk.store import templates as store_templates
 from supportdesk.store.database import Database, open_database
 from supportdesk.store.drafts import DraftRecord
 from supportdesk.store.events import add_event, events_of
+from supportdesk.store.items import ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.store.stats import MailboxStatus, TodayStats
 from supportdesk.store.templates import TemplateRecord
@@ -44,7 +48,7 @@ if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when u
     from supportdesk.desk.intake import IngestReport
     from supportdesk.desk.tick import TickReport
 
-__all__ = ["Desk", "RequestDetail", "open_desk"]
+__all__ = ["Desk", "ItemDetail", "RequestDetail", "open_desk"]
 
 
 @dataclass(slots=True)
@@ -59,6 +63,15 @@ class RequestDetail:
             "messages": [m.as_dict() for m in self.messages],
             "events": self.events,
         }
+
+
+@dataclass(slots=True)
+class ItemDetail:
+    item: ItemRecord
+    requests: list[RequestRecord]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.item.as_dict(), "linked": [r.as_dict() for r in self.requests]}
 
 
 class Desk:
@@ -172,6 +185,134 @@ class Desk:
             if not requests.update_request(conn, number, language=language):
                 raise NotFoundError(f"request #{number} does not exist")
             add_event(conn, number, self.clock.now(), "language", actor=agent, reason=language)
+
+    # -- bugs, ideas and stories ----------------------------------------------------------
+
+    def items(
+        self, kind: str | None = None, statuses: Iterable[str] | None = None, limit: int = 1000
+    ) -> list[ItemRecord]:
+        """The backlog, the most customers waiting first."""
+        with self.db.read() as conn:
+            return items.list_items(conn, kind=kind, statuses=statuses, limit=limit)
+
+    def item(self, number: int) -> ItemDetail:
+        with self.db.read() as conn:
+            record = items.get_item(conn, number)
+            if record is None:
+                raise NotFoundError(f"item #{number} does not exist")
+            return ItemDetail(record, requests.get_requests(conn, record.requests))
+
+    def item_draft(self, number: int) -> tuple[str, str]:
+        """A title and description for a new item from request `number` (to edit)."""
+        with self.db.read() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            last = messages.last_inbound(conn, number)
+        return backlog.draft_from(request, last.text if last else "")
+
+    def search_items(
+        self, query: str, number: int | None = None, limit: int = 10
+    ) -> list[ItemRecord]:
+        """Open items matching `query` (fuzzy, as you type); with an empty query and a request
+        `number`, the open items that fit its latest customer message, then the rest."""
+        from supportdesk.templating.search import TemplateDoc, TemplateIndex
+
+        with self.db.read() as conn:
+            open_items = items.list_items(conn, statuses=items.OPEN_STATUSES)
+            subjects = items.linked_subjects(conn, [i.number for i in open_items])
+            message = ""
+            if number is not None and not query.strip():
+                request = requests.get_request(conn, number)
+                last = messages.last_inbound(conn, number)
+                message = tpl.customer_text(last, request.subject if request else "")
+        by_number = {i.number: i for i in open_items}
+        index = TemplateIndex(
+            TemplateDoc(
+                key=i.number,
+                name=f"{i.kind} {i.number} {i.title}",
+                language="en",
+                scope="team",
+                tags=(i.kind, *i.tags, i.ref or ""),
+                description=i.description,
+                body="\n".join(subjects.get(i.number, ())),
+            )
+            for i in open_items
+        )
+        if query.strip():
+            return [by_number[h.doc.key] for h in index.search(query, limit=limit)]
+        found = [by_number[h.doc.key] for h in index.suggest(message, language=None, limit=limit)]
+        return (found + [i for i in open_items if i not in found])[:limit]
+
+    def convert(
+        self,
+        number: int,
+        kind: str,
+        agent: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        ref: str | None = None,
+    ) -> backlog.Linked:
+        """Turn request `number` into a new bug, idea or story and thank the customer."""
+        return backlog.convert(
+            self.db,
+            self.settings,
+            self.clock.now(),
+            number,
+            kind,
+            agent,
+            title=title,
+            description=description,
+            ref=ref,
+        )
+
+    def attach(self, number: int, item: int, agent: str) -> backlog.Linked:
+        """Link request `number` to item `item` and tell the customer."""
+        return backlog.attach(self.db, self.settings, self.clock.now(), number, item, agent)
+
+    def set_item(
+        self,
+        number: int,
+        agent: str,
+        *,
+        status: str | None = None,
+        ref: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> backlog.ItemChange:
+        return backlog.set_item(
+            self.db,
+            self.clock.now(),
+            number,
+            agent,
+            status=status,
+            ref=ref,
+            title=title,
+            description=description,
+        )
+
+    def fix_item(
+        self,
+        number: int,
+        agent: str,
+        *,
+        status: str = "fixed",
+        notify: bool = False,
+        progress: Progress | None = None,
+    ) -> backlog.ItemChange:
+        """Mark item `number` fixed (or done): its customers' requests come back on the
+        stack with `fixed_notice` pre-selected; with `notify`, each is told at once."""
+        return backlog.fix(
+            self.db,
+            self.settings,
+            self.clock.now(),
+            number,
+            agent,
+            status=status,
+            notify=notify,
+            progress=progress,
+        )
 
     # -- templates --------------------------------------------------------------------------
 

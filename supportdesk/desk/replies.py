@@ -12,6 +12,7 @@ from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import intake as q
+from supportdesk.store import items
 from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
 from supportdesk.store import templates as store_templates
@@ -61,11 +62,13 @@ def reply(
         )
         # Answering a follow-up is a reminder: after max_reminders of them, silence closes it.
         reminder = request.reason == "follow_up" and request.status in reqs.ON_STACK
+        # Linked to a bug still being worked on: it waits for the fix, not for the customer.
+        linked = request.item is not None and items.is_open(conn, request.item)
         reqs.update_request(
             conn,
             number,
-            status="waiting",
-            reason="answered",
+            status="linked" if linked else "waiting",
+            reason="linked" if linked else "answered",
             reminder_count=request.reminder_count + 1 if reminder else request.reminder_count,
             updated_at=now,
             claimed_by=None,

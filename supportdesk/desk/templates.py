@@ -316,8 +316,12 @@ def request_context(
     language: str,
     item: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    from supportdesk.store.items import get_item
     from supportdesk.store.messages import last_outbound
 
+    if item is None and request.item is not None:  # fixed_notice names the linked bug
+        linked = get_item(conn, request.item)
+        item = linked.context() if linked else None
     last = last_outbound(conn, request.number)
     return context(
         settings,

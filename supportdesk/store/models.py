@@ -67,6 +67,26 @@ class Request(SQLModel, table=True):
     """When the first answer is due (sla.first_response, in business hours if set)."""
     sla_mark: str | None = Field(default=None, max_length=16)
     """What the tick last marked: warn (due soon) or overdue; each is an event once."""
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    """The bug, idea or story this request was turned into or attached to."""
+
+
+class Item(SQLModel, table=True):
+    """A bug, idea or story for the product team; many requests may link to one."""
+
+    __table_args__ = (Index("ix_item_status", "status", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
+    status: str = Field(default="open", max_length=16)
+    tags: str = Field(default="sup", sa_type=Text)
+    ref: str | None = Field(default=None, sa_type=Text)
+    """The product team's tracker key or URL."""
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    fixed_at: datetime | None = _when(nullable=True)
 
 
 class RequestTag(SQLModel, table=True):

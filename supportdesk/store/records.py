@@ -33,6 +33,8 @@ class RequestRecord:
     inbound_count: int
     sla_due_at: datetime | None = None
     """When the first answer is due; None once answered (or for requests without an SLA)."""
+    item: int | None = None
+    """The number of the bug, idea or story the request is linked to."""
     tags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,6 +59,7 @@ class RequestRecord:
             "closed_at": _iso(self.closed_at),
             "close_reason": self.close_reason,
             "sla_due_at": _iso(self.sla_due_at),
+            "item": self.item,
             "tags": list(self.tags),
         }
 

@@ -38,6 +38,7 @@ _COLUMNS = (
     _r.c.message_count,
     _r.c.inbound_count,
     _r.c.sla_due_at,
+    _r.c.item_id,
 )
 
 

@@ -1,0 +1,382 @@
+"""Requests become product work: bugs, ideas and stories, and telling customers when it ships.
+
+Converting (or attaching) a request sends the matching template in the same transaction that
+links it: `bug_ack` for a bug or a story (the request waits, `linked`), `idea_thanks` for an
+idea (the request is closed with reason `idea`), `fixed_notice` when the item has already
+shipped. Marking an item fixed or done puts every waiting customer's request back on the stack
+with reason `fixed` (the reply screen pre-selects `fixed_notice`); `fix(notify=True)` sends
+them all at once, one transaction per request, so a crash half-way leaves the rest on the
+stack and running it again tells only those not told yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from supportdesk.config import Settings
+from supportdesk.desk import templates
+from supportdesk.desk.replies import queue_mail, reply_with_template
+from supportdesk.desk.wording import strip_subject
+from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.mail.sanitize import display_safe
+from supportdesk.store import items as store
+from supportdesk.store import messages as msgs
+from supportdesk.store import requests as reqs
+from supportdesk.store.agents import get_agent
+from supportdesk.store.database import Connection, Database
+from supportdesk.store.drafts import drop_draft
+from supportdesk.store.events import add_event
+from supportdesk.store.items import ITEM_STATUSES, KINDS, SHIPPED, ItemRecord
+from supportdesk.store.records import RequestRecord
+from supportdesk.templating.render import TemplateError
+
+ACK_TEMPLATE = {"bug": "bug_ack", "story": "bug_ack", "idea": "idea_thanks"}
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+
+
+@dataclass(slots=True)
+class Linked:
+    """A request turned into (or attached to) an item, and the mail that told the customer."""
+
+    item: ItemRecord
+    created: bool
+    number: int
+    status: str
+    template: str
+    message_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request": self.number,
+            "status": self.status,
+            "created": self.created,
+            "template": self.template,
+            "message_id": self.message_id,
+            "item": self.item.as_dict(),
+        }
+
+
+@dataclass(slots=True)
+class ItemChange:
+    """What a status change did: requests pushed back, customers told, and failures."""
+
+    item: ItemRecord
+    pushed: list[int] = field(default_factory=list)
+    notified: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item.as_dict(),
+            "pushed": self.pushed,
+            "notified": self.notified,
+            "failed": {str(n): e for n, e in self.failed.items()},
+        }
+
+
+def draft_from(request: RequestRecord, last_text: str) -> tuple[str, str]:
+    """A title and a description for a new item, from the request (the agent edits them)."""
+    title = strip_subject(request.subject) or f"Request #{request.number}"
+    lines = [line.rstrip() for line in last_text.splitlines()]
+    body: list[str] = []
+    for line in lines:  # the customer's own words: stop at the quoted history or signature
+        if line.startswith(">") or line in ("--", "-- ") or _is_quote_header(line):
+            break
+        body.append(line)
+    text = "\n".join(body).strip()
+    return clean_title(title), f"From request #{request.number}:\n\n{text}".strip()[:2000]
+
+
+def _is_quote_header(line: str) -> bool:
+    low = line.lower()
+    return (low.startswith("on ") and low.endswith("wrote:")) or low.endswith("писал(а):")
+
+
+def clean_title(title: str) -> str:
+    """One line of inert text, short enough for a tracker."""
+    return " ".join(display_safe(title).split())[:TITLE_MAX]
+
+
+def convert(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    number: int,
+    kind: str,
+    agent: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    ref: str | None = None,
+) -> Linked:
+    """Turn request `number` into a new bug, idea or story and tell the customer."""
+    if kind not in KINDS:
+        raise SupportDeskError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    with db.write() as conn:
+        request = _request(conn, number)
+        last = msgs.last_inbound(conn, number)
+        default_title, default_description = draft_from(request, last.text if last else "")
+        title = clean_title(title) if title is not None else default_title
+        if not title:
+            raise SupportDeskError("the title is empty")
+        text = description if description is not None else default_description
+        item_number = store.add_item(
+            conn, kind, title, text.strip()[:DESCRIPTION_MAX], agent, now, ref=ref or None
+        )
+        item = _item(conn, item_number)
+        add_event(conn, None, now, "item_created", actor=agent, detail={"item": item_number})
+        return _link(conn, settings, now, request, item, agent, created=True)
+
+
+def attach(
+    db: Database, settings: Settings, now: datetime, number: int, item_number: int, agent: str
+) -> Linked:
+    """Link request `number` to an existing item and tell the customer."""
+    with db.write() as conn:
+        request = _request(conn, number)
+        item = _item(conn, item_number)
+        if item.status == "wont_do":
+            raise SupportDeskError(
+                f"{item.label} is wont_do: reopen it first (supportdesk items set "
+                f"{item.number} --status open)"
+            )
+        if request.item == item.number and request.status in ("linked", "waiting", "closed"):
+            raise SupportDeskError(f"#{number} is already linked to {item.label}")
+        return _link(conn, settings, now, request, item, agent, created=False)
+
+
+def _link(
+    conn: Connection,
+    settings: Settings,
+    now: datetime,
+    request: RequestRecord,
+    item: ItemRecord,
+    agent: str,
+    *,
+    created: bool,
+) -> Linked:
+    """Link, send the template and move the request, inside the caller's transaction: a
+    template that fails to render rolls all of it back."""
+    number = request.number
+    if item.status in SHIPPED:  # attached after the fix: tell them it is already fixed
+        name, status, reason, close_reason = "fixed_notice", "waiting", "answered", None
+    elif item.kind == "idea":
+        name, status, reason, close_reason = "idea_thanks", "closed", "idea", "idea"
+    else:
+        name, status, reason, close_reason = ACK_TEMPLATE[item.kind], "linked", "linked", None
+    store.link(conn, number, item.number)
+    item = _item(conn, item.number)  # with this request counted
+    record = templates.resolve(conn, name, agent, request.language or "en")
+    person = get_agent(conn, agent)
+    values = templates.request_context(
+        conn, settings, request, person, record.language, item=item.context()
+    )
+    rendered = templates.render(record, values)
+    message_id = queue_mail(
+        conn,
+        settings,
+        now,
+        request,
+        rendered.text,
+        kind="reply",
+        agent_login=agent,
+        subject=rendered.subject,
+    )
+    reqs.update_request(
+        conn,
+        number,
+        status=status,
+        reason=reason,
+        updated_at=now,
+        claimed_by=None,
+        claimed_until=None,
+        closed_at=now if status == "closed" else None,
+        close_reason=close_reason,
+        reminder_count=0,
+    )
+    add_event(
+        conn,
+        number,
+        now,
+        "convert" if created else "attach",
+        actor=agent,
+        reason=item.kind,
+        detail={"item": item.number, "template": record.name, "message_id": message_id},
+    )
+    if status == "closed":
+        add_event(conn, number, now, "close", actor=agent, reason=close_reason)
+    drop_draft(conn, number, agent)
+    return Linked(item, created, number, status, record.name, message_id)
+
+
+def set_item(
+    db: Database,
+    now: datetime,
+    number: int,
+    agent: str,
+    *,
+    status: str | None = None,
+    ref: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+) -> ItemChange:
+    """Change an item. Becoming fixed or done puts every waiting customer's request back on
+    the stack (reason `fixed`); becoming wont_do puts the linked ones back (reason
+    `wont_do`) so an agent tells them."""
+    if status is not None and status not in ITEM_STATUSES:
+        raise SupportDeskError(f"unknown status {status!r}: use one of {', '.join(ITEM_STATUSES)}")
+    with db.write() as conn:
+        item = _item(conn, number)
+        values: dict[str, Any] = {"updated_at": now}
+        if ref is not None:
+            values["ref"] = ref.strip() or None
+        if title is not None:
+            values["title"] = clean_title(title)
+            if not values["title"]:
+                raise SupportDeskError("the title is empty")
+        if description is not None:
+            values["description"] = description.strip()[:DESCRIPTION_MAX]
+        pushed: list[int] = []
+        if status is not None and status != item.status:
+            values["status"] = status
+            if status in SHIPPED:
+                values["fixed_at"] = item.fixed_at or now
+                if item.status not in SHIPPED:
+                    pushed = store.push_shipped(conn, number, now, "fixed")
+            elif status == "wont_do":
+                pushed = store.push_shipped(conn, number, now, "wont_do", linked_only=True)
+            else:
+                values["fixed_at"] = None
+            add_event(
+                conn,
+                None,
+                now,
+                "item_status",
+                actor=agent,
+                reason=status,
+                detail={"item": number, "from": item.status, "pushed": len(pushed)},
+            )
+            for n in pushed:
+                add_event(conn, n, now, "push", actor=agent, reason=_push_reason(status))
+        store.update_item(conn, number, **values)
+        return ItemChange(_item(conn, number), pushed)
+
+
+def _push_reason(status: str) -> str:
+    return "fixed" if status in SHIPPED else status
+
+
+def fix(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    number: int,
+    agent: str,
+    *,
+    status: str = "fixed",
+    notify: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ItemChange:
+    """Mark an item fixed (or done). With `notify`, send `fixed_notice` to every customer
+    waiting on it now, each rendered for their own request and threaded in it."""
+    if status not in SHIPPED:
+        raise SupportDeskError(f"fix marks an item {' or '.join(SHIPPED)}, not {status!r}")
+    change = set_item(db, now, number, agent, status=status)
+    if not notify:
+        return change
+    with db.read() as conn:  # also those pushed by an earlier run and not told yet
+        due = [
+            r.number
+            for r in reqs.get_requests(conn, change.item.requests)
+            if r.status in reqs.ON_STACK and r.reason == "fixed"
+        ]
+    for done, n in enumerate(due):
+        try:
+            reply_with_template(db, settings, now, n, "fixed_notice", agent)
+            change.notified.append(n)
+        except (TemplateError, SupportDeskError) as exc:  # it stays on the stack for an agent
+            change.failed[n] = str(exc)
+        if progress is not None:
+            progress(done + 1, len(due))
+    with db.read() as conn:
+        change.item = _item(conn, number)
+    return change
+
+
+def export(items: list[ItemRecord], fmt: str) -> str:
+    """The backlog for the product owner's tracker: JSON, or CSV that opens in a spreadsheet
+    (a header row, one item per row; cells that a spreadsheet would run as a formula are
+    quoted with a leading apostrophe, as titles come from customers' subjects)."""
+    if fmt == "json":
+        return json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=2) + "\n"
+    if fmt != "csv":
+        raise SupportDeskError(f"unknown format {fmt!r}: use json or csv")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for i in items:
+        writer.writerow(
+            _cell(v)
+            for v in (
+                i.number,
+                i.kind,
+                i.status,
+                i.title,
+                i.description,
+                i.ref or "",
+                " ".join(i.tags),
+                i.customers,
+                i.waiting,
+                " ".join(f"#{n}" for n in i.requests),
+                i.created_by,
+                i.created_at.isoformat(timespec="seconds"),
+                i.updated_at.isoformat(timespec="seconds"),
+                i.fixed_at.isoformat(timespec="seconds") if i.fixed_at else "",
+            )
+        )
+    return out.getvalue()
+
+
+EXPORT_COLUMNS = (
+    "number",
+    "kind",
+    "status",
+    "title",
+    "description",
+    "ref",
+    "tags",
+    "customers",
+    "waiting",
+    "requests",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "fixed_at",
+)
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _request(conn: Connection, number: int) -> RequestRecord:
+    request = reqs.get_request(conn, number)
+    if request is None:
+        raise NotFoundError(f"request #{number} does not exist")
+    return request
+
+
+def _item(conn: Connection, number: int) -> ItemRecord:
+    item = store.get_item(conn, number)
+    if item is None:
+        raise NotFoundError(f"item #{number} does not exist")
+    return item
