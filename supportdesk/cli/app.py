@@ -97,6 +97,7 @@ def main() -> None:
     from supportdesk.cli import (  # noqa: F401 - registers the commands
         admin,
         democmd,
+        itemcmds,
         mailcmds,
         requestcmds,
         templatecmds,
