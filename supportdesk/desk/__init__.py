@@ -83,6 +83,7 @@ class Desk:
         self.clock = clock or default_clock()
         self._indexes: dict[str | None, tuple[Any, Any, dict[int, TemplateRecord]]] = {}
         self._last_tick: datetime | None = None
+        self._items_index: tuple[Any, Any, dict[int, ItemRecord]] | None = None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -189,7 +190,10 @@ class Desk:
     # -- bugs, ideas and stories ----------------------------------------------------------
 
     def items(
-        self, kind: str | None = None, statuses: Iterable[str] | None = None, limit: int = 1000
+        self,
+        kind: str | None = None,
+        statuses: Iterable[str] | None = None,
+        limit: int | None = None,
     ) -> list[ItemRecord]:
         """The backlog, the most customers waiting first."""
         with self.db.read() as conn:
@@ -216,17 +220,31 @@ class Desk:
     ) -> list[ItemRecord]:
         """Open items matching `query` (fuzzy, as you type); with an empty query and a request
         `number`, the open items that fit its latest customer message, then the rest."""
+        index, by_number = self._item_index()
+        if query.strip():
+            return [by_number[h.doc.key] for h in index.search(query, limit=limit)]
+        message = ""
+        if number is not None:
+            with self.db.read() as conn:
+                request = requests.get_request(conn, number)
+                last = messages.last_inbound(conn, number)
+            message = tpl.customer_text(last, request.subject if request else "")
+        hits = index.suggest(message, language=None, limit=limit) if message else []
+        found = [by_number[h.doc.key] for h in hits]
+        rest = sorted(by_number.values(), key=lambda i: (-i.waiting, -i.customers, -i.number))
+        return (found + [i for i in rest if i not in found])[:limit]
+
+    def _item_index(self) -> tuple[Any, dict[int, ItemRecord]]:
+        """The search index over open items (title, tags, description and the linked
+        requests' subjects), rebuilt only when an item changes."""
         from supportdesk.templating.search import TemplateDoc, TemplateIndex
 
         with self.db.read() as conn:
+            key = items.fingerprint(conn)
+            if self._items_index is not None and self._items_index[0] == key:
+                return self._items_index[1], self._items_index[2]
             open_items = items.list_items(conn, statuses=items.OPEN_STATUSES)
             subjects = items.linked_subjects(conn, [i.number for i in open_items])
-            message = ""
-            if number is not None and not query.strip():
-                request = requests.get_request(conn, number)
-                last = messages.last_inbound(conn, number)
-                message = tpl.customer_text(last, request.subject if request else "")
-        by_number = {i.number: i for i in open_items}
         index = TemplateIndex(
             TemplateDoc(
                 key=i.number,
@@ -239,10 +257,9 @@ class Desk:
             )
             for i in open_items
         )
-        if query.strip():
-            return [by_number[h.doc.key] for h in index.search(query, limit=limit)]
-        found = [by_number[h.doc.key] for h in index.suggest(message, language=None, limit=limit)]
-        return (found + [i for i in open_items if i not in found])[:limit]
+        by_number = {i.number: i for i in open_items}
+        self._items_index = (key, index, by_number)
+        return index, by_number
 
     def convert(
         self,

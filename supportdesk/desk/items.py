@@ -171,7 +171,7 @@ def _link(
         name, status, reason, close_reason = "idea_thanks", "closed", "idea", "idea"
     else:
         name, status, reason, close_reason = ACK_TEMPLATE[item.kind], "linked", "linked", None
-    store.link(conn, number, item.number)
+    store.link(conn, number, item.number, now)
     item = _item(conn, item.number)  # with this request counted
     record = templates.resolve(conn, name, agent, request.language or "en")
     person = get_agent(conn, agent)

@@ -138,7 +138,7 @@ def list_items(
     *,
     kind: str | None = None,
     statuses: Iterable[str] | None = None,
-    limit: int = 1000,
+    limit: int | None = None,
 ) -> list[ItemRecord]:
     """Items with their counts, the most customers waiting first (then the most customers,
     then the newest)."""
@@ -157,6 +157,19 @@ def is_open(conn: Connection, number: int) -> bool:
     return status in OPEN_STATUSES
 
 
+def fingerprint(conn: Connection) -> tuple[Any, ...]:
+    """Changes when an item is added, changed or reopened, or a request is linked."""
+    items = conn.execute(
+        select(
+            func.count(),
+            func.max(_i.c.updated_at),
+            func.count(case((_i.c.status.in_(OPEN_STATUSES), 1))),
+        ).select_from(_i)
+    ).one()
+    linked = conn.execute(select(func.count()).where(_r.c.item_id.is_not(None))).scalar()
+    return (*items, linked)
+
+
 def linked_subjects(conn: Connection, numbers: list[int]) -> dict[int, list[str]]:
     """The subjects of the requests linked to each item (what fuzzy search also reads)."""
     found: dict[int, list[str]] = {}
@@ -173,8 +186,9 @@ def update_item(conn: Connection, number: int, **values: Any) -> bool:
     return bool(conn.execute(update(_i).where(_i.c.id == number).values(**values)).rowcount)
 
 
-def link(conn: Connection, number: int, item: int) -> None:
+def link(conn: Connection, number: int, item: int, now: datetime) -> None:
     conn.execute(update(_r).where(_r.c.id == number).values(item_id=item))
+    conn.execute(update(_i).where(_i.c.id == item).values(updated_at=now))
 
 
 def push_shipped(
