@@ -32,6 +32,18 @@ def _wait_until(predicate, timeout: float) -> bool:
     return False
 
 
+def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Ctrl-C the watcher; one that does not stop dumps every thread's stack into the log
+    (faulthandler, on SIGABRT) and the test fails showing where it hung."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        proc.wait(timeout=30)
+        pytest.fail(f"fetch --watch did not stop on Ctrl-C:\n{log.read_text()}")
+
+
 @pytest.mark.imap
 def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> None:
     # Dovecot only: pymap's in-process IDLE notifications were seen to go missing late in a
@@ -48,7 +60,7 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> No
     env = imap_env(imap_server)
     log = tmp_path / "watch.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supportdesk", "fetch", "--watch"],
+        [sys.executable, "-X", "faulthandler", "-m", "supportdesk", "fetch", "--watch"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -67,8 +79,7 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> No
         )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 2, 10)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        _stop(proc, log)
     assert proc.returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text()
 
@@ -84,7 +95,7 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
     )
     log = tmp_path / "watch.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supportdesk", "fetch", "--watch"],
+        [sys.executable, "-X", "faulthandler", "-m", "supportdesk", "fetch", "--watch"],
         cwd=tmp_path,
         env=imap_env(pymap_server),
         stdout=subprocess.DEVNULL,
@@ -108,6 +119,5 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
         # the outage is over, so the error leaves the record right after the poll
         assert _wait_until(no_error_on_record, 10), log.read_text()
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        _stop(proc, log)
     assert "Traceback" not in log.read_text()
