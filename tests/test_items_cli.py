@@ -58,6 +58,8 @@ def test_convert_attach_fix_and_export(tmp_path: Path) -> None:
     assert (item["requests"], item["customers"], item["waiting"]) == ([1, 2, 3], 3, 3)
     shown = cli_json("items", "show", "1", cwd=tmp_path)
     assert [r["customer"]["email"] for r in shown["linked"]] == SENDERS
+    request = run_cli("requests", "show", "2", cwd=tmp_path).stdout
+    assert "linked to bug #1 (open): Excel export fails" in request
 
     # scripts must say --yes before mail goes to every customer
     refused = run_cli("items", "fix", "1", "--notify", cwd=tmp_path)

@@ -101,6 +101,9 @@ def show(number: int, json: JsonFlag = False) -> None:
             )
         )
     )
+    if r.item is not None:
+        item = state.desk().item(r.item).item
+        stdout.print(Text(display_safe(f"linked to {item.label} ({item.status}): {item.title}")))
     for m in detail.messages:
         when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
         head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
