@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -121,3 +122,40 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
     finally:
         _stop(proc, log)
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_watch_stops_on_a_signal_and_hands_the_lease_back(tmp_path: Path, signum: int) -> None:
+    """Even when started from a script that runs it in the background (SIGINT ignored)."""
+    write_config(tmp_path, {"mailbox": {"poll_interval": "10m"}})
+    log = tmp_path / "watch.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", "-m", "supportdesk", "fetch", "--watch"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "SUPPORTDESK_CONFIG"},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    db = tmp_path / "desk.db"
+
+    def lease_held() -> bool:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                return bool(conn.execute("SELECT count(*) FROM lease").fetchone()[0])
+        except sqlite3.OperationalError:
+            return False
+
+    try:
+        assert _wait_until(lambda: "Watching" in log.read_text() and lease_held(), 30), (
+            log.read_text()
+        )
+    finally:
+        proc.send_signal(signum)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"fetch --watch ignored signal {signum}:\n{log.read_text()}")
+    assert proc.returncode == 0 and "Stopped." in log.read_text(), log.read_text()
+    assert not lease_held()  # another process may take over at once

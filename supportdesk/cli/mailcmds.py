@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 from datetime import timedelta
@@ -79,6 +80,7 @@ def _watch(json: bool) -> None:
     holder = f"fetch@{socket.gethostname()}:{os.getpid()}"
     lease_ttl = timedelta(seconds=max(3 * interval, 60))
     poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
+    _stop_on_signals()
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
     failures = 0
     waiting_for = None
@@ -120,6 +122,18 @@ def _watch(json: bool) -> None:
         if poller:
             poller.close()
         desk.release_lease(POLLER_LEASE, holder)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (systemd, kill) stop the watcher cleanly, releasing the lease.
+    SIGINT is set explicitly: a job started in the background by a script inherits it
+    ignored, and then Ctrl-C (or a supervisor's SIGINT) would never stop it."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
 
 @app.command()
