@@ -203,6 +203,31 @@ def set_(
     say(f"#{number}: language {language}.")
 
 
+@requests_app.command("take")
+def take(agent: AgentOption = None, json: JsonFlag = False) -> None:
+    """Claim the next request on the stack for this agent (what `n` does in the console) and
+    print it; when there is nothing to take, print nothing (JSON null) and exit 0."""
+    login = agent or state.agent_login()
+    record = state.desk().claim_next(login)
+    if json:
+        emit_json(record.as_dict() if record else None)
+    elif record is None:
+        say("Nothing to take: the stack is empty or every request on it is claimed.")
+    else:
+        print_table(_COLUMNS, _request_rows([record]))
+
+
+@requests_app.command("release")
+def release(number: int, agent: AgentOption = None, json: JsonFlag = False) -> None:
+    """Drop this agent's claim on a request, so that others can take it."""
+    login = agent or state.agent_login()
+    released = state.desk().release(number, login)
+    if json:
+        emit_json({"number": number, "released": released})
+    else:
+        say(f"#{number} released." if released else f"#{number} was not claimed by {login}.")
+
+
 @requests_app.command("close")
 def close(
     number: int,

@@ -556,10 +556,15 @@ class Desk:
                 add_event(conn, number, now, "claim", actor=agent)
             return True
 
-    def release(self, number: int, agent: str) -> None:
-        """Drop `agent`'s claim on request `number` (nothing happens if the agent has none)."""
+    def release(self, number: int, agent: str) -> bool:
+        """Drop `agent`'s claim on request `number`; False when the agent held none."""
         with self.db.write() as conn:
-            claims.release(conn, number, agent)
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            released = claims.release(conn, number, agent)
+            if released:
+                add_event(conn, number, self.clock.now(), "release", actor=agent)
+            return released
 
     def claim_next(self, agent: str) -> RequestRecord | None:
         """Claim the top of the stack that nobody else holds ("take next"); None when there
