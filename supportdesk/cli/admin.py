@@ -1,4 +1,4 @@
-"""init, db upgrade|backup, agents add|list."""
+"""init, db upgrade|backup, agents add|list|disable|enable."""
 
 from __future__ import annotations
 
@@ -96,13 +96,21 @@ def agents_add(
     name: Annotated[str, typer.Option(help="Display name used in replies.")] = "",
     email: Annotated[str, typer.Option(help="The agent's own address.")] = "",
     role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+    languages: Annotated[
+        str, typer.Option(help="Languages the agent answers in, e.g. en,ru.")
+    ] = "",
+    json: JsonFlag = False,
 ) -> None:
-    """Add an agent."""
-    if role not in ("agent", "admin"):
-        raise typer.BadParameter("expected agent or admin", param_hint="--role")
-    if not state.desk().ensure_agent(login, name, email, role):
-        raise SupportDeskError(f"agent {login!r} exists")
-    say(f"Agent {login!r} added.")
+    """Add an agent (the console opens only for agents who exist and are enabled)."""
+    from supportdesk.store.agents import ROLES
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"expected {' or '.join(ROLES)}", param_hint="--role")
+    agent = state.desk().add_agent(login, name, email, role, languages.split(","))
+    if json:
+        emit_json(agent.as_dict())
+    else:
+        say(f"Agent {login!r} added ({agent.role}).")
 
 
 @agents_app.command("list")
@@ -113,6 +121,20 @@ def agents_list(json: JsonFlag = False) -> None:
         emit_json([a.as_dict() for a in agents])
     else:
         print_table(
-            ["login", "name", "email", "role", "active"],
-            [[a.login, a.name, a.email, a.role, a.active] for a in agents],
+            ["login", "name", "email", "role", "languages", "active"],
+            [[a.login, a.name, a.email, a.role, ",".join(a.languages), a.active] for a in agents],
         )
+
+
+@agents_app.command("disable")
+def agents_disable(login: str) -> None:
+    """Stop an agent from opening the console; their claims are dropped for others."""
+    dropped = state.desk().set_agent_active(login, False)
+    say(f"Agent {login!r} disabled" + (f"; {dropped} claims released." if dropped else "."))
+
+
+@agents_app.command("enable")
+def agents_enable(login: str) -> None:
+    """Let a disabled agent work again."""
+    state.desk().set_agent_active(login, True)
+    say(f"Agent {login!r} enabled.")

@@ -88,7 +88,7 @@ def run_console() -> None:
 
     desk = state.desk()
     login = state.agent_login()
-    desk.ensure_agent(login)
+    desk.console_agent(login)  # unknown or disabled: a clear message, no console
     make_app(desk, login).run()
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -47,6 +48,9 @@ if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when u
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
     from supportdesk.desk.intake import IngestReport
     from supportdesk.desk.tick import TickReport
+
+AGENT_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 __all__ = ["Desk", "ItemDetail", "RequestDetail", "open_desk"]
 
@@ -162,6 +166,66 @@ class Desk:
                 return False
             agents.add_agent(conn, login, name or login, email, role, self.clock.now())
             return True
+
+    def add_agent(
+        self,
+        login: str,
+        name: str = "",
+        email: str = "",
+        role: str = "agent",
+        languages: list[str] | None = None,
+    ) -> agents.AgentRecord:
+        """A new agent; refused when the login exists or a value is not valid."""
+        login = login.strip()
+        if not AGENT_LOGIN.fullmatch(login):
+            raise SupportDeskError(
+                f"invalid login {login!r}: letters, digits, '.', '_' or '-', up to 64"
+            )
+        if role not in agents.ROLES:
+            raise SupportDeskError(f"unknown role {role!r}: use one of {', '.join(agents.ROLES)}")
+        checked = [check_language(x.strip()) for x in languages or [] if x.strip()]
+        if email and not EMAIL.fullmatch(email):
+            raise SupportDeskError(f"invalid email address {email!r}")
+        with self.db.write() as conn:
+            if agents.get_agent(conn, login) is not None:
+                raise SupportDeskError(f"agent {login!r} exists")
+            agents.add_agent(
+                conn, login, name or login, email, role, self.clock.now(), languages=checked
+            )
+            found = agents.get_agent(conn, login)
+            assert found is not None
+            return found
+
+    def set_agent_active(self, login: str, active: bool) -> int:
+        """Enable or disable an agent; disabling drops their claims so others can take the
+        requests. Returns how many claims were dropped."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            if not agents.set_active(conn, login, active):
+                raise NotFoundError(f"no agent {login!r}")
+            dropped = 0
+            if not active:
+                for number in sorted(claims.held_by(conn, login, now)):
+                    dropped += claims.release(conn, number, login)
+                    add_event(conn, number, now, "release", actor=login, reason="disabled")
+            return dropped
+
+    def console_agent(self, login: str) -> agents.AgentRecord:
+        """The agent a console opens for; a clear error when unknown or disabled."""
+        with self.db.read() as conn:
+            found = agents.get_agent(conn, login)
+        if found is None:
+            raise NotFoundError(
+                f"no agent {login!r} on this desk: an admin adds one with "
+                f"`supportdesk agents add {login} --name NAME --email EMAIL` "
+                "(or choose another with --agent)"
+            )
+        if not found.active:
+            raise SupportDeskError(
+                f"agent {login!r} is disabled (an admin enables it again with "
+                f"`supportdesk agents enable {login}`)"
+            )
+        return found
 
     def agents(self) -> list[agents.AgentRecord]:
         with self.db.read() as conn:

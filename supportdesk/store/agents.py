@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from supportdesk.store import tables as t
 
 _a = t.agent
+ROLES = ("agent", "admin")
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class AgentRecord:
     role: str
     active: bool
     signature: str
+    languages: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -29,23 +31,44 @@ class AgentRecord:
             "email": self.email,
             "role": self.role,
             "active": self.active,
+            "languages": list(self.languages),
         }
 
 
-_COLUMNS = (_a.c.login, _a.c.name, _a.c.email, _a.c.role, _a.c.active, _a.c.signature)
+_COLUMNS = (
+    _a.c.login,
+    _a.c.name,
+    _a.c.email,
+    _a.c.role,
+    _a.c.active,
+    _a.c.signature,
+    _a.c.languages,
+)
+
+
+def _record(row: Any) -> AgentRecord:
+    login, name, email, role, active, signature, languages = row
+    codes = [x for x in (languages or "").split(",") if x]
+    return AgentRecord(login, name, email, role, active, signature, codes)
 
 
 def get_agent(conn: Connection, login: str) -> AgentRecord | None:
     row = conn.execute(select(*_COLUMNS).where(_a.c.login == login)).first()
-    return AgentRecord(*row) if row else None
+    return _record(row) if row else None
 
 
 def list_agents(conn: Connection) -> list[AgentRecord]:
-    return [AgentRecord(*row) for row in conn.execute(select(*_COLUMNS).order_by(_a.c.login))]
+    return [_record(row) for row in conn.execute(select(*_COLUMNS).order_by(_a.c.login))]
 
 
 def add_agent(
-    conn: Connection, login: str, name: str, email: str, role: str, now: datetime
+    conn: Connection,
+    login: str,
+    name: str,
+    email: str,
+    role: str,
+    now: datetime,
+    languages: list[str] | None = None,
 ) -> None:
     conn.execute(
         insert(_a).values(
@@ -55,7 +78,12 @@ def add_agent(
             role=role,
             active=True,
             signature="",
-            languages="",
+            languages=",".join(languages or []),
             created_at=now,
         )
     )
+
+
+def set_active(conn: Connection, login: str, active: bool) -> bool:
+    done = conn.execute(update(_a).where(_a.c.login == login).values(active=active)).rowcount
+    return bool(done)
