@@ -1,4 +1,4 @@
-"""init, db upgrade|backup, agents add|list|disable|enable."""
+"""init, db upgrade|backup|check, agents add|list|disable|enable."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import emit_json, print_table, say
+from supportdesk.cli.output import cell, emit_json, print_table, say, stdout
 from supportdesk.errors import SupportDeskError
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -88,6 +88,28 @@ def db_backup(target: Path) -> None:
         dest.close()
         source.close()
     say(f"Backed up to {target}.")
+
+
+@db_app.command("check")
+def db_check(
+    full: Annotated[
+        bool, typer.Option("--full", help="SQLite's full integrity_check (slow on big desks).")
+    ] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rebuild a search index that is out of step.")
+    ] = False,
+    json: JsonFlag = False,
+) -> None:
+    """Check the database: integrity, the full-text index, stuck outbox, the poller.
+    Exit 1 when a check fails (warnings do not)."""
+    checks = state.desk().check(full=full, repair=repair)
+    if json:
+        emit_json([c.as_dict() for c in checks])
+    else:
+        for c in checks:
+            stdout.print(cell(f"{c.status:<5} {c.name:<16} {c.detail}"), soft_wrap=True)
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
 
 
 @agents_app.command("add")

@@ -704,6 +704,25 @@ class Desk:
         """Changes whenever another connection or process commits (the console polls it)."""
         return self.db.data_version()
 
+    def check(self, *, full: bool = False, repair: bool = False) -> list[Any]:
+        """The database's health: integrity, the search index, the outbox, the poller. With
+        `repair`, a search index out of step is rebuilt (then checked again)."""
+        from supportdesk.desk.tick import POLLER_LEASE
+        from supportdesk.store import maintenance as m
+
+        now = self.clock.now()
+        with self.db.read() as conn:
+            found = [m.integrity(conn, full), m.full_text(conn)]
+        if repair and found[1].status == "fail":
+            with self.db.write() as conn:
+                m.rebuild_full_text(conn)
+            with self.db.read() as conn:
+                found[1] = m.full_text(conn)
+                found[1].detail += " (rebuilt)"
+        with self.db.read() as conn:
+            found += [m.outbox(conn, now), m.poller(conn, now, POLLER_LEASE)]
+        return found
+
     def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
         """Take or renew lease `name` when it is free, expired or already `holder`'s."""
         now = self.clock.now()
