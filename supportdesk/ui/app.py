@@ -7,7 +7,6 @@ import gc
 import os
 import socket
 from collections.abc import Iterable
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -41,6 +40,7 @@ class SupportDeskApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f2", "requests", "All requests", id="app.requests"),
+        Binding("f3", "backlog", "Backlog", id="app.backlog"),
     ]
 
     def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
@@ -60,8 +60,11 @@ class SupportDeskApp(App[None]):
         settings = desk.settings
         self.title = f"{settings.desk.name} · {agent}"
         # The poller's round: the mailbox's interval, but at least once a minute for the tick.
+        # (and at least every half lease, so that the poller lease never lapses while it lives).
         self.poll_every = min(
-            settings.mailbox.poll_interval.total_seconds(), TICK_EVERY.total_seconds()
+            settings.mailbox.poll_interval.total_seconds(),
+            TICK_EVERY.total_seconds(),
+            settings.mailbox.lease.total_seconds() / 2,
         )
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
@@ -87,6 +90,17 @@ class SupportDeskApp(App[None]):
 
         if not isinstance(self.screen, RequestsScreen):
             self.push_screen(RequestsScreen())
+
+    def action_backlog(self) -> None:
+        from supportdesk.ui.screens.backlog import BacklogScreen
+
+        if not isinstance(self.screen, BacklogScreen):
+            self.push_screen(BacklogScreen())
+
+    def open_item(self, number: int) -> None:
+        from supportdesk.ui.screens.item import ItemScreen
+
+        self.push_screen(ItemScreen(number))
 
     def open_request(self, number: int) -> None:
         from supportdesk.ui.screens.request import RequestScreen
@@ -137,6 +151,11 @@ class SupportDeskApp(App[None]):
             "All requests", "Every request, with filters and search", self.action_requests
         )
         yield SystemCommand(
+            "Backlog",
+            "Bugs, ideas and stories, the most customers waiting first",
+            self.action_backlog,
+        )
+        yield SystemCommand(
             "Poll mail now", "Fetch new mail and deliver the outbox", self.poll_mail
         )
         for binding in screen.BINDINGS:
@@ -185,8 +204,7 @@ class SupportDeskApp(App[None]):
     def poll_mail(self) -> None:
         """Poll the mailbox and deliver the outbox when this console holds the poller lease."""
         desk = self.desk
-        ttl = timedelta(seconds=max(3 * self.poll_every, 60))
-        if not desk.acquire_lease(POLLER_LEASE, self.holder, ttl):
+        if not desk.acquire_lease(POLLER_LEASE, self.holder, desk.settings.mailbox.lease):
             held = desk.lease_holder(POLLER_LEASE)
             self.mail_status = f"mail: polled by {held[0] if held else 'another process'}"
             self.call_from_thread(self._show_status)

@@ -11,14 +11,16 @@ from textual.widgets import Input, Label
 
 
 class TextInputModal(ModalScreen[str | None]):
-    """Returns the text entered (Enter), or None (Escape)."""
+    """Returns the text entered (Enter), or None (Escape; and Enter on nothing unless
+    `allow_empty`, which returns "" for it: clearing a value)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="input.cancel")]
 
-    def __init__(self, title: str, value: str = "") -> None:
+    def __init__(self, title: str, value: str = "", *, allow_empty: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
+        self.allow_empty = allow_empty
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -27,7 +29,8 @@ class TextInputModal(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        self.dismiss(text if text or self.allow_empty else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

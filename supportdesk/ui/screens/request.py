@@ -17,12 +17,15 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from supportdesk.desk import Desk, RequestDetail
+from supportdesk.store.items import ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.ui.items import status_label
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, fold_quotes, inert
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
+    from supportdesk.ui.modals.convert import AttachTo, NewItem
 
 HEADINGS = {"in": "From", "out": "Sent by", "note": "Note by"}
 
@@ -33,11 +36,18 @@ class Loaded:
 
     detail: RequestDetail
     history: list[RequestRecord]
+    item: ItemRecord | None = None
+    """The bug, idea or story the request is linked to."""
 
 
 def load(desk: Desk, number: int) -> Loaded:
     detail = desk.request(number)
-    return Loaded(detail, desk.customer_requests(detail.request.customer_id, exclude=number))
+    linked = detail.request.item
+    return Loaded(
+        detail,
+        desk.customer_requests(detail.request.customer_id, exclude=number),
+        desk.item(linked).item if linked is not None else None,
+    )
 
 
 def message_text(m: MessageRecord, unfold: bool) -> Text:
@@ -46,7 +56,8 @@ def message_text(m: MessageRecord, unfold: bool) -> Text:
     who = m.agent_login or m.from_name or m.from_addr
     if m.direction == "in":
         who = f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr
-    text = inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold")
+    text = Text()  # the heading alone is bold (a styled Text would embolden all it holds)
+    text.append(inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold"))
     if m.direction == "out":
         text.append(inert(f" · {m.kind} · {m.status}", "dim"))
     parts = [inert(f"⚠ {warning}", "yellow") for warning in m.warnings]
@@ -99,11 +110,13 @@ class RequestScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "reply", "Reply", id="request.reply"),
         Binding("c", "close_request", "Close", id="request.close"),
+        Binding("b", "convert", "Bug/idea", id="request.convert"),
         Binding("o", "note", "Note", id="request.note"),
         Binding("a", "save_attachment", "Save attachment", id="request.attachment"),
         Binding("z", "toggle_quotes", "Quotes", id="request.quotes"),
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
+        Binding("i", "open_item", "Item", id="request.item"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
 
@@ -163,6 +176,7 @@ class RequestScreen(Screen[None]):
 
     def _show(self, loaded: Loaded) -> None:
         self.sub_title = f"#{self.number}"
+        linked_before = self.loaded.item if self.loaded else None
         self.query_one(ThreadView).show(loaded.detail.messages, self.unfold)
         if self.loaded is None or loaded.history != self.loaded.history:
             options = self.query_one("#history", OptionList)
@@ -170,6 +184,8 @@ class RequestScreen(Screen[None]):
             options.add_options(self._history(loaded.history))
         self.loaded = loaded
         self._show_facts()
+        if (linked_before is None) != (loaded.item is None):
+            self.refresh_bindings()  # i opens the linked item
 
     def _history(self, history: list[RequestRecord]) -> list[Option]:
         now = self.app.desk.clock.now()
@@ -205,6 +221,11 @@ class RequestScreen(Screen[None]):
             f"language {r.language or '?'}",
             f"tags     {', '.join(r.tags) or '–'}",
         ]
+        item = self.loaded.item if self.loaded else None
+        if item is not None:
+            lines.append(f"item     {item.label} · {status_label(item.status)}")
+        elif r.item is not None:
+            lines.append(f"item     #{r.item}")
         if r.reminder_count:
             lines.append(f"reminders sent {r.reminder_count}")
         if r.first_response_at is None and r.sla_due_at is not None:
@@ -219,6 +240,11 @@ class RequestScreen(Screen[None]):
         return inert("\n".join(lines))
 
     # -- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_item":
+            return self.loaded is not None and self.loaded.item is not None
+        return True
 
     def action_reply(self) -> None:
         self.app.reply_to(self.number)
@@ -246,6 +272,39 @@ class RequestScreen(Screen[None]):
         self.claimed = False
         self.app.call_from_thread(self.notify, f"#{self.number} closed ({reason}).")
         self.app.call_from_thread(self.app.back_to_stack)
+
+    def action_convert(self) -> None:
+        from supportdesk.ui.modals.convert import ConvertModal
+
+        def chosen(choice: NewItem | AttachTo | None) -> None:
+            if choice is not None:
+                self._convert(choice)
+
+        self.app.push_screen(ConvertModal(self.number), chosen)
+
+    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
+    def _convert(self, choice: NewItem | AttachTo) -> None:
+        from supportdesk.ui.modals.convert import NewItem
+
+        desk, agent = self.app.desk, self.app.agent
+        if isinstance(choice, NewItem):
+            linked = desk.convert(
+                self.number, choice.kind, agent, title=choice.title, description=choice.description
+            )
+        else:
+            linked = desk.attach(self.number, choice.item.number, agent)
+        self.claimed = False
+        closed = " (closed)" if linked.status == "closed" else ""
+        self.app.call_from_thread(
+            self.notify,
+            f"#{self.number} → {linked.item.label}{closed}, {linked.template} queued.",
+        )
+        self.app.call_from_thread(self.app.back_to_stack)
+
+    def action_open_item(self) -> None:
+        item = self.loaded.item if self.loaded else None
+        if item is not None:
+            self.app.open_item(item.number)
 
     def action_note(self) -> None:
         from supportdesk.ui.modals.text_input import TextInputModal

@@ -28,6 +28,7 @@ REASONS = {
     "follow_up": "follow-up",
     "delivery_failed": "bounced",
     "fixed": "fixed",
+    "wont_do": "won't do",
     "reopened": "reopened",
 }
 
@@ -94,7 +95,13 @@ def _reason(r: RequestRecord, now: datetime, warn: timedelta, style: str) -> Tex
 
 
 def _reason_style(reason: str) -> str:
-    return {"delivery_failed": "red", "reopened": "yellow", "follow_up": "cyan"}.get(reason, "")
+    return {
+        "delivery_failed": "red",
+        "reopened": "yellow",
+        "follow_up": "cyan",
+        "fixed": "green",
+        "wont_do": "magenta",
+    }.get(reason, "")
 
 
 class StackScreen(Screen[None]):
