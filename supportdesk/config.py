@@ -88,6 +88,9 @@ class MailboxSettings(Section):
     """Fetch messages in batches of about this many bytes, so memory stays flat."""
     timeout: Duration = timedelta(seconds=30)
     """Network timeout for the IMAP connection."""
+    lease: Duration = timedelta(seconds=90)
+    """One process polls (a console or `fetch --watch`): it renews this lease at least every
+    half lease; when it dies, another takes over within two leases."""
 
     @model_validator(mode="after")
     def _check(self) -> MailboxSettings:

@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -73,17 +72,29 @@ def tick(json: JsonFlag = False) -> None:
 
 def _watch(json: bool) -> None:
     """Poll, tick and deliver while this process holds the poller lease; when another process
-    (a console, another watcher) holds it, wait and take over if it goes away."""
+    (a console, another watcher) holds it, wait and take over once it lapses: a holder that
+    died is replaced within two leases (`mailbox.lease`)."""
     desk = state.desk()
     settings = desk.settings
     interval = settings.mailbox.poll_interval.total_seconds()
     holder = f"fetch@{socket.gethostname()}:{os.getpid()}"
-    lease_ttl = timedelta(seconds=max(3 * interval, 60))
+    lease_ttl = settings.mailbox.lease
+    # Renew at least every half lease, and run the tick every minute.
+    cadence = min(interval, TICK_EVERY.total_seconds(), lease_ttl.total_seconds() / 2)
     poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
     _stop_on_signals()
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
     failures = 0
     waiting_for = None
+    renewed = time.monotonic()
+
+    def renew(done: int, total: int) -> None:
+        """A long fetch (the first one, a backlog) keeps the lease while it works."""
+        nonlocal renewed
+        if time.monotonic() - renewed >= cadence / 2:
+            desk.acquire_lease(POLLER_LEASE, holder, lease_ttl)
+            renewed = time.monotonic()
+
     try:
         while True:
             if not desk.acquire_lease(POLLER_LEASE, holder, lease_ttl):
@@ -91,11 +102,14 @@ def _watch(json: bool) -> None:
                 if held and held[0] != waiting_for:
                     waiting_for = held[0]
                     say(f"{waiting_for} polls the mailbox; waiting to take over.")
-                time.sleep(interval)
+                time.sleep(cadence)
                 continue
-            waiting_for = None
+            renewed = time.monotonic()
+            if waiting_for is not None:
+                say(f"Taking over from {waiting_for}.")
+                waiting_for = None
             try:
-                report = (poller.poll() if poller else desk.fetch()).as_dict()
+                report = (poller.poll(renew) if poller else desk.fetch(renew)).as_dict()
                 ticked = desk.tick_if_due()
                 for line in ticked.lines() if ticked else []:
                     say(line)
@@ -105,12 +119,12 @@ def _watch(json: bool) -> None:
                 elif report["stored"] or delivered["sent"] or delivered["failed"]:
                     say(_describe(report) + f"; {delivered['sent']} sent.")
                 if poller and poller.settings.mailbox.kind == "imap":
-                    poller.wait_for_news(min(interval, TICK_EVERY.total_seconds()))
+                    poller.wait_for_news(cadence)
                 else:
-                    time.sleep(interval)
+                    time.sleep(cadence)
             except MailServerError as exc:
                 # A dropped connection is retried within seconds, backing off to the interval.
-                wait = min(interval, RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
+                wait = min(cadence, RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
                 failures += 1
                 say(f"mail server: {exc}; retrying in {wait:g}s")
                 time.sleep(wait)
