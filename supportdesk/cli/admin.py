@@ -112,6 +112,55 @@ def db_check(
         raise typer.Exit(1)
 
 
+@app.command()
+def migrate(
+    source: Annotated[
+        str, typer.Option("--from", help="The desk's database now, e.g. sqlite:///desk.db.")
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--to", help="An empty database, e.g. postgresql+psycopg://desk@db.example/desk."
+        ),
+    ],
+    json: JsonFlag = False,
+) -> None:
+    """Move a desk to another database (SQLite to PostgreSQL, or back): the schema is built
+    in the target, then every row is copied with its id, in one transaction. Point
+    `desk.database` at the target afterwards; stop consoles and watchers first."""
+    from supportdesk.cli.output import progress_bar
+    from supportdesk.store.database import open_database
+    from supportdesk.store.transfer import copy_desk
+
+    src = open_database(source, upgrade=False)
+    try:
+        dst = open_database(target)
+        try:
+            with progress_bar("Copying", not json) as progress:
+                report = copy_desk(src, dst, progress)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if json:
+        emit_json(report.as_dict())
+    else:
+        say(
+            f"Copied {sum(report.rows.values()):,} rows in {len(report.rows)} tables to "
+            f"{_safe_url(target)}; set desk.database to it in config.toml."
+        )
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for display
+        return url
+
+
 @agents_app.command("add")
 def agents_add(
     login: str,
