@@ -429,3 +429,23 @@ def test_snapshot_empty_stack(tmp_path: Path, clock: FrozenClock, snap_compare) 
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+async def test_another_agents_answer_leaves_this_stack_within_a_second(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=True)  # watching for changes, as in real use
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert stack_numbers(pilot) == [3, 2, 1]
+        other = make_desk(tmp_path, clock)  # bob's console, another connection to the file
+        try:
+            other.reply(3, "Answered by Bob.", "anna")
+            for _ in range(10):  # the console looks twice a second
+                await pilot.pause(0.1)
+                if stack_numbers(pilot) == [2, 1]:
+                    break
+            assert stack_numbers(pilot) == [2, 1]
+        finally:
+            other.close_database()

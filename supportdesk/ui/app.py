@@ -23,6 +23,9 @@ from supportdesk.ui.screens.stack import StackScreen
 
 RETRY_DELAYS = (5.0, 15.0, 30.0)
 """Seconds before polling again after a mail server error (then the normal interval)."""
+REFRESH_EVERY = 0.5
+"""Seconds between looks for other agents' changes (a cheap PRAGMA data_version on SQLite):
+another console's answer shows here within a second."""
 READ_AHEAD_DELAY = 0.15
 """Seconds the cursor rests on a request before the console reads it ahead."""
 READ_AHEAD_KEEP = 8
@@ -74,7 +77,7 @@ class SupportDeskApp(App[None]):
         self._version = self.desk.data_version()
         self.push_screen(StackScreen())
         if self.background:
-            self.set_interval(1.0, self.check_for_changes, name="watch")
+            self.set_interval(REFRESH_EVERY, self.check_for_changes, name="watch")
             self.poll_mail()
 
     # -- actions -------------------------------------------------------------------------------
