@@ -63,3 +63,18 @@ def test_a_search_index_out_of_step_is_found_and_rebuilt(
     assert "ok    full-text index  2 messages indexed (rebuilt)" in repaired.stdout
     found = run_cli("search", "quarterly", "--json", cwd=tmp_path)
     assert [h["number"] for h in json.loads(found.stdout)] == [1]
+
+
+def test_backup_of_a_postgresql_desk_says_how_without_the_password(tmp_path: Path) -> None:
+    from tests.fixtures import write_config
+
+    write_config(
+        tmp_path, {"desk": {"database": "postgresql+psycopg://desk:s3cret@db.example:5432/support"}}
+    )
+    result = run_cli("db", "backup", "desk.dump", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        "pg_dump --format=custom --file desk.dump 'postgresql://desk@db.example:5432/support'"
+        in (result.stderr)
+    )
+    assert "s3cret" not in result.stderr

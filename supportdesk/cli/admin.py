@@ -77,7 +77,11 @@ def db_backup(target: Path) -> None:
 
     url = state.settings().database_url
     if not url.startswith("sqlite:///"):
-        raise SupportDeskError("backup works on SQLite; for PostgreSQL use pg_dump")
+        raise SupportDeskError(
+            "this desk is on PostgreSQL: back it up with its own tool, e.g. "
+            f"pg_dump --format=custom --file {target} {_libpq_url(url)} "
+            "(and restore with pg_restore --dbname URL FILE)"
+        )
     if target.exists():
         raise SupportDeskError(f"{target} exists; choose a new file")
     source = sqlite3.connect(url[len("sqlite:///") :])
@@ -149,6 +153,19 @@ def migrate(
             f"Copied {sum(report.rows.values()):,} rows in {len(report.rows)} tables to "
             f"{_safe_url(target)}; set desk.database to it in config.toml."
         )
+
+
+def _libpq_url(url: str) -> str:
+    """postgresql+psycopg://u:secret@h/db -> 'postgresql://u@h/db', as pg_dump takes it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "URL"
+    user = f"{u.username}@" if u.username else ""
+    port = f":{u.port}" if u.port else ""
+    return f"'postgresql://{user}{u.host or ''}{port}/{u.database or ''}'"
 
 
 def _safe_url(url: str) -> str:
