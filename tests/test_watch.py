@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,16 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import query
 from tests.fixtures import imap_env, imap_mailbox, write_config
 from tests.mailfactory import make_mail
 
 
-def _stored(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            return conn.execute("SELECT count(*) FROM message WHERE direction='in'").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+def _stored(folder: Path) -> int:
+    return int(query(folder, "SELECT count(*) FROM message WHERE direction='in'", 0))
 
 
 def _wait_until(predicate, timeout: float) -> bool:
@@ -66,15 +62,14 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> No
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
-    db = tmp_path / "desk.db"
     try:
-        assert _wait_until(lambda: _stored(db) == 1, 30), (
+        assert _wait_until(lambda: _stored(tmp_path) == 1, 30), (
             f"the first poll did not happen: {log.read_text()}"
         )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 1, 10)
         imap_server.deliver([make_mail(sender="dan@example.net", message_id="second@x")])
         # The poll interval is ten minutes: only IDLE can bring this in within seconds.
-        assert _wait_until(lambda: _stored(db) == 2, 15), (
+        assert _wait_until(lambda: _stored(tmp_path) == 2, 15), (
             f"IDLE did not wake the watcher: {log.read_text()}"
         )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 2, 10)
@@ -101,20 +96,17 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
-    db = tmp_path / "desk.db"
     try:
         assert _wait_until(lambda: "Watching" in log.read_text(), 30), log.read_text()
         pymap_server.stop()
         assert _wait_until(lambda: "retrying" in log.read_text(), 15), log.read_text()
         pymap_server.start()
         pymap_server.deliver([make_mail(message_id="after-outage@x")])
-        assert _wait_until(lambda: _stored(db) == 1, 30), log.read_text()
+        assert _wait_until(lambda: _stored(tmp_path) == 1, 30), log.read_text()
 
         def no_error_on_record() -> bool:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-                return not conn.execute(
-                    "SELECT 1 FROM mailbox_state WHERE last_error IS NOT NULL"
-                ).fetchall()
+            errors = "SELECT count(*) FROM mailbox_state WHERE last_error IS NOT NULL"
+            return query(tmp_path, errors) == 0
 
         # the outage is over, so the error leaves the record right after the poll
         assert _wait_until(no_error_on_record, 10), log.read_text()

@@ -160,8 +160,7 @@ class Desk:
         with self.db.write() as conn:
             if agents.get_agent(conn, login) is not None:
                 return False
-            agents.add_agent(conn, login, name or login, email, role, self.clock.now())
-            return True
+            return agents.add_agent(conn, login, name or login, email, role, self.clock.now())
 
     def agents(self) -> list[agents.AgentRecord]:
         with self.db.read() as conn:

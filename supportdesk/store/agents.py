@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from supportdesk.store import tables as t
 
@@ -46,16 +46,16 @@ def list_agents(conn: Connection) -> list[AgentRecord]:
 
 def add_agent(
     conn: Connection, login: str, name: str, email: str, role: str, now: datetime
-) -> None:
-    conn.execute(
-        insert(_a).values(
-            login=login,
-            name=name,
-            email=email,
-            role=role,
-            active=True,
-            signature="",
-            languages="",
-            created_at=now,
-        )
+) -> bool:
+    """Add the agent unless one with this login exists; True when added."""
+    stmt = t.upsert(conn, _a).values(
+        login=login,
+        name=name,
+        email=email,
+        role=role,
+        active=True,
+        signature="",
+        languages="",
+        created_at=now,
     )
+    return bool(conn.execute(stmt.on_conflict_do_nothing(index_elements=[_a.c.login])).rowcount)
