@@ -1,4 +1,5 @@
-"""Fixtures for a real desk: a SQLite file in a temp folder, a frozen clock, file outbox."""
+"""Fixtures for a real desk: a SQLite file in a temp folder (or a PostgreSQL database of its
+own, see tests/databases.py), a frozen clock, file outbox."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from supportdesk.clock import FrozenClock
 from supportdesk.config import parse_settings
 from supportdesk.desk import Desk, open_desk
+from tests import databases
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("SUPPORTDESK_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -24,6 +26,20 @@ def corpus_or_skip() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared mail corpus is not at {CORPUS} (set SUPPORTDESK_CORPUS)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _test_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test made are dropped when it ends (SQLite files go with
+    the test's folder)."""
+    yield
+    databases.drop_test_databases()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _template_database() -> Iterator[None]:
+    yield
+    databases.drop_template()
 
 
 @pytest.fixture
@@ -39,7 +55,7 @@ def write_config(folder: Path, extra: dict[str, Any] | None = None) -> Path:
         "desk": {
             "name": "Acme Support",
             "address": "support@example.com",
-            "database": "sqlite:///desk.db",
+            "database": databases.database_url(folder),
             "agent": "anna",
         },
         "mailbox": {"kind": "maildir", "path": "mail"},

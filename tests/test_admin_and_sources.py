@@ -11,11 +11,14 @@ import pytest
 from supportdesk.clock import FrozenClock
 from supportdesk.config import load_settings, read_secret
 from supportdesk.errors import ConfigError
+from tests.databases import ON_POSTGRESQL
 from tests.fixtures import imap_mailbox, make_desk, run_cli, write_config
 from tests.mailfactory import make_mail
 
 
 def test_init_creates_config_database_and_agent(tmp_path: Path) -> None:
+    """`init` from nothing writes the sample config.toml, whose database is SQLite (so this
+    test runs on SQLite in the PostgreSQL run too; the next one runs on either)."""
     first = run_cli("--agent", "anna", "init", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "config.toml").exists() and (tmp_path / "desk.db").exists()
@@ -28,6 +31,21 @@ def test_init_creates_config_database_and_agent(tmp_path: Path) -> None:
     assert "up to date" in run_cli("db", "upgrade", cwd=tmp_path).stderr
     backup = run_cli("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path)
     assert backup.returncode == 0 and (tmp_path / "copy.db").stat().st_size > 0
+
+
+def test_init_and_db_commands_on_the_configured_database(tmp_path: Path) -> None:
+    """The same on the database config.toml names (PostgreSQL when the suite runs there)."""
+    write_config(tmp_path)
+    first = run_cli("--agent", "anna", "init", cwd=tmp_path)
+    assert first.returncode == 0 and "keeping it" in first.stderr, first.stderr
+    agents = json.loads(run_cli("agents", "list", "--json", cwd=tmp_path).stdout)
+    assert [a["login"] for a in agents] == ["anna"]
+    assert "up to date" in run_cli("db", "upgrade", cwd=tmp_path).stderr
+    backup = run_cli("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path)
+    if ON_POSTGRESQL:
+        assert backup.returncode == 1 and "use pg_dump" in backup.stderr
+    else:
+        assert backup.returncode == 0 and (tmp_path / "copy.db").stat().st_size > 0
 
 
 def test_config_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

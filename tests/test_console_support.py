@@ -54,6 +54,53 @@ def test_a_note_stays_in_the_thread_and_never_reaches_the_customer(
     assert desk.search("enterprise")[0].request_id == 1  # agents find their notes
 
 
+# -- search ---------------------------------------------------------------------------------
+
+
+def test_search_finds_words_senders_and_the_last_word_as_a_prefix(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """One search function over FTS5 (SQLite) and a tsvector (PostgreSQL), alike."""
+    desk = make_desk(tmp_path, clock)
+    drop_into_maildir(
+        tmp_path,
+        make_mail(
+            sender="Carol <carol@billing-dept.example.org>",
+            subject="Invoice wrong",
+            body="The invoice shows the wrong amount, see https://shop.example.com/orders/77.\n",
+            message_id="en@x",
+        ),
+        make_mail(
+            sender="Дмитрий <dima@example.ru>",
+            subject="Пароль",
+            body="Не могу войти: забыл пароль от личного кабинета.\n",
+            message_id="ru@x",
+        ),
+    )
+    desk.fetch()
+
+    def found(query: str) -> list[int]:
+        """The requests with a message found (the question, or our acknowledgement of it)."""
+        return sorted({hit.request_id for hit in desk.search(query)})
+
+    assert found("invoice") == found("INVOICE") == found("inv") == [1]
+    assert found("wrong amo") == [1]
+    assert found("amo wrong") == []  # only the last word is a prefix
+    assert found("carol@billing-dept.example.org") == found("billing") == [1]
+    assert found("shop example com orders 77") == [1]
+    assert found("ПАРОЛЬ") == found("кабин") == found("dima") == [2]
+    assert found("example") == [1, 2]
+    assert found("") == found("!!! ...") == found("nothing-like-this") == []
+    [hit] = desk.search("amount")
+    assert (hit.request_id, hit.subject, hit.from_addr, hit.status) == (
+        1,
+        "Invoice wrong",
+        "carol@billing-dept.example.org",
+        "new",
+    )
+    assert "wrong amount" in hit.snippet
+
+
 # -- drafts ---------------------------------------------------------------------------------
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from supportdesk.mail.parse import parse_message
+from tests.databases import ON_POSTGRESQL, query, rows
 from tests.fixtures import corpus_or_skip, run_cli, write_config
 
 
@@ -29,16 +29,13 @@ def test_whole_corpus_imports_exactly_once(tmp_path: Path) -> None:
     assert report["acknowledgements"] == 0  # an import never writes to old customers
     assert report["with_warnings"] > 100  # parsing had to guess, and said so
 
-    with sqlite3.connect(tmp_path / "desk.db") as conn:
-        stored = {r[0] for r in conn.execute("SELECT message_id FROM message")}
-        raw_rows = conn.execute("SELECT count(*) FROM message_raw").fetchone()[0]
-        outgoing = conn.execute("SELECT count(*) FROM message WHERE direction = 'out'").fetchone()[
-            0
-        ]
-        warned = conn.execute("SELECT count(*) FROM message WHERE warnings IS NOT NULL").fetchone()[
-            0
-        ]
-        fts = conn.execute("SELECT count(*) FROM message_fts").fetchone()[0]
+    stored = {r[0] for r in rows(tmp_path, "SELECT message_id FROM message") or []}
+    raw_rows = query(tmp_path, "SELECT count(*) FROM message_raw")
+    outgoing = query(tmp_path, "SELECT count(*) FROM message WHERE direction = 'out'")
+    warned = query(tmp_path, "SELECT count(*) FROM message WHERE warnings IS NOT NULL")
+    # Every message in the full-text index: FTS5's table, or PostgreSQL's tsvector column.
+    indexed = "count(search) FROM message" if ON_POSTGRESQL else "count(*) FROM message_fts"
+    fts = query(tmp_path, f"SELECT {indexed}")
     assert stored == expected
     assert raw_rows == report["stored"] + report["copies_kept"]  # every distinct copy kept
     assert outgoing == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,20 +13,17 @@ from pathlib import Path
 import pytest
 
 from supportdesk.samples import SampleMailbox
+from tests.databases import query
 from tests.fixtures import imap_env, imap_mailbox, run_cli, write_config
 
 TOTAL = 2000
 
 
-def _stored(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
-            return conn.execute("SELECT count(*) FROM message WHERE direction = 'in'").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+def _stored(folder: Path) -> int:
+    return int(query(folder, "SELECT count(*) FROM message WHERE direction = 'in'", 0))
 
 
-def _fetch_until(folder: Path, env: dict[str, str], db: Path, threshold: int) -> int:
+def _fetch_until(folder: Path, env: dict[str, str], threshold: int) -> int:
     """Start `supportdesk fetch`, SIGKILL it once `threshold` messages are stored."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "supportdesk", "fetch"],
@@ -39,13 +35,13 @@ def _fetch_until(folder: Path, env: dict[str, str], db: Path, threshold: int) ->
     deadline = time.monotonic() + 120
     try:
         while proc.poll() is None and time.monotonic() < deadline:
-            if _stored(db) >= threshold:
+            if _stored(folder) >= threshold:
                 break
             time.sleep(0.005)  # watching a subprocess, not waiting for a time rule
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    return _stored(db)
+    return _stored(folder)
 
 
 @pytest.mark.slow
@@ -61,24 +57,23 @@ def test_sigkill_at_three_moments_then_complete(tmp_path: Path, imap_server) -> 
         },
     )
     env = imap_env(imap_server)
-    db = tmp_path / "desk.db"
 
     rng = random.Random()
     thresholds = sorted(rng.sample(range(50, TOTAL - 50), 3))
-    seen = [_fetch_until(tmp_path, env, db, t) for t in thresholds]
+    seen = [_fetch_until(tmp_path, env, t) for t in thresholds]
     assert seen[-1] < TOTAL, "every kill came too late to interrupt the intake"
 
     done = run_cli("fetch", "--json", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
-    assert _stored(db) == TOTAL
-    with sqlite3.connect(db) as conn:
-        distinct = conn.execute(
-            "SELECT count(DISTINCT message_id) FROM message WHERE direction = 'in'"
-        ).fetchone()[0]
-        raws = conn.execute(
-            "SELECT count(*) FROM message_raw r JOIN message m "
-            "ON m.id = r.message_pk WHERE m.direction = 'in'"
-        ).fetchone()[0]
+    assert _stored(tmp_path) == TOTAL
+    distinct = query(
+        tmp_path, "SELECT count(DISTINCT message_id) FROM message WHERE direction = 'in'"
+    )
+    raws = query(
+        tmp_path,
+        "SELECT count(*) FROM message_raw r JOIN message m "
+        "ON m.id = r.message_pk WHERE m.direction = 'in'",
+    )
     assert distinct == TOTAL and raws == TOTAL
 
     again = json.loads(run_cli("fetch", "--json", cwd=tmp_path, env=env).stdout)
@@ -88,4 +83,4 @@ def test_sigkill_at_three_moments_then_complete(tmp_path: Path, imap_server) -> 
     rescan = json.loads(run_cli("fetch", "--json", cwd=tmp_path, env=env).stdout)
     assert rescan["fetch"]["rescanned"] == ["INBOX"]
     assert rescan["fetch"]["stored"] == 0 and rescan["fetch"]["duplicates"] == TOTAL
-    assert _stored(db) == TOTAL
+    assert _stored(tmp_path) == TOTAL

@@ -72,3 +72,29 @@ def test_attachment_name_cannot_escape_the_chosen_folder(
     again = desk.save_attachment(att.id, target_folder)
     assert again.name == "passwd (1)" and again.parent == target_folder.resolve()
     assert not (tmp_path / "etc").exists()
+
+
+def test_control_characters_in_ids_and_addresses_are_refused(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A NUL in a Message-ID, a reference or an address makes them malformed (and PostgreSQL
+    cannot store one): the mail is stored all the same, without them."""
+    desk = make_desk(tmp_path, clock)
+    raw = (
+        b"From: Ma\x00llory <mal\x00lory@example.org>\r\nTo: support@example.com\r\n"
+        b"Subject: hi\x00there\r\nMessage-ID: <c\x00d@x>\r\nIn-Reply-To: <e\x00f@x>\r\n"
+        b"References: <a\x00b@x> <g@h>\r\nReply-To: <r\x01@example.org>\r\n"
+        b"Content-Type: multipart/mixed; boundary=BB\r\n\r\n"
+        b"--BB\r\nContent-Type: text/plain\r\n\r\nbody\x00text\r\n"
+        b"--BB\r\nContent-Type: appli\x00cation/pdf\r\nContent-Transfer-Encoding: base\x0064\r\n"
+        b'Content-Disposition: attachment; filename="f\x00.pdf"\r\n\r\nJVBERi0=\r\n--BB--\r\n'
+    )
+    drop_into_maildir(tmp_path, raw)
+    assert desk.fetch().intake.stored == 1
+    [message] = desk.request(1).messages[:1]
+    [attachment] = message.attachments
+    stored = [message.message_id, message.from_addr, message.subject, message.text]
+    stored += [attachment.filename, attachment.content_type]
+    assert not any("\x00" in value for value in stored), stored
+    assert message.message_id.endswith("@supportdesk.invalid")  # a hash of the mail stands in
+    assert "Message-ID is malformed; a hash of the message stands in" in message.warnings

@@ -33,3 +33,50 @@ def test_stack_is_last_in_first_out(tmp_path: Path, clock: FrozenClock) -> None:
     )
     desk.fetch()
     assert [r.number for r in desk.stack()] == [1, 3, 2]
+
+
+def test_two_desks_taking_mail_in_at_once_share_numbers_without_clash_or_gap(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Two processes' intake and an agent answering, all at once on one database: each
+    message stored once, every key handed out once, request numbers 1..N without a gap
+    (on PostgreSQL these transactions really do run side by side)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = make_desk(tmp_path, clock)
+    drop_into_maildir(
+        tmp_path, *(make_mail(sender=f"c{i}@example.org", message_id=f"q{i}@x") for i in range(20))
+    )
+    assert len(first.fetch().intake.new_requests) == 20
+    second_box = {"mailbox": {"kind": "maildir", "path": "mail2"}}
+    for sub in ("cur", "new", "tmp"):
+        (tmp_path / "mail2" / sub).mkdir(parents=True)
+    second = make_desk(tmp_path, clock, second_box)  # another process, its own mailbox
+    for i in range(300):  # new customers (the same ones in both boxes) and replies to #1..#20
+        drop_into_maildir(
+            tmp_path, make_mail(sender=f"n{i % 50}@example.org", message_id=f"a{i}@x")
+        )
+        reply = make_mail(sender=f"c{i % 20}@example.org", message_id=f"b{i}@x", in_reply_to="q0@x")
+        new = make_mail(sender=f"n{i % 50}@example.org", message_id=f"c{i}@x")
+        for name, raw in (("b", reply), ("c", new)):
+            path = tmp_path / "mail2" / "new" / f"{i:04d}.{name}"
+            path.write_bytes(raw)
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            one = pool.submit(first.fetch)
+            two = pool.submit(second.fetch)
+            answers = pool.submit(
+                lambda: [first.reply(1 + n % 20, f"Answer {n}", "anna") for n in range(60)]
+            )
+            reports = [one.result().intake, two.result().intake]
+            assert len(answers.result()) == 60
+        assert [r.stored for r in reports] == [300, 600]
+        numbers = sorted(n for r in reports for n in r.new_requests)
+        assert numbers == list(range(21, 21 + 600))
+        assert [r.number for r in first.list_requests(limit=1000)] == list(range(620, 0, -1))
+        detail = first.request(1)
+        assert detail.request.message_count == len(detail.messages)
+        assert len({m.message_id for m in detail.messages}) == len(detail.messages)
+    finally:
+        second.close_database()
+        first.close_database()

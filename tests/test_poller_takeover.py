@@ -5,7 +5,6 @@ leaving the mailbox fully taken in, each message once."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,28 +13,20 @@ from pathlib import Path
 import pytest
 
 from supportdesk.samples import SampleMailbox
+from tests.databases import query, rows
 from tests.fixtures import imap_env, imap_mailbox, write_config
 
 TOTAL = 1500
 LEASE = 3.0  # seconds: short, so the test waits for two of them at most
 
 
-def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
-            return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
+def _stored(folder: Path) -> int:
+    return int(query(folder, "SELECT count(*) FROM message WHERE direction = 'in'", 0))
 
 
-def _stored(db: Path) -> int:
-    rows = _query(db, "SELECT count(*) FROM message WHERE direction = 'in'")
-    return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
-
-
-def _holder(db: Path) -> str | None:
-    rows = _query(db, "SELECT holder FROM lease WHERE name = 'poller'")
-    return str(rows[0][0]) if rows else None
+def _holder(folder: Path) -> str | None:
+    found = query(folder, "SELECT holder FROM lease WHERE name = 'poller'")
+    return str(found) if found else None
 
 
 def _wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
@@ -73,39 +64,38 @@ def test_sigkill_the_poller_mid_ingest_and_the_other_takes_over(
         },
     )
     env = imap_env(imap_server)
-    db = tmp_path / "desk.db"
     first = _watcher(tmp_path, env, tmp_path / "first.log")
     second: subprocess.Popen[bytes] | None = None
     try:
-        assert _wait_until(lambda: _holder(db) is not None, 60), (
+        assert _wait_until(lambda: _holder(tmp_path) is not None, 60), (
             tmp_path / "first.log"
         ).read_text()
-        first_holder = _holder(db)
+        first_holder = _holder(tmp_path)
         assert first_holder and first_holder.endswith(f":{first.pid}")
         second = _watcher(tmp_path, env, tmp_path / "second.log")
-        assert _wait_until(lambda: _stored(db) >= 200, 60)
+        assert _wait_until(lambda: _stored(tmp_path) >= 200, 60)
         first.send_signal(signal.SIGKILL)  # mid-ingest: no goodbye, the lease stays behind
         first.wait()
         killed_at = time.monotonic()
-        at_kill = _stored(db)
+        at_kill = _stored(tmp_path)
         assert at_kill < TOTAL, "the kill came after the intake had finished"
 
         def second_holds() -> bool:
-            return (_holder(db) or "").endswith(f":{second.pid}")  # type: ignore[union-attr]
+            return (_holder(tmp_path) or "").endswith(f":{second.pid}")  # type: ignore[union-attr]
 
         assert _wait_until(second_holds, 2 * LEASE + 5), (tmp_path / "second.log").read_text()
         took = time.monotonic() - killed_at
         assert took <= 2 * LEASE + 1, f"took over after {took:.1f}s"
-        assert _wait_until(lambda: _stored(db) == TOTAL, 120), (
-            f"{_stored(db)} of {TOTAL}: {(tmp_path / 'second.log').read_text()}"
+        assert _wait_until(lambda: _stored(tmp_path) == TOTAL, 120), (
+            f"{_stored(tmp_path)} of {TOTAL}: {(tmp_path / 'second.log').read_text()}"
         )
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
                 proc.wait(timeout=30)
-    [(distinct, raws)] = _query(
-        db,
+    [(distinct, raws)] = rows(
+        tmp_path,
         "SELECT count(DISTINCT m.message_id), count(r.id) FROM message m "
         "JOIN message_raw r ON r.message_pk = m.id WHERE m.direction = 'in'",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import query
 from tests.fixtures import imap_env, imap_mailbox, write_config
 from tests.mailfactory import make_mail
 
 
-def _stored(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            return conn.execute("SELECT count(*) FROM message WHERE direction='in'").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+def _stored(folder: Path) -> int:
+    return int(query(folder, "SELECT count(*) FROM message WHERE direction='in'", 0))
 
 
 def _wait_until(predicate, timeout: float) -> bool:
@@ -67,15 +63,14 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> No
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
-    db = tmp_path / "desk.db"
     try:
-        assert _wait_until(lambda: _stored(db) == 1, 30), (
+        assert _wait_until(lambda: _stored(tmp_path) == 1, 30), (
             f"the first poll did not happen: {log.read_text()}"
         )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 1, 10)
         imap_server.deliver([make_mail(sender="dan@example.net", message_id="second@x")])
         # The poll interval is ten minutes: only IDLE can bring this in within seconds.
-        assert _wait_until(lambda: _stored(db) == 2, 15), (
+        assert _wait_until(lambda: _stored(tmp_path) == 2, 15), (
             f"IDLE did not wake the watcher: {log.read_text()}"
         )
         assert _wait_until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 2, 10)
@@ -102,20 +97,17 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
-    db = tmp_path / "desk.db"
     try:
         assert _wait_until(lambda: "Watching" in log.read_text(), 30), log.read_text()
         pymap_server.stop()
         assert _wait_until(lambda: "retrying" in log.read_text(), 15), log.read_text()
         pymap_server.start()
         pymap_server.deliver([make_mail(message_id="after-outage@x")])
-        assert _wait_until(lambda: _stored(db) == 1, 30), log.read_text()
+        assert _wait_until(lambda: _stored(tmp_path) == 1, 30), log.read_text()
 
         def no_error_on_record() -> bool:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-                return not conn.execute(
-                    "SELECT 1 FROM mailbox_state WHERE last_error IS NOT NULL"
-                ).fetchall()
+            errors = "SELECT count(*) FROM mailbox_state WHERE last_error IS NOT NULL"
+            return query(tmp_path, errors) == 0
 
         # the outage is over, so the error leaves the record right after the poll
         assert _wait_until(no_error_on_record, 10), log.read_text()
@@ -137,14 +129,9 @@ def test_watch_stops_on_a_signal_and_hands_the_lease_back(tmp_path: Path, signum
         stderr=log.open("wb"),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
-    db = tmp_path / "desk.db"
 
     def lease_held() -> bool:
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-                return bool(conn.execute("SELECT count(*) FROM lease").fetchone()[0])
-        except sqlite3.OperationalError:
-            return False
+        return bool(query(tmp_path, "SELECT count(*) FROM lease", 0))
 
     try:
         assert _wait_until(lambda: "Watching" in log.read_text() and lease_held(), 30), (

@@ -164,8 +164,7 @@ class Desk:
         with self.db.write() as conn:
             if agents.get_agent(conn, login) is not None:
                 return False
-            agents.add_agent(conn, login, name or login, email, role, self.clock.now())
-            return True
+            return agents.add_agent(conn, login, name or login, email, role, self.clock.now())
 
     def add_agent(
         self,
@@ -187,11 +186,9 @@ class Desk:
         if email and not EMAIL.fullmatch(email):
             raise SupportDeskError(f"invalid email address {email!r}")
         with self.db.write() as conn:
-            if agents.get_agent(conn, login) is not None:
+            now = self.clock.now()
+            if not agents.add_agent(conn, login, name or login, email, role, now, checked):
                 raise SupportDeskError(f"agent {login!r} exists")
-            agents.add_agent(
-                conn, login, name or login, email, role, self.clock.now(), languages=checked
-            )
             found = agents.get_agent(conn, login)
             assert found is not None
             return found

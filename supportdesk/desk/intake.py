@@ -112,6 +112,7 @@ def _ingest(
     options: IngestOptions,
 ) -> IngestReport:
     report = IngestReport(seen=len(parsed))
+    q.lock_intake(conn)  # before the look-ups: another process's batch may be storing the same
     own = frozenset({settings.desk.address.lower()})
     referenced: set[str] = set()
     tagged: set[int] = set()

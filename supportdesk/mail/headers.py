@@ -30,7 +30,8 @@ _CHARSET_ALIASES = {
 _LINE_SPLIT = re.compile(rb"\r?\n(?![ \t])")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([bBqQ])\?([^?]*?)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)\s+(=\?)")
-_MSGID = re.compile(r"<([^<>\s]{1,900})>")
+# Message-IDs and addresses have no control characters (nor could PostgreSQL store a NUL).
+_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,900})>")
 
 
 def codec_for(charset: str | None) -> str | None:
@@ -130,7 +131,8 @@ _SIMPLE_ADDR = re.compile(
 
 
 _PLAUSIBLE = re.compile(
-    r"[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff.-]{0,253})"
+    r"[^@\s<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}"
+    r"@[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff.-]{0,253})"
 )
 
 

@@ -32,7 +32,7 @@ MAX_TEXT = 2_000_000
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _LOOKS_LIKE_HEADER = re.compile(rb"[!-9;-~]+[ \t]*:")
 _EMBEDDED_MSGID = re.compile(
-    rb"(?im)^(?:Message-ID|X-Message-ID|Original-Message-ID)\s*:\s*(<[^>\r\n]{1,900}>)"
+    rb"(?im)^(?:Message-ID|X-Message-ID|Original-Message-ID)\s*:\s*(<[^>\x00-\x1f\x7f]{1,900}>)"
 )
 
 
@@ -164,7 +164,7 @@ def _parse(raw: bytes, sha: str) -> ParsedMessage:
         message_id, synthesized = ids[0], False
     else:
         bare = raw_mid.strip()
-        if bare and len(bare) <= 250 and " " not in bare and "@" in bare:
+        if bare and len(bare) <= 250 and bare.isprintable() and " " not in bare and "@" in bare:
             message_id, synthesized = bare.strip("<>"), False
         else:
             message_id, synthesized = synthesized_id(sha), True
@@ -320,8 +320,8 @@ class _Walker:
             Attachment(
                 filename=safe_filename(filename, _fallback_name(ctype)),
                 original_filename=clean_line(filename)[:500] if filename else None,
-                content_type=ctype[:200],
-                encoding=encoding[:40],
+                content_type=clean_line(ctype)[:200],
+                encoding=clean_line(encoding)[:40],
                 start=start,
                 end=end,
                 inline=disposition.startswith("inline"),

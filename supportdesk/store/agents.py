@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from supportdesk.store import tables as t
 
@@ -69,19 +69,21 @@ def add_agent(
     role: str,
     now: datetime,
     languages: list[str] | None = None,
-) -> None:
-    conn.execute(
-        insert(_a).values(
-            login=login,
-            name=name,
-            email=email,
-            role=role,
-            active=True,
-            signature="",
-            languages=",".join(languages or []),
-            created_at=now,
-        )
+) -> bool:
+    """Add the agent unless one with this login exists; True when added."""
+    stmt = t.upsert(conn, _a).values(
+        login=login,
+        name=name,
+        email=email,
+        role=role,
+        active=True,
+        signature="",
+        languages=",".join(languages or []),
+        created_at=now,
     )
+    # RETURNING, not rowcount: PostgreSQL's driver reports -1 for an INSERT that returns rows
+    stmt = stmt.on_conflict_do_nothing(index_elements=[_a.c.login]).returning(_a.c.id)
+    return conn.execute(stmt).first() is not None
 
 
 def set_active(conn: Connection, login: str, active: bool) -> bool:

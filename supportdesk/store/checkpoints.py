@@ -26,45 +26,29 @@ def get_checkpoint(conn: Connection, account: str, folder: str) -> Checkpoint | 
     return Checkpoint(account, folder, row[0], row[1]) if row else None
 
 
-def save_checkpoint(conn: Connection, point: Checkpoint, now: datetime) -> None:
+def _upsert(conn: Connection, account: str, folder: str, **values: object) -> None:
+    """Set `values` on the account and folder's row, making it (with zeros) when missing."""
     s = t.mailbox_state
-    done = conn.execute(
-        update(s)
-        .where(s.c.account == point.account, s.c.folder == point.folder)
-        .values(
-            uidvalidity=point.uidvalidity, last_uid=point.last_uid, updated_at=now, last_error=None
-        )
-    ).rowcount
-    if not done:
-        conn.execute(
-            s.insert().values(
-                account=point.account,
-                folder=point.folder,
-                uidvalidity=point.uidvalidity,
-                last_uid=point.last_uid,
-                updated_at=now,
-            )
-        )
+    stmt = t.upsert(conn, s).values(
+        account=account, folder=folder, **{"uidvalidity": 0, "last_uid": 0, **values}
+    )
+    conn.execute(stmt.on_conflict_do_update(index_elements=[s.c.account, s.c.folder], set_=values))
+
+
+def save_checkpoint(conn: Connection, point: Checkpoint, now: datetime) -> None:
+    _upsert(
+        conn,
+        point.account,
+        point.folder,
+        uidvalidity=point.uidvalidity,
+        last_uid=point.last_uid,
+        updated_at=now,
+        last_error=None,
+    )
 
 
 def record_error(conn: Connection, account: str, folder: str, error: str, now: datetime) -> None:
-    s = t.mailbox_state
-    done = conn.execute(
-        update(s)
-        .where(s.c.account == account, s.c.folder == folder)
-        .values(last_error=error, updated_at=now)
-    ).rowcount
-    if not done:
-        conn.execute(
-            s.insert().values(
-                account=account,
-                folder=folder,
-                uidvalidity=0,
-                last_uid=0,
-                updated_at=now,
-                last_error=error,
-            )
-        )
+    _upsert(conn, account, folder, last_error=error, updated_at=now)
 
 
 def clear_error(conn: Connection, account: str, folder: str, now: datetime) -> None:
@@ -79,14 +63,5 @@ def clear_error(conn: Connection, account: str, folder: str, now: datetime) -> N
 def mark_polled(conn: Connection, account: str, folders: list[str], now: datetime) -> None:
     """Note a good poll that found nothing new: the checkpoints stay, their time moves on (a
     folder polled for the first time gets an empty checkpoint)."""
-    s = t.mailbox_state
     for folder in folders:
-        done = conn.execute(
-            update(s).where(s.c.account == account, s.c.folder == folder).values(updated_at=now)
-        ).rowcount
-        if not done:
-            conn.execute(
-                s.insert().values(
-                    account=account, folder=folder, uidvalidity=0, last_uid=0, updated_at=now
-                )
-            )
+        _upsert(conn, account, folder, updated_at=now)

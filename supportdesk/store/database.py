@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from supportdesk.errors import SupportDeskError
 
@@ -64,15 +65,17 @@ class Database:
         commits to the database; the console polls it to know when to refresh.
 
         SQLite: `PRAGMA data_version` on one connection kept open for it (the value is per
-        connection, so it must always be the same one). PostgreSQL: the position in the
-        write-ahead log, which moves on every commit of the whole server (so it may change
-        without our data changing; callers only refresh more often than needed)."""
+        connection, so it must always be the same one). PostgreSQL: the server's current
+        snapshot (`pg_current_snapshot()`: one past the last finished transaction id, and the
+        ones still running), which changes whenever a transaction that wrote commits or rolls
+        back, and stays put while only readers come and go. It covers the whole server, so
+        another database's writes change it too: callers then refresh more often than needed."""
         with self._watch_lock:
             if self.dialect != "sqlite":
                 with self.read() as conn:
-                    return int(
-                        conn.exec_driver_sql("SELECT pg_current_wal_lsn() - '0/0'").scalar_one()
-                    )
+                    snapshot = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+                digest = hashlib.blake2b(str(snapshot).encode(), digest_size=8).digest()
+                return int.from_bytes(digest, "big")
             if self._watch is None:
                 self._watch = self.engine.raw_connection()
             cursor = self._watch.cursor()
@@ -112,18 +115,62 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.write() as conn:
+            # Two processes opening a new PostgreSQL database: the second waits for the first,
+            # then finds the schema done (SQLite's write lock does the same).
+            transaction_lock(conn, "schema upgrade")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
         return True
+
+
+def transaction_lock(conn: Connection, name: str) -> None:
+    """Hold lock `name` until the transaction ends: one such transaction at a time across
+    every process. On PostgreSQL an advisory lock (per database); on SQLite nothing to do,
+    since a write transaction holds the whole database from BEGIN."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"supportdesk:{name}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: any password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def make_engine(url: str, bulk: dict[str, bool] | None = None) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, {} if bulk is None else bulk)
     try:
-        return create_engine(url, pool_pre_ping=True)
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":  # no driver named: psycopg 3, which we ship
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() != "postgresql":
+            raise SupportDeskError(
+                f"cannot use database {safe_url(url)}: SupportDesk works on SQLite "
+                "(sqlite:///desk.db) and PostgreSQL (postgresql+psycopg://...)"
+            )
+        return _postgresql_engine(parsed)
     except (SQLAlchemyError, ImportError) as exc:
-        raise SupportDeskError(f"cannot use database {url!r}: {exc}") from None
+        raise SupportDeskError(f"cannot use database {safe_url(url)}: {exc}") from None
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    # A process uses a few connections at once (the console's workers, the intake writer, the
+    # tick); each is checked before use, so a restarted server costs a reconnect, not an error.
+    defaults = {"connect_timeout": 10, "application_name": "supportdesk"}
+    connect_args = {k: v for k, v in defaults.items() if k not in url.query}
+    return create_engine(
+        url,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        connect_args=connect_args,
+    )
 
 
 def _sqlite_engine(url: str, bulk: dict[str, bool]) -> Engine:
@@ -195,5 +242,6 @@ def open_database(url: str, *, upgrade: bool = True) -> Database:
         return db
     except SQLAlchemyError as exc:
         raise SupportDeskError(
-            f"cannot open database {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+            f"cannot open database {safe_url(url)}: "
+            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
         ) from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select
 
 from supportdesk.store import tables as t
 
@@ -41,11 +41,10 @@ def save_draft(
 ) -> None:
     """Create or replace `agent`'s draft of request `number` (inside a write transaction)."""
     values = {"text": text, "template_name": template, "updated_at": now}
-    done = conn.execute(
-        update(_d).where(_d.c.request_id == number, _d.c.agent_login == agent).values(**values)
-    ).rowcount
-    if not done:
-        conn.execute(insert(_d).values(request_id=number, agent_login=agent, **values))
+    stmt = t.upsert(conn, _d).values(request_id=number, agent_login=agent, **values)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=[_d.c.request_id, _d.c.agent_login], set_=values)
+    )
 
 
 def get_draft(conn: Connection, number: int, agent: str) -> DraftRecord | None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, text, tuple_, update
 
 from supportdesk.store import tables as t
+from supportdesk.store.database import transaction_lock
 
 CHUNK = 500
 
@@ -85,18 +86,56 @@ def known_customers(conn: Connection, emails: Iterable[str]) -> dict[str, KnownC
     return found
 
 
+def lock_intake(conn: Connection) -> None:
+    """One intake batch at a time, across processes: what it looks up (known messages and
+    customers, request numbers) stays true until it commits. Call first in the transaction.
+    (On SQLite the write transaction's lock does this already.)"""
+    transaction_lock(conn, "intake")
+
+
+GAPLESS = ("request",)
+"""Tables whose keys people see (#1234): numbered on from the largest, without gaps."""
+
+
 def allocate_ids(conn: Connection, table_name: str, count: int) -> int:
-    """Reserve `count` consecutive primary keys; returns the first. Must run in a write tx."""
+    """Reserve `count` consecutive primary keys; returns the first. Must run in a write tx.
+
+    SQLite: the ones after the largest key (the write lock is held from BEGIN). PostgreSQL,
+    where writers run side by side: request numbers likewise, under the intake lock (only
+    intake creates requests), so a batch that reserved more than it used leaves no gap;
+    other keys come from the table's sequence, which every writer draws from, so they are
+    never handed out twice. Either way the sequence ends up past every reserved key, so a
+    row inserted without a key never collides."""
     if count <= 0:
         return 0
-    if conn.dialect.name == "postgresql":
-        seq = f"{table_name}_id_seq"
-        first = conn.execute(text(f"SELECT nextval('{seq}')")).scalar_one()
-        conn.execute(text(f"SELECT setval('{seq}', :last)"), {"last": first + count - 1})
-        return int(first)
     table = t.message.metadata.tables[table_name]
-    current = conn.execute(select(func.max(table.c.id))).scalar()
-    return int(current or 0) + 1
+    if conn.dialect.name != "postgresql":
+        current = conn.execute(select(func.max(table.c.id))).scalar()
+        return int(current or 0) + 1
+    sequence = conn.execute(
+        text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table_name}
+    ).scalar_one()
+    if table_name in GAPLESS:
+        lock_intake(conn)
+        first = int(conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        conn.execute(
+            text(
+                "SELECT setval(CAST(:seq AS regclass), greatest(:last, "
+                "coalesce(pg_sequence_last_value(CAST(:seq AS regclass)), 0)))"
+            ),
+            {"seq": sequence, "last": first + count - 1},
+        )
+        return first
+    while True:
+        # Each value is ours alone; another writer drawing at the same moment can split the
+        # run, and then we draw again (those values are simply never used).
+        drawn = conn.execute(
+            text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
+            {"seq": sequence, "n": count},
+        ).scalars()
+        keys = sorted(int(k) for k in drawn)
+        if keys[-1] - keys[0] == count - 1:
+            return keys[0]
 
 
 def insert_rows(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -> None:

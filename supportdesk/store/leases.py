@@ -6,7 +6,6 @@ lease is free, expired or already ours), so two processes never both hold it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
@@ -15,20 +14,10 @@ from supportdesk.store import tables as t
 _l = t.lease
 
 
-def _upsert(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(_l)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(_l)
-
-
 def acquire(conn: Connection, name: str, holder: str, now: datetime, until: datetime) -> bool:
     """Take lease `name` for `holder` until `until` when it is free, expired or already
     `holder`'s; True when `holder` holds it now."""
-    stmt = _upsert(conn).values(name=name, holder=holder, expires_at=until)
+    stmt = t.upsert(conn, _l).values(name=name, holder=holder, expires_at=until)
     stmt = stmt.on_conflict_do_update(
         index_elements=[_l.c.name],
         set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},

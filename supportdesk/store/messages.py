@@ -183,18 +183,42 @@ def search(conn: Connection, query: str, limit: int = 50) -> list[SearchHit]:
     return [SearchHit(*row) for row in rows]
 
 
-def _search_postgresql(conn: Connection, query: str, limit: int) -> list[SearchHit]:
-    words = _WORD.findall(query)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+"""A word as both indexes see it: letters and digits (FTS5's unicode61 splits at "_" too)."""
+
+
+def ts_query(query: str) -> str:
+    """User words to a safe tsquery, as fts_query does for FTS5: every word must match, the
+    last one as a prefix."""
+    words = [f"'{w}'" for w in _TOKEN.findall(query)]
     if not words:
+        return ""
+    words[-1] += ":*"
+    return " & ".join(words)
+
+
+def _search_postgresql(conn: Connection, query: str, limit: int) -> list[SearchHit]:
+    """The tsvector column `search` (migration 0001): its GIN index finds, ts_rank orders,
+    ts_headline cuts the snippet from the text, with " … " where the text goes on, as
+    FTS5's snippet() does."""
+    tsquery = ts_query(query)
+    if not tsquery:
         return []
-    tsquery = " & ".join(f"{w}:*" for w in words)
     rows = conn.execute(
         text(
-            "SELECT m.request_id, m.id, m.subject, m.from_addr, "
-            "ts_headline('simple', m.text, to_tsquery('simple', :q), 'MaxWords=20'), r.status "
-            "FROM message m JOIN request r ON r.id = m.request_id "
-            "WHERE m.search @@ to_tsquery('simple', :q) "
-            "ORDER BY ts_rank(m.search, to_tsquery('simple', :q)) DESC LIMIT :limit"
+            "SELECT request_id, id, subject, from_addr, "
+            "CASE WHEN strpos(body, s) > 1 THEN ' … ' ELSE '' END || s || "
+            "CASE WHEN substr(body, strpos(body, s) + length(s)) ~ '\\S' THEN ' … ' ELSE '' END, "
+            "status FROM ("
+            "  SELECT m.request_id, m.id, m.subject, m.from_addr, r.status, q, "
+            "  left(m.text, 100000) AS body, ts_rank(m.search, q) AS rank "
+            "  FROM to_tsquery('simple', :q) AS q, message m "
+            "  JOIN request r ON r.id = m.request_id "
+            "  WHERE m.search @@ q ORDER BY rank DESC, m.id DESC LIMIT :limit"
+            ") AS hits, LATERAL ts_headline('simple', body, q, "
+            '\'StartSel="", StopSel="", MaxWords=12, MinWords=6, ShortWord=0, '
+            "MaxFragments=1') AS s "
+            "ORDER BY rank DESC, id DESC"
         ),
         {"q": tsquery, "limit": limit},
     )

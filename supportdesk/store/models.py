@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from supportdesk.store.types import UTCDateTime
+from supportdesk.store.types import UID, UTCDateTime
 
 
 def _when(nullable: bool = False, index: bool = False) -> datetime:
@@ -207,8 +207,8 @@ class MailboxState(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(max_length=400)
     folder: str = Field(max_length=400)
-    uidvalidity: int = 0
-    last_uid: int = 0
+    uidvalidity: int = Field(default=0, sa_type=UID)
+    last_uid: int = Field(default=0, sa_type=UID)
     updated_at: datetime = _when()
     last_error: str | None = Field(default=None, sa_type=Text)
 

@@ -111,7 +111,13 @@ def list_requests(
             _r.c.id.in_(select(t.request_tag.c.request_id).where(t.request_tag.c.tag == tag))
         )
     if customer:
-        stmt = stmt.where(or_(_c.c.email.contains(customer.lower()), _c.c.name.contains(customer)))
+        # Case-insensitive on both databases (SQLite's LIKE is, PostgreSQL's is not).
+        stmt = stmt.where(
+            or_(
+                _c.c.email.icontains(customer, autoescape=True),
+                _c.c.name.icontains(customer, autoescape=True),
+            )
+        )
     stmt = stmt.order_by(_r.c.id.desc()).limit(limit).offset(offset)
     return _records(conn, stmt)
 

@@ -1,5 +1,9 @@
 """Core Table objects for fast bulk statements (the ORM classes stay the schema's source)."""
 
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
 from supportdesk.store import models
 
 customer = models.Customer.__table__  # type: ignore[attr-defined]
@@ -16,3 +20,16 @@ template = models.Template.__table__  # type: ignore[attr-defined]
 template_use = models.TemplateUse.__table__  # type: ignore[attr-defined]
 draft = models.Draft.__table__  # type: ignore[attr-defined]
 item = models.Item.__table__  # type: ignore[attr-defined]
+
+
+def upsert(conn: Connection, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING / DO UPDATE, in this connection's dialect
+    (both have it): one statement, so a writer running alongside on PostgreSQL cannot slip
+    in between a look-up and the insert."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

@@ -147,12 +147,14 @@ def save_template(
         "body": body,
     }
     key = (_t.c.scope == scope, _t.c.owner == owner, _t.c.name == name, _t.c.language == language)
-    current = conn.execute(
-        select(_t.c.id, _t.c.subject, _t.c.tags, _t.c.description, _t.c.body).where(*key)
-    ).first()
+    columns = (_t.c.id, _t.c.subject, _t.c.tags, _t.c.description, _t.c.body)
+    current = conn.execute(select(*columns).where(*key)).first()
     if current is None:
-        conn.execute(
-            insert(_t).values(
+        # Two processes may store the same template at once (two desks opening a new
+        # database both add the system templates): the second finds the first's row.
+        added = conn.execute(
+            t.upsert(conn, _t)
+            .values(
                 scope=scope,
                 owner=owner,
                 name=name,
@@ -162,8 +164,14 @@ def save_template(
                 use_count=0,
                 **values,
             )
-        )
-        return "added"
+            .on_conflict_do_nothing(
+                index_elements=[_t.c.scope, _t.c.owner, _t.c.name, _t.c.language]
+            )
+            .returning(_t.c.id)  # not rowcount: -1 on PostgreSQL for an INSERT returning rows
+        ).first()
+        if added is not None:
+            return "added"
+        current = conn.execute(select(*columns).where(*key)).one()
     if tuple(current[1:]) == tuple(values.values()):
         return "unchanged"
     conn.execute(update(_t).where(_t.c.id == current[0]).values(updated_at=now, **values))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 
 
@@ -28,3 +28,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UID = BigInteger().with_variant(Integer(), "sqlite")
+"""For IMAP UIDs and UIDVALIDITY, unsigned 32-bit numbers: too big for PostgreSQL's INTEGER.
+SQLite's INTEGER holds 64 bits already, so the column stays INTEGER there."""
