@@ -43,7 +43,7 @@ def test_init_and_db_commands_on_the_configured_database(tmp_path: Path) -> None
     assert "up to date" in run_cli("db", "upgrade", cwd=tmp_path).stderr
     backup = run_cli("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path)
     if ON_POSTGRESQL:
-        assert backup.returncode == 1 and "use pg_dump" in backup.stderr
+        assert backup.returncode == 1 and "pg_dump --format=custom" in backup.stderr
     else:
         assert backup.returncode == 0 and (tmp_path / "copy.db").stat().st_size > 0
 

@@ -75,11 +75,13 @@ def db_backup(target: Path) -> None:
     """Copy the SQLite database to TARGET while the desk keeps running."""
     import sqlite3
 
+    from supportdesk.store.database import libpq_url
+
     url = state.settings().database_url
     if not url.startswith("sqlite:///"):
         raise SupportDeskError(
             "this desk is on PostgreSQL: back it up with its own tool, e.g. "
-            f"pg_dump --format=custom --file {target} {_libpq_url(url)} "
+            f"pg_dump --format=custom --file {target} '{libpq_url(url)}' "
             "(and restore with pg_restore --dbname URL FILE)"
         )
     if target.exists():
@@ -133,7 +135,7 @@ def migrate(
     in the target, then every row is copied with its id, in one transaction. Point
     `desk.database` at the target afterwards; stop consoles and watchers first."""
     from supportdesk.cli.output import progress_bar
-    from supportdesk.store.database import open_database
+    from supportdesk.store.database import open_database, safe_url
     from supportdesk.store.transfer import copy_desk
 
     src = open_database(source, upgrade=False)
@@ -151,31 +153,8 @@ def migrate(
     else:
         say(
             f"Copied {sum(report.rows.values()):,} rows in {len(report.rows)} tables to "
-            f"{_safe_url(target)}; set desk.database to it in config.toml."
+            f"{safe_url(target)}; set desk.database to it in config.toml."
         )
-
-
-def _libpq_url(url: str) -> str:
-    """postgresql+psycopg://u:secret@h/db -> 'postgresql://u@h/db', as pg_dump takes it."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        u = make_url(url)
-    except Exception:  # noqa: BLE001 - only for the message
-        return "URL"
-    user = f"{u.username}@" if u.username else ""
-    port = f":{u.port}" if u.port else ""
-    return f"'postgresql://{user}{u.host or ''}{port}/{u.database or ''}'"
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only for display
-        return url
 
 
 @agents_app.command("add")

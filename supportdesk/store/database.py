@@ -141,6 +141,18 @@ def safe_url(url: str) -> str:
         return url
 
 
+def libpq_url(url: str) -> str:
+    """postgresql+psycopg://u:secret@h/db -> postgresql://u@h/db, as pg_dump takes it (the
+    password comes from PGPASSWORD or ~/.pgpass, never from a command line)."""
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return "URL"
+    user = f"{u.username}@" if u.username else ""
+    port = f":{u.port}" if u.port else ""
+    return f"postgresql://{user}{u.host or ''}{port}/{u.database or ''}"
+
+
 def make_engine(url: str, bulk: dict[str, bool] | None = None) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, {} if bulk is None else bulk)
