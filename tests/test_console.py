@@ -449,3 +449,30 @@ async def test_another_agents_answer_leaves_this_stack_within_a_second(
             assert stack_numbers(pilot) == [2, 1]
         finally:
             other.close_database()
+
+
+async def test_on_postgresql_a_change_arrives_as_a_notification(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.databases import ON_POSTGRESQL
+
+    if not ON_POSTGRESQL:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite consoles poll data_version")
+    import supportdesk.ui.app as console_app
+
+    monkeypatch.setattr(console_app, "REFRESH_EVERY", 3600.0)  # no polling to help
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert stack_numbers(pilot) == [3, 2, 1]
+        other = make_desk(tmp_path, clock)
+        try:
+            other.reply(3, "Answered by Bob.", "anna")
+            for _ in range(10):
+                await pilot.pause(0.1)
+                if stack_numbers(pilot) == [2, 1]:
+                    break
+            assert stack_numbers(pilot) == [2, 1]
+        finally:
+            other.close_database()

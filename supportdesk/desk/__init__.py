@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -696,6 +696,12 @@ class Desk:
         """The customer's requests, newest first."""
         with self.db.read() as conn:
             return requests.customer_requests(conn, customer_id, exclude, limit)
+
+    def watch_changes(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
+        """Call `on_change` (from another thread) when another process commits a change:
+        LISTEN/NOTIFY on PostgreSQL. Returns what stops it; None on SQLite, where the
+        console polls `data_version()` instead."""
+        return self.db.listen(on_change)
 
     def data_version(self) -> int:
         """Changes whenever another connection or process commits (the console polls it)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from supportdesk.errors import SupportDeskError
 
 HEAD_REVISION = "0006"
+CHANGES_CHANNEL = "supportdesk_changes"
+"""PostgreSQL: every write transaction NOTIFYs this channel of its database."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -36,11 +38,23 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction; on SQLite it takes the write lock at BEGIN (no upgrade deadlock)."""
+        """A write transaction; on SQLite it takes the write lock at BEGIN (no upgrade deadlock).
+        On PostgreSQL its commit notifies the consoles listening (`listen`)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_write=True)
             with conn.begin():
                 yield conn
+                if self.dialect == "postgresql":  # delivered at commit, once per transaction
+                    conn.exec_driver_sql(f"NOTIFY {CHANGES_CHANNEL}")
+
+    def listen(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
+        """PostgreSQL: call `on_change` (in a thread of its own) soon after any process
+        commits a write to this desk, through LISTEN/NOTIFY; returns what stops it. None on
+        SQLite, where `data_version()` is cheap enough to poll."""
+        if self.dialect != "postgresql":
+            return None
+        listener = _Listener(self.url, on_change)
+        return listener.stop
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -219,6 +233,35 @@ def _sqlite_engine(url: str, bulk: dict[str, bool]) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+class _Listener:
+    """A connection of its own that LISTENs for commits, in a daemon thread; it reconnects
+    after a dropped connection (the console's polling covers the gap)."""
+
+    def __init__(self, url: str, on_change: Callable[[], None]) -> None:
+        self.url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.on_change = on_change
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="listen", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    while not self.stopping.is_set():
+                        if any(True for _ in conn.notifies(timeout=0.5, stop_after=1)):
+                            self.on_change()
+            except Exception:  # noqa: BLE001 - a lost connection: try again in a moment
+                self.stopping.wait(5)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(2)
 
 
 class _Checkpointer:

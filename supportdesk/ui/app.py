@@ -6,7 +6,7 @@ import contextlib
 import gc
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -60,6 +60,7 @@ class SupportDeskApp(App[None]):
         self.ahead: dict[int, Any] = {}
         """Requests read ahead (the one under the cursor), by number: opening one draws at once."""
         self._read_ahead_timer: Timer | None = None
+        self._stop_listening: Callable[[], None] | None = None
         settings = desk.settings
         self.title = f"{settings.desk.name} · {agent}"
         # The poller's round: the mailbox's interval, but at least once a minute for the tick.
@@ -78,6 +79,10 @@ class SupportDeskApp(App[None]):
         self.push_screen(StackScreen())
         if self.background:
             self.set_interval(REFRESH_EVERY, self.check_for_changes, name="watch")
+            # PostgreSQL: another agent's change arrives as a notification, at once.
+            self._stop_listening = self.desk.watch_changes(
+                lambda: self.call_from_thread(self.check_for_changes)
+            )
             self.poll_mail()
 
     # -- actions -------------------------------------------------------------------------------
@@ -255,6 +260,10 @@ class SupportDeskApp(App[None]):
         """A failed worker becomes a notification; the console keeps working."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify(str(event.worker.error)[:300], title="Error", severity="error", timeout=8)
+
+    def on_unmount(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
 
     async def action_quit(self) -> None:
         if self.background:
