@@ -16,7 +16,12 @@ from supportdesk.errors import SupportDeskError
 
 HEAD_REVISION = "0006"
 CHANGES_CHANNEL = "supportdesk_changes"
-"""PostgreSQL: every write transaction NOTIFYs this channel of its database."""
+"""PostgreSQL: every transaction that wrote NOTIFYs this channel of its database."""
+NOTIFY_IF_WRITTEN = (
+    f"SELECT pg_notify('{CHANGES_CHANNEL}', '') WHERE txid_current_if_assigned() IS NOT NULL"
+)
+"""A write transaction that changed nothing (a claim renewed, an agent already there) wakes
+no console: only a transaction with an id of its own has written."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -45,7 +50,7 @@ class Database:
             with conn.begin():
                 yield conn
                 if self.dialect == "postgresql":  # delivered at commit, once per transaction
-                    conn.exec_driver_sql(f"NOTIFY {CHANGES_CHANNEL}")
+                    conn.exec_driver_sql(NOTIFY_IF_WRITTEN)
 
     def listen(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
         """PostgreSQL: call `on_change` (in a thread of its own) soon after any process
