@@ -15,3 +15,8 @@ class NotFoundError(SupportDeskError):
 
 class MailServerError(SupportDeskError):
     """A mail server could not be reached or refused us."""
+
+
+class RetryableError(SupportDeskError):
+    """The database gave up on a transaction that may simply be run again (a deadlock, a
+    serialization failure, a lock wait that timed out); nothing of it was written."""

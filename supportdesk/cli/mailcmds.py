@@ -14,7 +14,7 @@ import typer
 from supportdesk.cli.app import app, state
 from supportdesk.cli.output import emit_json, progress_bar, say
 from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
-from supportdesk.errors import MailServerError, SupportDeskError
+from supportdesk.errors import MailServerError, RetryableError, SupportDeskError
 
 RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
 """Seconds before reconnecting after a mail server error, by consecutive failures."""
@@ -122,11 +122,13 @@ def _watch(json: bool) -> None:
                     poller.wait_for_news(cadence)
                 else:
                     time.sleep(cadence)
-            except MailServerError as exc:
-                # A dropped connection is retried within seconds, backing off to the interval.
+            except (MailServerError, RetryableError) as exc:
+                # A dropped connection is retried within seconds, backing off to the interval;
+                # so is a batch the database gave up (a deadlock): intake is idempotent.
                 wait = min(cadence, RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
                 failures += 1
-                say(f"mail server: {exc}; retrying in {wait:g}s")
+                source = "mail server" if isinstance(exc, MailServerError) else "database"
+                say(f"{source}: {exc}; retrying in {wait:g}s")
                 time.sleep(wait)
                 continue
             failures = 0

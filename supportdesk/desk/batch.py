@@ -91,6 +91,9 @@ def event_row(
 
 
 def write_batch(conn: Any, batch: Batch, now: datetime) -> None:
+    q.lock_requests(
+        conn, [rid for rid in (*batch.request_changes, *batch.counts) if rid not in batch.requests]
+    )
     q.insert_rows(conn, "customer", batch.customers)
     for rid, counts in batch.counts.items():
         if rid in batch.requests:

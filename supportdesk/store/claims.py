@@ -73,19 +73,24 @@ def claim_next(
     nothing is left to take.
 
     One statement picks and claims (UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND still
-    free ... RETURNING id). Where transactions run side by side (PostgreSQL) another agent
-    may take that request first: the claim condition fails, and we try the next one."""
+    free ... RETURNING id); on PostgreSQL the pick is FOR UPDATE SKIP LOCKED. Where
+    transactions run side by side another agent may take that request first: the claim
+    condition fails, and we try the next one."""
     candidate = _r.alias("candidate")  # not correlated with the row being updated
-    top = (
+    free = (
         select(candidate.c.id)
         .where(candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate))
         .order_by(*stack_order(candidate, pin_before))
         .limit(1)
-        .scalar_subquery()
     )
+    pick = free
+    if conn.dialect.name == "postgresql":
+        # Take the first row nobody is changing right now: never wait for another agent's
+        # claim or an intake batch, so claims never join a circle of waits.
+        pick = free.with_for_update(skip_locked=True, of=candidate)
     stmt = (
         update(_r)
-        .where(_r.c.id == top, _r.c.status.in_(ON_STACK), _free_for(agent, now))
+        .where(_r.c.id == pick.scalar_subquery(), _r.c.status.in_(ON_STACK), _free_for(agent, now))
         .values(claimed_by=agent, claimed_until=until)
         .returning(_r.c.id)
     )
@@ -93,6 +98,6 @@ def claim_next(
         number = conn.execute(stmt).scalar()
         if number is not None:
             return int(number)
-        if conn.execute(select(top)).scalar() is None:
+        if conn.execute(free).scalar() is None:
             return None
     return None

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from supportdesk.errors import SupportDeskError
+from supportdesk.errors import RetryableError, SupportDeskError
 
 HEAD_REVISION = "0006"
 CHANGES_CHANNEL = "supportdesk_changes"
@@ -45,12 +45,18 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it takes the write lock at BEGIN (no upgrade deadlock).
         On PostgreSQL its commit notifies the consoles listening (`listen`)."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_write=True)
-            with conn.begin():
-                yield conn
-                if self.dialect == "postgresql":  # delivered at commit, once per transaction
-                    conn.exec_driver_sql(NOTIFY_IF_WRITTEN)
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(sqlite_write=True)
+                with conn.begin():
+                    yield conn
+                    if self.dialect == "postgresql":  # delivered at commit, once per transaction
+                        conn.exec_driver_sql(NOTIFY_IF_WRITTEN)
+        except OperationalError as exc:
+            if not _transient(exc):
+                raise
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise RetryableError(f"the database gave the transaction up ({reason})") from exc
 
     def listen(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
         """PostgreSQL: call `on_change` (in a thread of its own) soon after any process
@@ -158,6 +164,16 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+"""PostgreSQL: deadlock detected, serialization failure, lock not available."""
+
+
+def _transient(exc: OperationalError) -> bool:
+    """A failure that running the same transaction again may not meet."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in TRANSIENT_SQLSTATES or "database is locked" in str(exc.orig)
 
 
 def libpq_url(url: str) -> str:

@@ -184,6 +184,22 @@ def _sqlite_bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+def lock_requests(conn: Connection, numbers: list[int]) -> None:
+    """PostgreSQL: lock the rows an intake batch will change, in number order, before it
+    changes any. Agents claim and answer one request at a time, so a batch that takes its
+    rows in one order can wait for them but never close a circle of waits (a deadlock)."""
+    if conn.dialect.name != "postgresql" or not numbers:
+        return
+    ordered = sorted(set(numbers))
+    for i in range(0, len(ordered), 1000):
+        conn.execute(
+            select(t.request.c.id)
+            .where(t.request.c.id.in_(ordered[i : i + 1000]))
+            .order_by(t.request.c.id)
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: inserts that refer to it go on
+        ).all()
+
+
 def update_requests(conn: Connection, changes: list[dict[str, Any]]) -> None:
     """Apply per-request changes; each dict has `rid` plus the columns to set (same keys)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
