@@ -7,6 +7,7 @@ import gc
 import os
 import socket
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -221,7 +222,8 @@ class SupportDeskApp(App[None]):
         try:
             try:
                 if desk.settings.mailbox.kind != "none":
-                    desk.fetch()  # first: a customer's answer waiting there stops a reminder
+                    # first: a customer's answer waiting there stops a reminder
+                    desk.fetch(self._keep_lease(desk.settings.mailbox.lease / 4))
             finally:
                 self._tick()  # whatever the mail server does
             desk.deliver()
@@ -239,6 +241,17 @@ class SupportDeskApp(App[None]):
         self.call_from_thread(self._show_status)
         self.call_from_thread(self.check_for_changes)
         self.call_from_thread(self._schedule_poll, self.poll_every)
+
+    def _keep_lease(self, every: timedelta) -> Callable[[int, int], None]:
+        """A progress callback that renews the poller lease during a long fetch."""
+        renewed = [self.desk.clock.now()]
+
+        def renew(done: int, total: int) -> None:
+            if self.desk.clock.now() - renewed[0] >= every:
+                self.desk.acquire_lease(POLLER_LEASE, self.holder, self.desk.settings.mailbox.lease)
+                renewed[0] = self.desk.clock.now()
+
+        return renew
 
     def _tick(self) -> None:
         """The time-based rules, at most once a minute, whatever the mail server does."""
