@@ -292,8 +292,8 @@ class Desk:
             message = tpl.customer_text(last, request.subject if request else "")
         hits = index.suggest(message, language=None, limit=limit) if message else []
         found = [by_number[h.doc.key] for h in hits]
-        rest = sorted(by_number.values(), key=lambda i: (-i.waiting, -i.customers, -i.number))
-        return (found + [i for i in rest if i not in found])[:limit]
+        rest = [i for i in by_number.values() if i not in found]  # the backlog's order
+        return (found + rest)[:limit]
 
     def _item_index(self) -> tuple[Any, dict[int, ItemRecord]]:
         """The search index over open items (title, tags, description and the linked
