@@ -264,3 +264,20 @@ def test_export_csv_opens_as_a_table(tmp_path: Path, clock: FrozenClock) -> None
         ("2", "idea", "#4", "1"),
     ]
     assert rows[1]["title"].startswith("'=")  # a spreadsheet shows it, never runs it
+
+
+@pytest.mark.parametrize("kind", ["bug", "idea", "story"])
+def test_the_notices_keep_their_paragraphs_for_every_kind(
+    tmp_path: Path, clock: FrozenClock, kind: str
+) -> None:
+    """The kind's branch in bug_ack and fixed_notice must not swallow the blank line after it."""
+    desk = make_desk(tmp_path, clock)
+    drop_into_maildir(tmp_path, make_mail(message_id="p@x"))
+    desk.fetch()
+    desk.convert(1, kind, "anna", title="Dark mode")
+    for name in ("bug_ack", "fixed_notice"):
+        for language, closing in (("en", "Best regards,"), ("ru", "С уважением,")):
+            text = desk.render_template(name, "anna", 1, language).text
+            paragraphs = text.split("\n\n")
+            assert len(paragraphs) >= 4, text
+            assert any(p.startswith(closing) for p in paragraphs), text
