@@ -150,7 +150,15 @@ class WorkflowSettings(Section):
     claim_ttl: Duration = timedelta(minutes=10)
     """How long opening a request claims it."""
     ack_interval: Duration = timedelta(hours=1)
-    """At most one acknowledgement per sender in this period."""
+    """At most one acknowledgement to an address (Reply-To, else From) in this period."""
+    acks_per_day: int = Field(default=5, ge=1)
+    """At most this many acknowledgements to one address in 24 hours."""
+    loop_threshold: int = Field(default=5, ge=1)
+    """A sender who opens more new requests than this in 24 hours gets no more
+    acknowledgements that day, and those requests are tagged possible-loop."""
+    repeat_window: Duration = timedelta(hours=1)
+    """The same text again from the same sender within this time joins the earlier request
+    instead of opening a new one (a naive auto-responder, an impatient customer)."""
 
 
 class SlaSettings(Section):

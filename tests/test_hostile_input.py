@@ -37,7 +37,9 @@ def test_huge_header_line_no_headers_and_30mb_message_are_stored(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
     desk = make_desk(tmp_path, clock)
-    long_header = make_mail(message_id="long@x", headers={"X-Junk": "a" * 1_000_000})
+    long_header = make_mail(
+        message_id="long@x", headers={"X-Junk": "a" * 1_000_000}, body="A long header."
+    )
     no_headers = b"Hello, I have no headers at all.\nPlease help.\n"
     big = make_mail(message_id="big@x", attachment=("data.bin", os.urandom(22_000_000)))
     assert len(big) > 29_000_000

@@ -54,10 +54,13 @@ def test_two_desks_taking_mail_in_at_once_share_numbers_without_clash_or_gap(
     second = make_desk(tmp_path, clock, second_box)  # another process, its own mailbox
     for i in range(300):  # new customers (the same ones in both boxes) and replies to #1..#20
         drop_into_maildir(
-            tmp_path, make_mail(sender=f"n{i % 50}@example.org", message_id=f"a{i}@x")
+            tmp_path,
+            make_mail(sender=f"n{i % 50}@example.org", message_id=f"a{i}@x", body=f"Question {i}"),
         )
-        reply = make_mail(sender=f"c{i % 20}@example.org", message_id=f"b{i}@x", in_reply_to="q0@x")
-        new = make_mail(sender=f"n{i % 50}@example.org", message_id=f"c{i}@x")
+        reply = make_mail(
+            sender=f"c{i % 20}@example.org", message_id=f"b{i}@x", in_reply_to=f"q{i % 20}@x"
+        )
+        new = make_mail(sender=f"n{i % 50}@example.org", message_id=f"c{i}@x", body=f"Also {i}")
         for name, raw in (("b", reply), ("c", new)):
             path = tmp_path / "mail2" / "new" / f"{i:04d}.{name}"
             path.write_bytes(raw)

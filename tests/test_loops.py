@@ -73,16 +73,16 @@ def test_no_acknowledgement_to_robots_in_the_corpus(
 def test_twenty_mails_from_one_sender_get_one_acknowledgement(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
-    desk = make_desk(tmp_path, clock)
+    desk = make_desk(tmp_path, clock, {"workflow": {"loop_threshold": 100}})
     for i in range(20):
-        drop_into_maildir(tmp_path, make_mail(subject=f"Question {i}"))
+        drop_into_maildir(tmp_path, make_mail(subject=f"Question {i}", body=f"Question {i}?"))
         desk.fetch()
         clock.advance(timedelta(seconds=3))
     assert len(desk.stack()) == 20
     assert desk.outbox_counts() == {"queued": 1}
     # An hour later the same customer may be acknowledged again.
     clock.advance(timedelta(hours=1))
-    drop_into_maildir(tmp_path, make_mail(subject="Another question"))
+    drop_into_maildir(tmp_path, make_mail(subject="Another question", body="Another one?"))
     desk.fetch()
     assert desk.outbox_counts() == {"queued": 2}
 
@@ -131,3 +131,102 @@ def test_bounce_of_our_reply_marks_it_failed_and_pushes(tmp_path: Path, clock: F
     assert statuses[out_id] == "failed"
     assert statuses["bounce1@mx"] == "received"
     assert len(desk.list_requests()) == 1  # the bounce did not open a request of its own
+
+
+def _acks_to(desk) -> dict[str, int]:
+    """How many acknowledgements each address was sent."""
+    counts: dict[str, int] = {}
+    with desk.db.read() as conn:
+        rows = conn.execute(
+            select(t.message.c.to_addrs).where(
+                t.message.c.direction == "out", t.message.c.kind == "ack"
+            )
+        )
+        for (to,) in rows:
+            counts[to] = counts.get(to, 0) + 1
+    return counts
+
+
+def test_acknowledgements_are_limited_by_the_address_they_go_to(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Forged senders all naming one Reply-To must not make us mail that third party."""
+    desk = make_desk(tmp_path, clock)
+    for i in range(5):  # five From addresses within an hour, one victim
+        drop_into_maildir(
+            tmp_path,
+            make_mail(
+                sender=f"sender{i}@spam.example",
+                subject=f"Buy now {i}",
+                body=f"Offer number {i} for you",
+                headers={"Reply-To": "victim@example.net"},
+            ),
+        )
+        desk.fetch()
+        clock.advance(timedelta(minutes=5))
+    assert _acks_to(desk) == {"victim@example.net": 1}
+    for i in range(10):  # then one every 61 minutes: at most acks_per_day (5) in a day
+        clock.advance(timedelta(minutes=61))
+        drop_into_maildir(
+            tmp_path,
+            make_mail(
+                sender=f"later{i}@spam.example",
+                subject=f"Later {i}",
+                body=f"Later offer {i}",
+                headers={"Reply-To": "victim@example.net"},
+            ),
+        )
+        desk.fetch()
+    assert _acks_to(desk) == {"victim@example.net": 5}
+    skipped = [
+        e
+        for r in desk.list_requests(limit=100)
+        for e in desk.request(r.number).events
+        if e["kind"] == "ack_skipped"
+    ]
+    assert len(skipped) == 10 and {e["reason"] for e in skipped} == {"rate_limited"}
+
+
+def test_a_naive_auto_responder_joins_its_request_instead_of_opening_new_ones(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """No RFC 3834 headers, a fresh subject each time, the same text: one request, one ack."""
+    desk = make_desk(tmp_path, clock)
+    robot_text = "Thank you for your message. We will get back to you within 3 business days."
+    for i in range(10):
+        drop_into_maildir(
+            tmp_path,
+            make_mail(sender="info@partner.example", subject=f"Ticket {1000 + i}", body=robot_text),
+        )
+        desk.fetch()
+        clock.advance(timedelta(minutes=30))
+    [only] = desk.list_requests()
+    assert only.inbound_count == 10
+    joined = [m.joined_by for m in desk.request(only.number).messages if m.direction == "in"]
+    assert joined == ["new"] + ["same_body"] * 9
+    assert _acks_to(desk) == {"info@partner.example": 1}
+
+
+def test_a_sender_opening_too_many_requests_a_day_is_tagged_and_not_acknowledged(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = make_desk(tmp_path, clock, {"workflow": {"acks_per_day": 50}})
+    for i in range(8):  # a new text every 61 minutes: neither the hourly limit nor a repeat
+        drop_into_maildir(
+            tmp_path,
+            make_mail(sender="bot@loop.example", subject=f"Re: {i}", body=f"Automatic notice {i}"),
+        )
+        desk.fetch()
+        clock.advance(timedelta(minutes=61))
+    assert _acks_to(desk) == {"bot@loop.example": 5}  # loop_threshold, then silence
+    requests = desk.list_requests()
+    assert len(requests) == 8  # nothing dropped: every message is a request an agent can see
+    assert all("possible-loop" in r.tags for r in requests)
+    # A day later the sender is welcome again.
+    clock.advance(timedelta(days=1))
+    drop_into_maildir(
+        tmp_path, make_mail(sender="bot@loop.example", subject="Real question", body="Help me")
+    )
+    desk.fetch()
+    assert _acks_to(desk) == {"bot@loop.example": 6}
+    assert "possible-loop" not in desk.list_requests()[0].tags

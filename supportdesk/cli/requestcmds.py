@@ -85,6 +85,7 @@ def show(number: int, json: JsonFlag = False) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
+    from supportdesk.desk.wording import mention_note
     from supportdesk.mail.sanitize import display_safe
 
     detail = state.desk().request(number)
@@ -101,12 +102,16 @@ def show(number: int, json: JsonFlag = False) -> None:
             )
         )
     )
+    if r.mentions is not None:
+        stdout.print(Text(f"⚠ {mention_note(r.mentions)}", style="yellow"))
     if r.item is not None:
         item = state.desk().item(r.item).item
         stdout.print(Text(display_safe(f"linked to {item.label} ({item.status}): {item.title}")))
     for m in detail.messages:
         when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
         head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
+        if m.joined_by not in (None, "new"):
+            head += f" · joined by {m.joined_by}"
         stdout.print(Rule(Text(display_safe(head)), align="left"))
         for w in m.warnings:
             stdout.print(Text(display_safe(f"warning: {w}"), style="yellow"))

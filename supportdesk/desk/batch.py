@@ -9,6 +9,8 @@ from typing import Any
 from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store import intake as q
 
+LOOP_TAG = "possible-loop"
+
 
 class Batch:
     """The rows of one batch, built in memory, then written with bulk statements."""
@@ -24,7 +26,9 @@ class Batch:
         self.tags: list[dict[str, Any]] = []
         self.request_changes: dict[int, dict[str, Any]] = {}
         self.counts: dict[int, list[int]] = {}
-        self.customer_acks: dict[int, datetime] = {}
+        self.ack_log: list[dict[str, Any]] = []
+        self.loop_tags: set[int] = set()
+        """Requests to tag possible-loop (some of them stored by earlier batches)."""
         self.failed: list[dict[str, Any]] = []
 
     def take_id(self, table: str) -> int:
@@ -69,6 +73,7 @@ def message_row(
         "next_attempt_at": None,
         "sent_at": None,
         "last_error": None,
+        "joined_by": None,
     }
 
 
@@ -116,7 +121,6 @@ def write_batch(conn: Any, batch: Batch, now: datetime) -> None:
             if rid not in batch.requests
         ],
     )
-    q.update_customers(
-        conn, [{"cid": cid, "last_ack": when} for cid, when in batch.customer_acks.items()]
-    )
+    q.insert_rows(conn, "ack_log", batch.ack_log)
+    q.add_tags(conn, [{"request_id": rid, "tag": LOOP_TAG} for rid in sorted(batch.loop_tags)])
     q.mark_messages(conn, batch.failed)

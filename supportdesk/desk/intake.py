@@ -6,9 +6,10 @@ point loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from supportdesk.config import Settings
@@ -26,7 +27,20 @@ from supportdesk.store.database import Database
 from supportdesk.store.templates import TemplateRecord
 
 _TAG = re.compile(r"\[#(\d{1,9})\]")
+_SPACE = re.compile(r"\s+")
 UNKNOWN_SENDER = "unknown-sender@invalid"
+DAY = timedelta(days=1)
+
+JOINED_BY = {
+    "new": "opened a new request",
+    "bounce": "a delivery report about a message we sent",
+    "ours": "answers a message we sent (In-Reply-To/References)",
+    "tag": "the [#N] in its subject, from someone in that conversation",
+    "headers": "In-Reply-To/References to a message of that conversation",
+    "same_body": "the same text from the same sender a moment earlier",
+    "stranger": "names another request, but its sender is not in that conversation",
+}
+"""How an incoming message found its request (message.joined_by), as the timeline says it."""
 
 
 def customer_email(p: ParsedMessage) -> str:
@@ -41,6 +55,11 @@ class IngestOptions:
     """Imported history: new requests are filed closed and nothing is pushed."""
     date_as_pushed: bool = False
     """Order the stack by the messages' own dates (imports) instead of arrival."""
+
+    @property
+    def live(self) -> bool:
+        """Mail arriving now, not an import: what loops and repeats are judged on."""
+        return not (self.history or self.date_as_pushed)
 
 
 @dataclass(slots=True)
@@ -104,6 +123,79 @@ def ingest_batch(
     return report
 
 
+class _Known:
+    """What a batch looked up before it starts, kept up to date as it goes."""
+
+    def __init__(
+        self,
+        conn: Any,
+        settings: Settings,
+        now: datetime,
+        parsed: list[ParsedMessage],
+        live: bool,
+    ) -> None:
+        referenced: set[str] = set()
+        tagged: set[int] = set()
+        for p in parsed:
+            referenced.add(p.message_id)
+            referenced.update(p.in_reply_to, p.references, p.embedded_message_ids)
+            tagged.update(tag_numbers(p.subject))
+        self.messages = q.known_messages(conn, referenced)
+        self.in_batch: dict[str, q.KnownMessage] = {}
+        self.agents = q.agent_emails(conn)
+        self.customers = q.known_customers(conn, {customer_email(p) for p in parsed})
+        self.copies = q.known_raw_copies(
+            conn,
+            [(self.messages[p.message_id].pk, p.sha256) for p in parsed if p.message_id in self],
+        )
+        self.acks = q.acks_since(conn, {ack_address(p) for p in parsed}, now - DAY)
+        customer_ids = {c.id for c in self.customers.values()} if live else set()
+        self.opened = q.new_requests_since(conn, customer_ids, now - DAY)
+        window = settings.workflow.repeat_window
+        self.texts: dict[tuple[str, str], int] = {}
+        senders = {p.from_addr for p in parsed} if live else set()
+        for sender, rid, body in q.recent_texts(conn, senders, now - window):
+            self.remember_text(sender, body, rid)
+        threads = {k.request_id for k in self.messages.values()} | set(self.texts.values())
+        self.threads = q.thread_facts(conn, tagged | threads)
+
+    def __contains__(self, message_id: str) -> bool:
+        return message_id in self.messages
+
+    def message(self, message_id: str) -> q.KnownMessage | None:
+        return self.messages.get(message_id) or self.in_batch.get(message_id)
+
+    def may_write(self, sender: str, rid: int) -> bool:
+        """Whether `sender` may add to request `rid`: its customer, someone the conversation
+        was sent or copied to, or an agent. A display name or a [#N] proves nothing."""
+        facts = self.threads.get(rid)
+        if facts is None or not sender:
+            return False
+        return sender in facts.participants or sender in self.agents
+
+    def remember_text(self, sender: str, body: str, rid: int) -> None:
+        key = _text_key(body)
+        if sender and key:
+            self.texts[(sender, key)] = rid
+
+    def same_text(self, p: ParsedMessage) -> int | None:
+        key = _text_key(p.text)
+        return self.texts.get((p.from_addr, key)) if p.from_addr and key else None
+
+
+def _text_key(body: str) -> str:
+    """A fingerprint of a message's text, blind to spacing; empty for (nearly) empty text."""
+    text = _SPACE.sub(" ", body).strip()
+    if len(text) < 20:
+        return ""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def ack_address(p: ParsedMessage) -> str:
+    """Where an acknowledgement of `p` goes (and what its rate limit counts)."""
+    return (p.reply_to or p.from_addr or "").lower()
+
+
 def _ingest(
     conn: Any,
     settings: Settings,
@@ -114,18 +206,7 @@ def _ingest(
     report = IngestReport(seen=len(parsed))
     q.lock_intake(conn)  # before the look-ups: another process's batch may be storing the same
     own = frozenset({settings.desk.address.lower()})
-    referenced: set[str] = set()
-    tagged: set[int] = set()
-    for p in parsed:
-        referenced.add(p.message_id)
-        referenced.update(p.in_reply_to, p.references, p.embedded_message_ids)
-        tagged.update(tag_numbers(p.subject))
-    known = q.known_messages(conn, referenced)
-    statuses = q.request_statuses(conn, tagged | {k.request_id for k in known.values()})
-    customers = q.known_customers(conn, {customer_email(p) for p in parsed})
-    copies = q.known_raw_copies(
-        conn, [(known[p.message_id].pk, p.sha256) for p in parsed if p.message_id in known]
-    )
+    known = _Known(conn, settings, now, parsed, options.live)
     upper = len(parsed)
     batch = Batch(
         {
@@ -134,36 +215,43 @@ def _ingest(
             "message": q.allocate_ids(conn, "message", upper * 2),
         }
     )
-    in_batch: dict[str, q.KnownMessage] = {}
     acks = workflow_variants(conn, "auto_ack") if options.acknowledge else []
 
     for p in parsed:
         mid = p.message_id
-        previous = known.get(mid) or in_batch.get(mid)
+        previous = known.message(mid)
         if previous is not None:
-            _duplicate(batch, report, p, previous, copies, now)
+            _duplicate(batch, report, p, previous, known.copies, now)
             continue
         when = _pushed_time(p, now, options)
         auto = automatic_reason(p, own)
         bounce = is_bounce(p)
-        rid, reason = _thread(p, bounce, known, in_batch, statuses, batch, report)
+        rid, reason, joined_by, mentions = _thread(p, bounce, known, batch, report)
         pk = batch.take_id("message")
         if rid is None:
-            rid = _new_request(batch, settings, now, when, p, auto, bounce, customers, options)
-            statuses[rid] = batch.requests[rid]["status"]
+            rid = _new_request(batch, settings, now, when, p, auto, bounce, known, options)
             report.new_requests.append(rid)
-            wants_ack = options.acknowledge and auto is None and not options.history
-            if wants_ack and _acknowledge(batch, settings, now, rid, p, customers, acks):
+            if mentions is not None:
+                _note_stranger(batch, now, p, rid, mentions)
+            loop = options.live and _opens_too_many(batch, settings, now, p, rid, known)
+            wants_ack = options.acknowledge and auto is None and not options.history and not loop
+            if wants_ack and _acknowledge(batch, settings, now, rid, p, known, acks):
                 report.acknowledgements += 1
         else:
             report.joined += 1
+            facts = known.threads[rid]
+            if auto is None:
+                facts.participants.update(a for a in (p.from_addr, p.reply_to) if a)
+            facts.participants.update(p.to, p.cc)
             if not options.history and (reason == "delivery_failed" or auto is None):
-                _push(batch, statuses, rid, reason or "customer_reply", when, now, p, auto)
+                _push(batch, known, rid, reason or "customer_reply", when, now, p, auto)
             elif auto is not None:
                 batch.events.append(
                     event_row(rid, now, "message", "automatic", {"message_id": mid})
                 )
-        batch.messages.append(message_row(pk, rid, p, now, auto))
+        row = message_row(pk, rid, p, now, auto)
+        row["joined_by"] = joined_by
+        batch.messages.append(row)
         batch.raws.append({"message_pk": pk, "sha256": p.sha256, "raw": p.raw})
         for a in p.attachments:
             batch.attachments.append(
@@ -179,8 +267,10 @@ def _ingest(
                 }
             )
         batch.count(rid, 1)
-        in_batch[mid] = q.KnownMessage(pk, rid, "in", "received")
-        copies.add((pk, p.sha256))  # the same bytes again later in this batch add nothing
+        known.in_batch[mid] = q.KnownMessage(pk, rid, "in", "received")
+        known.copies.add((pk, p.sha256))  # the same bytes again later in this batch add nothing
+        if auto is None and options.live:
+            known.remember_text(p.from_addr, p.text, rid)
         report.stored += 1
         if p.warnings:
             report.with_warnings += 1
@@ -222,36 +312,87 @@ def _duplicate(
 
 
 def _thread(
-    p: ParsedMessage,
-    bounce: bool,
-    known: dict[str, q.KnownMessage],
-    in_batch: dict[str, q.KnownMessage],
-    statuses: dict[int, str],
-    batch: Batch,
-    report: IngestReport,
-) -> tuple[int | None, str | None]:
-    """Which request a message belongs to: a bounce's original, the [#N] tag, then headers."""
+    p: ParsedMessage, bounce: bool, known: _Known, batch: Batch, report: IngestReport
+) -> tuple[int | None, str | None, str, int | None]:
+    """Which request a message joins: (request or None for a new one, push reason, how it
+    joined, the request a stranger's message named).
 
-    def lookup(mid: str) -> q.KnownMessage | None:
-        return known.get(mid) or in_batch.get(mid)
-
+    A bounce joins the request of the message of ours it reports on. Otherwise, in order: a
+    message of ours it answers (In-Reply-To/References), the [#N] in its subject, a message
+    of the conversation it answers. Each joins only when the sender may write there; a
+    message that names a request its sender is not part of opens a new one instead."""
+    replied = [known.message(mid) for mid in [*p.in_reply_to, *reversed(p.references)]]
     if bounce:
-        for mid in [*p.embedded_message_ids, *p.in_reply_to, *reversed(p.references)]:
-            original = lookup(mid)
+        for mid in p.embedded_message_ids:
+            replied.insert(0, known.message(mid))
+        for original in replied:
             if original is not None and original.direction == "out":
                 report.bounces += 1
                 batch.failed.append(
                     {"pk": original.pk, "status": "failed", "error": f"bounced: {p.subject[:200]}"}
                 )
-                return original.request_id, "delivery_failed"
-    for number in tag_numbers(p.subject):
-        if number in statuses:
-            return number, None
-    for mid in [*p.in_reply_to, *reversed(p.references)]:
-        parent = lookup(mid)
-        if parent is not None:
-            return parent.request_id, None
-    return None, None
+                return original.request_id, "delivery_failed", "bounce", None
+    candidates: list[tuple[int, str]] = []
+    candidates += [(k.request_id, "ours") for k in replied if k and k.direction == "out"]
+    candidates += [(n, "tag") for n in tag_numbers(p.subject) if n in known.threads]
+    candidates += [(k.request_id, "headers") for k in replied if k]
+    for rid, how in candidates:
+        if known.may_write(p.from_addr, rid):
+            return rid, None, how, None
+    if candidates:
+        return None, None, "stranger", candidates[0][0]
+    repeated = known.same_text(p)
+    if repeated is not None:
+        return repeated, None, "same_body", None
+    return None, None, "new", None
+
+
+def _note_stranger(batch: Batch, now: datetime, p: ParsedMessage, rid: int, mentioned: int) -> None:
+    """A stranger named request `mentioned`: their message opened `rid`; both timelines say so."""
+    batch.requests[rid]["mentions"] = mentioned
+    sender = p.from_addr or UNKNOWN_SENDER
+    batch.events.append(
+        event_row(
+            rid,
+            now,
+            "stranger",
+            None,
+            {"mentions": mentioned, "from": sender, "message_id": p.message_id},
+        )
+    )
+    batch.events.append(
+        event_row(
+            mentioned,
+            now,
+            "mentioned",
+            None,
+            {"by_request": rid, "from": sender, "message_id": p.message_id},
+        )
+    )
+
+
+def _opens_too_many(
+    batch: Batch, settings: Settings, now: datetime, p: ParsedMessage, rid: int, known: _Known
+) -> bool:
+    """A sender opening more than `loop_threshold` requests in a day is probably a robot in a
+    loop with us: that day's requests are tagged possible-loop and get no acknowledgement."""
+    cid = batch.requests[rid]["customer_id"]
+    opened = known.opened.setdefault(cid, [])
+    opened.append(rid)
+    if len(opened) <= settings.workflow.loop_threshold:
+        return False
+    batch.loop_tags.update(opened)
+    if len(opened) == settings.workflow.loop_threshold + 1:
+        batch.events.append(
+            event_row(
+                rid,
+                now,
+                "possible_loop",
+                None,
+                {"from": p.from_addr, "opened_today": len(opened)},
+            )
+        )
+    return True
 
 
 def _new_request(
@@ -262,10 +403,10 @@ def _new_request(
     p: ParsedMessage,
     auto: str | None,
     bounce: bool,
-    customers: dict[str, q.KnownCustomer],
+    known: _Known,
     options: IngestOptions,
 ) -> int:
-    cid = _customer_id(batch, customers, p, now)
+    cid = _customer_id(batch, known.customers, p, now)
     rules = apply_rules(settings.rules, p.subject, p.from_addr, p.text)
     rid = batch.take_id("request")
     history = options.history
@@ -293,7 +434,13 @@ def _new_request(
         "inbound_count": 0,
         # Automatic mail and history promise no answer; a customer's question does.
         "sla_due_at": None if history or auto is not None else settings.sla.due(when),
+        "mentions": None,
     }
+    email = customer_email(p)
+    people = {email, *p.to, *p.cc}
+    if auto is None and p.reply_to:
+        people.add(p.reply_to)
+    known.threads[rid] = q.ThreadFacts(batch.requests[rid]["status"], email, people)
     tags = list(rules.tags)
     if bounce:
         tags.append("bounce")
@@ -323,7 +470,7 @@ def _customer_id(
 
 def _push(
     batch: Batch,
-    statuses: dict[int, str],
+    known: _Known,
     rid: int,
     reason: str,
     when: datetime,
@@ -331,8 +478,8 @@ def _push(
     p: ParsedMessage,
     auto: str | None,
 ) -> None:
-    status = statuses.get(rid, "open")
-    if reason != "delivery_failed" and status == "closed":
+    facts = known.threads[rid]
+    if reason != "delivery_failed" and facts.status == "closed":
         reason = "reopened"
     change = batch.requests.get(rid)
     values: dict[str, Any] = {
@@ -349,7 +496,7 @@ def _push(
         change.update(values)
     else:
         batch.request_changes.setdefault(rid, {}).update(values)
-    statuses[rid] = "open"
+    facts.status = "open"
     batch.events.append(event_row(rid, now, "push", reason, {"message_id": p.message_id}))
 
 
@@ -359,17 +506,24 @@ def _acknowledge(
     now: datetime,
     rid: int,
     p: ParsedMessage,
-    customers: dict[str, q.KnownCustomer],
+    known: _Known,
     templates: list[TemplateRecord],
 ) -> bool:
-    """Queue the acknowledgement (template `auto_ack` in the request's language) unless this
-    sender got one within `ack_interval`. A template that fails to render is skipped for the
-    next variant (a team override falls back to the shipped text); the failure is an event."""
-    customer = customers[customer_email(p)]
-    last = batch.customer_acks.get(customer.id, customer.last_ack_at)
-    if last is not None and now - last < settings.workflow.ack_interval:
+    """Queue the acknowledgement (template `auto_ack` in the request's language) unless the
+    address it goes to got one within `ack_interval`, or `acks_per_day` of them today (forged
+    senders must not make us mail a third party). A template that fails to render is skipped
+    for the next variant (a team override falls back to the shipped text); the failure is an
+    event."""
+    address = ack_address(p)
+    sent = known.acks.setdefault(address, [])
+    workflow = settings.workflow
+    recent = [at for at in sent if now - at < DAY]
+    if (recent and now - max(recent) < workflow.ack_interval) or len(
+        recent
+    ) >= workflow.acks_per_day:
+        batch.events.append(event_row(rid, now, "ack_skipped", "rate_limited", {"to": address}))
         return False
-    batch.customer_acks[customer.id] = now
+    customer = known.customers[customer_email(p)]
     request = batch.requests[rid]
     language = request["language"] or "en"
     rendered, errors = render_workflow(
@@ -384,7 +538,7 @@ def _acknowledge(
         return False
     mail = OutgoingMail(
         request_id=rid,
-        to=[p.reply_to or p.from_addr],
+        to=[address],
         subject=reply_subject(p.subject, rid),
         text=rendered.text,
         kind="ack",
@@ -397,6 +551,8 @@ def _acknowledge(
     except ValueError as exc:  # an address we cannot write to (e.g. non-ASCII local part)
         batch.events.append(event_row(rid, now, "ack_skipped", None, {"error": str(exc)[:300]}))
         return False
+    sent.append(now)
+    batch.ack_log.append({"address": address, "at": now})
     batch.take_id("message")
     batch.messages.append(row)
     batch.raws.append(raw)

@@ -80,5 +80,6 @@ def build_outgoing(
         "next_attempt_at": now,
         "sent_at": None,
         "last_error": None,
+        "joined_by": None,
     }
     return row, {"message_pk": pk, "sha256": sha, "raw": raw}

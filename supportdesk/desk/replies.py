@@ -109,15 +109,17 @@ def queue_mail(
     automatic: bool = False,
 ) -> str:
     """Put a message to the customer in the outbox (inside the caller's transaction), as an
-    answer to their latest message; returns its Message-ID. `kind` "reply" counts as the
+    answer to their latest message; returns its Message-ID. It goes to the request's customer
+    (their Reply-To), whoever wrote last. `kind` "reply" counts as the
     first answer; an automatic message (a reminder the tick sends, a closing notice) does not."""
     number = request.number
     agent = get_agent(conn, agent_login) if agent_login else None
     last = msgs.last_inbound(conn, number)
-    address, references = msgs.reply_target(conn, last.pk) if last else (request.customer_email, [])
+    address = msgs.reply_address(conn, number, request.customer_email)
+    references = msgs.references_after(conn, last.pk) if last else []
     mail = OutgoingMail(
         request_id=number,
-        to=[address or request.customer_email],
+        to=[address],
         subject=subject or reply_subject(request.subject, number),
         text=body.rstrip() + "\n",
         kind=kind,

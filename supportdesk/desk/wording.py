@@ -24,6 +24,11 @@ def reply_subject(subject: str, number: int) -> str:
     return f"Re: {base[:200]} {request_tag(number)}"
 
 
+def mention_note(number: int) -> str:
+    """What a request opened by a stranger's message says about the request it named."""
+    return f"mentions #{number}, from someone not in that conversation"
+
+
 def human_duration(delta: timedelta, language: str = "en") -> str:
     hours = delta.total_seconds() / 3600
     if language == "ru":

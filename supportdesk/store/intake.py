@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, text, tuple_
 
 from supportdesk.store import tables as t
 from supportdesk.store.database import transaction_lock
+from supportdesk.store.tables import upsert
 
 CHUNK = 500
 
@@ -62,15 +63,109 @@ def known_raw_copies(conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[
     return found
 
 
-def request_statuses(conn: Connection, numbers: Iterable[int]) -> dict[int, str]:
+@dataclass(slots=True)
+class ThreadFacts:
+    """What intake needs to know of a request a message may join."""
+
+    status: str
+    customer_email: str
+    participants: set[str]
+    """Addresses that may write into it: the customer, whoever the conversation was sent to
+    or copied to (To, Cc, Reply-To), and the senders of its messages other than robots."""
+
+
+def thread_facts(conn: Connection, numbers: Iterable[int]) -> dict[int, ThreadFacts]:
     nums = sorted(set(numbers))
-    found: dict[int, str] = {}
+    found: dict[int, ThreadFacts] = {}
+    r, c, m = t.request, t.customer, t.message
     for chunk in _chunks(nums):
         rows = conn.execute(
-            select(t.request.c.id, t.request.c.status).where(t.request.c.id.in_(chunk))
+            select(r.c.id, r.c.status, c.c.email)
+            .join(c, c.c.id == r.c.customer_id)
+            .where(r.c.id.in_(chunk))
         )
-        found.update((rid, status) for rid, status in rows)
+        for rid, status, email in rows:
+            found[rid] = ThreadFacts(status, email.lower(), {email.lower()})
+        rows = conn.execute(
+            select(
+                m.c.request_id,
+                m.c.direction,
+                m.c.from_addr,
+                m.c.reply_to,
+                m.c.to_addrs,
+                m.c.cc_addrs,
+                m.c.automatic,
+            ).where(m.c.request_id.in_(chunk), m.c.direction.in_(("in", "out")))
+        )
+        for rid, direction, from_addr, reply_to, to_addrs, cc_addrs, automatic in rows:
+            people = found[rid].participants
+            if direction == "in" and not automatic:
+                people.update(a for a in (from_addr, reply_to) if a)
+            for field_value in (to_addrs, cc_addrs):
+                people.update(
+                    a.strip().lower() for a in (field_value or "").split(",") if a.strip()
+                )
     return found
+
+
+def agent_emails(conn: Connection) -> set[str]:
+    rows = conn.execute(select(t.agent.c.email).where(t.agent.c.email != ""))
+    return {email.lower() for (email,) in rows}
+
+
+def acks_since(
+    conn: Connection, addresses: Iterable[str], since: datetime
+) -> dict[str, list[datetime]]:
+    """When each address was acknowledged since `since` (the per-address rate limit)."""
+    found: dict[str, list[datetime]] = {}
+    a = t.ack_log
+    for chunk in _chunks(sorted(set(addresses))):
+        rows = conn.execute(
+            select(a.c.address, a.c.at).where(a.c.address.in_(chunk), a.c.at >= since)
+        )
+        for address, at in rows:
+            found.setdefault(address, []).append(at)
+    return found
+
+
+def new_requests_since(
+    conn: Connection, customer_ids: Iterable[int], since: datetime
+) -> dict[int, list[int]]:
+    """The requests each customer opened since `since` (loop detection)."""
+    found: dict[int, list[int]] = {}
+    r = t.request
+    for chunk in _chunks(sorted(set(customer_ids))):
+        rows = conn.execute(
+            select(r.c.customer_id, r.c.id)
+            .where(r.c.customer_id.in_(chunk), r.c.created_at >= since)
+            .order_by(r.c.id)
+        )
+        for cid, rid in rows:
+            found.setdefault(cid, []).append(rid)
+    return found
+
+
+def recent_texts(
+    conn: Connection, senders: Iterable[str], since: datetime
+) -> list[tuple[str, int, str]]:
+    """(sender, request, text) of the messages these addresses sent since `since`."""
+    m = t.message
+    found: list[tuple[str, int, str]] = []
+    for chunk in _chunks(sorted(set(senders))):
+        rows = conn.execute(
+            select(m.c.from_addr, m.c.request_id, m.c.text)
+            .where(m.c.direction == "in", m.c.from_addr.in_(chunk), m.c.received_at >= since)
+            .order_by(m.c.id)
+        )
+        found.extend((sender, rid, body) for sender, rid, body in rows)
+    return found
+
+
+def add_tags(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Tag requests (keys: request_id, tag); a tag a request has already is kept once."""
+    if rows:
+        stmt = upsert(conn, t.request_tag).on_conflict_do_nothing()
+        conn.execute(stmt, rows)
 
 
 def known_customers(conn: Connection, emails: Iterable[str]) -> dict[str, KnownCustomer]:
@@ -228,15 +323,6 @@ def add_counts(conn: Connection, counts: list[dict[str, Any]]) -> None:
         )
     )
     conn.execute(stmt, counts)
-
-
-def update_customers(conn: Connection, changes: list[dict[str, Any]]) -> None:
-    if changes:
-        c = t.customer
-        conn.execute(
-            update(c).where(c.c.id == bindparam("cid")).values(last_ack_at=bindparam("last_ack")),
-            changes,
-        )
 
 
 def mark_messages(conn: Connection, changes: list[dict[str, Any]]) -> None:

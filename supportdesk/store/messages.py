@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, or_, select, text
 
 from supportdesk.store import tables as t
 from supportdesk.store.records import AttachmentRecord, MessageRecord, load_warnings
@@ -33,6 +33,7 @@ _COLUMNS = (
     _m.c.sent_at,
     _m.c.last_error,
     _m.c.in_reply_to,
+    _m.c.joined_by,
 )
 
 
@@ -70,12 +71,17 @@ def messages_of(conn: Connection, request_id: int) -> list[MessageRecord]:
 
 
 def last_inbound(conn: Connection, request_id: int) -> MessageRecord | None:
-    row = conn.execute(
+    """The latest message the customer's side wrote; robots' mail (a bounce, an auto-reply)
+    only when the request holds nothing else."""
+    base = (
         select(*_COLUMNS)
         .where(_m.c.request_id == request_id, _m.c.direction == "in")
         .order_by(_m.c.id.desc())
         .limit(1)
-    ).first()
+    )
+    row = conn.execute(base.where(_m.c.automatic.is_(None))).first()
+    if row is None:
+        row = conn.execute(base).first()
     return _record(row) if row else None
 
 
@@ -92,13 +98,29 @@ def last_outbound(
     return _record(row) if row else None
 
 
-def reply_target(conn: Connection, pk: int) -> tuple[str, list[str]]:
-    """Where an answer to message `pk` goes, and the References it carries."""
+def reply_address(conn: Connection, request_id: int, customer_email: str) -> str:
+    """Where our answers to a request go: the Reply-To its customer gave in their first
+    message, else the customer's address. Never the sender of the latest message, which may
+    be a bounce, a robot or someone else entirely."""
     row = conn.execute(
-        select(_m.c.reply_to, _m.c.from_addr, _m.c.references, _m.c.message_id).where(_m.c.id == pk)
-    ).one()
-    refs = [r for r in (row[2] or "").split() if r]
-    return row[0] or row[1], [*refs[-18:], row[3]]
+        select(_m.c.reply_to)
+        .where(
+            _m.c.request_id == request_id,
+            _m.c.direction == "in",
+            _m.c.automatic.is_(None),
+            or_(_m.c.from_addr == customer_email, _m.c.from_addr == ""),
+        )
+        .order_by(_m.c.id)
+        .limit(1)
+    ).first()
+    return row[0] if row is not None and row[0] else customer_email
+
+
+def references_after(conn: Connection, pk: int) -> list[str]:
+    """The References of an answer to message `pk`: its own, then its Message-ID."""
+    row = conn.execute(select(_m.c.references, _m.c.message_id).where(_m.c.id == pk)).one()
+    refs = [r for r in (row[0] or "").split() if r]
+    return [*refs[-18:], row[1]]
 
 
 def raw_of(conn: Connection, pk: int) -> bytes | None:

@@ -69,6 +69,9 @@ class Request(SQLModel, table=True):
     """What the tick last marked: warn (due soon) or overdue; each is an event once."""
     item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
     """The bug, idea or story this request was turned into or attached to."""
+    mentions: int | None = None
+    """The request whose number or thread a stranger's message named: it was not let in
+    there (its sender is not in that conversation), so it opened this one instead."""
 
 
 class Item(SQLModel, table=True):
@@ -125,6 +128,18 @@ class Message(SQLModel, table=True):
     next_attempt_at: datetime | None = _when(nullable=True)
     sent_at: datetime | None = _when(nullable=True)
     last_error: str | None = Field(default=None, sa_type=Text)
+    joined_by: str | None = Field(default=None, max_length=16)
+    """How an incoming message found its request (see desk.intake.JOINED_BY)."""
+
+
+class AckLog(SQLModel, table=True):
+    """One acknowledgement sent, by the address it went to: the per-address rate limit."""
+
+    __tablename__ = "ack_log"
+    __table_args__ = (Index("ix_ack_log_address", "address", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=320)
+    at: datetime = _when()
 
 
 class MessageRaw(SQLModel, table=True):

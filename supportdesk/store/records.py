@@ -35,6 +35,9 @@ class RequestRecord:
     """When the first answer is due; None once answered (or for requests without an SLA)."""
     item: int | None = None
     """The number of the bug, idea or story the request is linked to."""
+    mentions: int | None = None
+    """The request a stranger's message named (its [#N] or its thread): this request is
+    that message's own, because its sender is not in that conversation."""
     tags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -60,6 +63,7 @@ class RequestRecord:
             "close_reason": self.close_reason,
             "sla_due_at": _iso(self.sla_due_at),
             "item": self.item,
+            "mentions": self.mentions,
             "tags": list(self.tags),
         }
 
@@ -104,6 +108,9 @@ class MessageRecord:
     sent_at: datetime | None
     last_error: str | None
     in_reply_to: str | None
+    joined_by: str | None = None
+    """How an incoming message found its request: new, bounce, ours, tag, headers,
+    same_body or stranger (desk.intake.JOINED_BY says each in words)."""
     attachments: list[AttachmentRecord] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,6 +125,7 @@ class MessageRecord:
             "received_at": _iso(self.received_at),
             "subject": self.subject,
             "in_reply_to": self.in_reply_to,
+            "joined_by": self.joined_by,
             "text": self.text,
             "status": self.status,
             "warnings": self.warnings,

@@ -39,6 +39,7 @@ _COLUMNS = (
     _r.c.inbound_count,
     _r.c.sla_due_at,
     _r.c.item_id,
+    _r.c.mentions,
 )
 
 

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from supportdesk.desk import Desk, RequestDetail
+from supportdesk.desk.wording import mention_note
 from supportdesk.store.items import ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.ui.items import status_label
@@ -226,6 +227,8 @@ class RequestScreen(Screen[None]):
             lines.append(f"item     {item.label} · {status_label(item.status)}")
         elif r.item is not None:
             lines.append(f"item     #{r.item}")
+        if r.mentions is not None:
+            lines.append(f"⚠ {mention_note(r.mentions)}")
         if r.reminder_count:
             lines.append(f"reminders sent {r.reminder_count}")
         if r.first_response_at is None and r.sla_due_at is not None:
