@@ -128,8 +128,21 @@ class OutgoingSettings(Section):
     """For kind = sendmail: the sendmail program."""
     timeout: Duration = timedelta(seconds=30)
     """Network timeout for SMTP."""
+    data_timeout: Duration = timedelta(minutes=10)
+    """How long to wait for the server to accept a message once it is sent (the reply to
+    DATA's final dot; RFC 5321 recommends 10 minutes). With no reply in time the message
+    may have been delivered: it is tried once more, then left unconfirmed."""
     max_attempts: int = Field(default=8, ge=1)
     """Temporary failures are retried with backoff this many times before the message fails."""
+
+    @field_validator("data_timeout")
+    @classmethod
+    def _check_data_timeout(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError(
+                f"expected at least 1s (RFC 5321 recommends 10m), got {value.total_seconds():g}s"
+            )
+        return value
 
     @property
     def effective_port(self) -> int:

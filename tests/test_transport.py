@@ -188,6 +188,60 @@ def test_gives_up_after_the_second_drop(smtp_server: SmtpServer) -> None:
     assert smtp_server.messages == []
 
 
+def test_late_reply_to_the_final_dot_is_uncertain_and_not_sent_again(
+    smtp_server: SmtpServer,
+) -> None:
+    """The server takes the message but answers the final dot after data_timeout: the
+    message may be delivered, so it is not resent on a new connection within the batch."""
+    smtp_server.answer_data_late(2.0)
+    results = smtp(smtp_server, timeout=1.0, data_timeout=1.0).deliver([message(1), message(2)])
+    assert [(r.ok, r.permanent, r.uncertain) for r in results] == [
+        (False, False, True),
+        (True, False, False),
+    ]
+    assert "may have received" in results[0].error and "1s" in results[0].error
+    subjects = [m.message["Subject"] for m in smtp_server.wait_for(2)]
+    assert subjects == ["[#1] Заказ 1", "[#2] Заказ 2"]  # one copy each
+    assert smtp_server.connections == 2  # the second message on a fresh connection
+
+
+def test_drop_after_the_final_dot_is_uncertain_and_not_sent_again(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.drop_after_data()
+    results = smtp(smtp_server).deliver([message(1), message(2)])
+    assert [(r.ok, r.permanent, r.uncertain) for r in results] == [
+        (False, False, True),
+        (True, False, False),
+    ]
+    assert "connection lost after the message" in results[0].error
+    assert [m.message["Subject"] for m in smtp_server.wait_for(2)] == [
+        "[#1] Заказ 1",
+        "[#2] Заказ 2",
+    ]
+
+
+def test_the_final_dot_waits_data_timeout_not_timeout(smtp_server: SmtpServer) -> None:
+    """A server that needs longer than `timeout` to accept the message (RFC 5321 gives it
+    10 minutes) gets it once and the result is ok."""
+    smtp_server.answer_data_late(1.0)
+    [result] = smtp(smtp_server, timeout=0.3, data_timeout=5.0).deliver([message(1)])
+    assert result.ok and not result.uncertain, result
+    assert len(smtp_server.wait_for(1)) == 1
+    assert smtp_server.connections == 1
+
+
+@pytest.mark.parametrize(("code", "permanent"), [(421, False), (451, False), (550, True)])
+def test_a_refusal_after_the_final_dot_is_certain(
+    smtp_server: SmtpServer, code: int, permanent: bool
+) -> None:
+    smtp_server.fail_next(code, at="data")
+    [result] = smtp(smtp_server).deliver([message(1)])
+    assert not result.ok and not result.uncertain and result.permanent is permanent
+    assert str(code) in result.error
+    assert smtp_server.messages == []
+
+
 def test_timeout_is_temporary() -> None:
     with socket.socket() as listener:  # accepts connections but never says hello
         listener.bind(("127.0.0.1", 0))

@@ -159,9 +159,15 @@ def send(json: JsonFlag = False) -> None:
     if json:
         emit_json(report)
     else:
+        unconfirmed = report["unconfirmed"]
         say(
             f"{report['sent']} sent, {report['retrying']} will be retried, "
-            f"{report['failed']} failed."
+            f"{report['failed']} failed"
+            + (
+                f", {unconfirmed} unconfirmed (the server may have them; not sent again)."
+                if unconfirmed
+                else "."
+            )
         )
         for error in report["errors"]:  # type: ignore[attr-defined]
             say(f"  {error}")

@@ -129,6 +129,8 @@ def show(number: int, json: JsonFlag = False) -> None:
         stdout.print(Rule(Text("timeline"), align="left"))
         for e in detail.events:
             what = e["kind"] + (f" ({e['reason']})" if e["reason"] else "")
+            if isinstance(e["detail"], dict) and e["detail"].get("note"):
+                what += f": {e['detail']['note']}"
             when = datetime.fromisoformat(e["at"]).astimezone().strftime("%Y-%m-%d %H:%M")
             stdout.print(Text(display_safe(f"{when}  {e['actor']:<10} {what}")))
 

@@ -1,9 +1,15 @@
-"""Delivering the outbox: temporary failures retry with backoff, permanent ones fail loudly."""
+"""Delivering the outbox: temporary failures retry with backoff, permanent ones fail loudly.
+
+A message the server may have received (no reply to the end of DATA) is tried at most once
+more, after the backoff and with the same bytes (so the same Message-ID); the request's
+timeline says so (`delivery_uncertain`). If that try is uncertain too the message is left
+`unconfirmed` (`delivery_unconfirmed`): never resent behind anyone's back.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +23,10 @@ from supportdesk.store.requests import update_request
 
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480)]
 HOLD = timedelta(minutes=5)
-"""How long a taken message is hidden from other workers while it is being delivered."""
+"""How long a taken message is hidden from other workers while it is being delivered
+(plus twice outgoing.data_timeout: a batch may wait that long for a slow server)."""
+UNCERTAIN = "delivery_uncertain"
+UNCONFIRMED = "delivery_unconfirmed"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -30,6 +39,8 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    unconfirmed: int = 0
+    """Sent whole but never confirmed, twice: not sent again (see the request's timeline)."""
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -37,6 +48,7 @@ class DeliveryReport:
             "sent": self.sent,
             "retrying": self.retrying,
             "failed": self.failed,
+            "unconfirmed": self.unconfirmed,
             "errors": self.errors[:20],
         }
 
@@ -61,6 +73,7 @@ def make_transport(settings: Settings) -> Transport | None:
         out.username or None,
         read_secret(out, "outgoing"),
         timeout=out.timeout.total_seconds(),
+        data_timeout=out.data_timeout.total_seconds(),
         local_hostname=new_message_id_domain(settings.desk.address),
     )
 
@@ -75,10 +88,11 @@ def deliver_outbox(
 ) -> DeliveryReport:
     """Deliver every due message once; returns what happened."""
     report = DeliveryReport()
+    hold = HOLD + 2 * settings.outgoing.data_timeout
     for _ in range(max_batches):
         now = clock.now()
         with db.write() as conn:
-            pending = outbox.take(conn, outbox.due(conn, now, batch_size), now, HOLD)
+            pending = outbox.take(conn, outbox.due(conn, now, batch_size), now, hold)
         if not pending:
             break
         results = transport.deliver(
@@ -98,7 +112,12 @@ def deliver_outbox(
                     continue
                 report.errors.append(result.error)
                 attempts = p.attempts + 1
-                if result.permanent or attempts >= settings.outgoing.max_attempts:
+                if result.uncertain:
+                    if _retry_uncertain(conn, settings, p, attempts, now, result.error):
+                        report.retrying += 1
+                    else:
+                        report.unconfirmed += 1
+                elif result.permanent or attempts >= settings.outgoing.max_attempts:
                     outbox.mark_failed(conn, p.pk, result.error)
                     push_failed_delivery(conn, p.request_id, now, result.error)
                     report.failed += 1
@@ -106,6 +125,32 @@ def deliver_outbox(
                     outbox.mark_retry(conn, p.pk, now + backoff(attempts), result.error)
                     report.retrying += 1
     return report
+
+
+def _retry_uncertain(
+    conn: Any, settings: Settings, p: outbox.Pending, attempts: int, now: datetime, error: str
+) -> bool:
+    """The server may have the message: schedule the one more attempt it gets (True), or,
+    when it had that already (or no attempts are left), leave it unconfirmed (False)."""
+    detail: dict[str, Any] = {"message_id": p.message_id, "error": error[:300]}
+    again = outbox.has_delivery_event(conn, p.request_id, UNCERTAIN, p.message_id)
+    if attempts < settings.outgoing.max_attempts and not again:
+        next_at = now + backoff(attempts)
+        outbox.mark_retry(conn, p.pk, next_at, error)
+        detail["next_attempt_at"] = next_at.isoformat()
+        detail["note"] = (
+            "the server may have received it; one more attempt at "
+            f"{next_at.astimezone().strftime('%Y-%m-%d %H:%M %Z')}"
+        )
+        add_event(conn, p.request_id, now, UNCERTAIN, detail=detail)
+        return True
+    outbox.mark_unconfirmed(conn, p.pk, error)
+    detail["note"] = (
+        f"the server did not confirm it{' again' if again else ''}; not sent again "
+        "(it may have arrived: ask the customer or answer again)"
+    )
+    add_event(conn, p.request_id, now, UNCONFIRMED, detail=detail)
+    return False
 
 
 def push_failed_delivery(conn: Any, request_id: int, now: Any, error: str) -> None:

@@ -29,12 +29,18 @@ class Outgoing:
 
 @dataclass
 class DeliveryResult:
-    """What happened to one Outgoing; ``error`` may be set even when ``ok`` (some refused)."""
+    """What happened to one Outgoing; ``error`` may be set even when ``ok`` (some refused).
+
+    ``uncertain``: the whole message went out but the server's answer to it never came
+    (a timeout or a dropped connection after the final dot of DATA), so the server may
+    have it. Not ok and not permanent, but sending again may well deliver a second copy.
+    """
 
     key: object
     ok: bool
     permanent: bool = False
     error: str = ""
+    uncertain: bool = False
 
 
 class Transport(Protocol):

@@ -4,6 +4,8 @@ Every transport has the same synchronous API, ``deliver(batch) -> results``: one
 DeliveryResult per message, in order, and no exception for delivery problems. A result is
 temporary (retry later) or permanent (give up). The rule of thumb: when in doubt the failure
 is temporary, because a retried message is at worst a duplicate, a dropped one is lost.
+One doubt is special: a message sent whole whose final reply never came is ``uncertain``
+(the server may have it), so the caller can limit how often it risks a duplicate.
 
 SMTP lives here; sendmail, file and null delivery in local_transports.py, the shared types in
 delivery_types.py; this module re-exports them all, with make_transport.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import re
 import ssl
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -71,6 +74,13 @@ class _Dropped(Exception):
     """The connection broke in the middle of a transaction."""
 
 
+class _Unanswered(Exception):
+    """The message was sent whole but its final reply never came: the server may have it."""
+
+
+_LINE_END = re.compile(rb"\r\n|\n|\r(?!\n)")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
 # 530 "authentication required" / "must issue STARTTLS" and 538 "encryption required" are
 # about our session, not the message: a configuration problem, so temporary.
 _SESSION_CODES = frozenset({530, 538})
@@ -99,6 +109,12 @@ class SmtpTransport:
     5xx to MAIL, RCPT (every recipient) or DATA is permanent; 4xx is temporary. A 4xx for
     any recipient defers the whole message (nobody is silently skipped); if only some get
     5xx, the rest receive it, it counts as delivered and ``error`` names the refused ones.
+
+    Every command waits ``timeout`` for its reply, except the final dot of DATA: there the
+    server may be scanning or relaying the message, and RFC 5321 §4.5.3.2.6 asks the client
+    to wait 10 minutes (``data_timeout``). When that reply never comes (a timeout, or the
+    connection drops after the dot) the result is ``uncertain`` and the message is not
+    sent again within the batch.
     """
 
     def __init__(
@@ -111,6 +127,7 @@ class SmtpTransport:
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
+        data_timeout: float = 600.0,
     ) -> None:
         if security not in ("tls", "starttls", "none"):
             raise ValueError(f"unknown SMTP security {security!r}")
@@ -120,6 +137,7 @@ class SmtpTransport:
         self.username = username or None
         self.password = password or ""
         self.timeout = timeout
+        self.data_timeout = data_timeout
         self.ssl_context = ssl_context
         self.local_hostname = local_hostname
 
@@ -225,11 +243,19 @@ class SmtpTransport:
                     client, out, DeliveryError(f"recipient refused: {detail}", permanent=True)
                 )
             try:
-                await client.data(out.raw)
+                await self._data(client, out.raw)
             except aiosmtplib.SMTPResponseException as exc:
                 return await _abort(
                     client, out, _code_error("message refused", exc.code, exc.message)
                 )
+        except _Unanswered as exc:
+            _hang_up(client)  # the late reply must not be read as the next command's
+            return DeliveryResult(
+                out.key,
+                ok=False,
+                error=f"the server may have received the message: {exc}",
+                uncertain=True,
+            )
         except OSError as exc:  # disconnected, reset, timed out (all subclasses of OSError)
             raise _Dropped(_describe(exc)) from exc
         except ValueError as exc:  # an address aiosmtplib will not put on a command line
@@ -238,6 +264,35 @@ class SmtpTransport:
             return await _abort(client, out, DeliveryError(_describe(exc), permanent=False))
         error = f"some recipients refused: {detail}" if refused else ""
         return DeliveryResult(out.key, ok=True, error=error)
+
+    async def _data(self, client: aiosmtplib.SMTP, raw: bytes) -> None:
+        """DATA in two steps: the command waits ``timeout`` for its 354 (nothing sent yet, so
+        a failure there is an ordinary one); the message and its final dot wait
+        ``data_timeout``, and a failure there raises _Unanswered. aiosmtplib's own data()
+        has one timeout for both and cannot tell them apart."""
+        start = await client.execute_command(b"DATA")
+        if start.code != 354:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol = client.protocol
+        if protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("connection lost before the message")
+        body = _LINE_END.sub(b"\r\n", raw)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        body = _LEADING_DOT.sub(b"..", body) + b".\r\n"
+        try:
+            protocol.write(body)
+            reply = await protocol.read_response(timeout=self.data_timeout)
+        except aiosmtplib.SMTPTimeoutError:
+            raise _Unanswered(
+                f"no reply to the end of the message within {self.data_timeout:g}s"
+            ) from None
+        except (aiosmtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Unanswered(f"connection lost after the message: {_describe(exc)}") from exc
+        except aiosmtplib.SMTPResponseException as exc:  # garbage instead of a reply
+            raise _Unanswered(f"unreadable reply to the message: {exc.message}") from exc
+        if reply.code != 250:
+            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
 
 
 class _Session:
@@ -260,7 +315,10 @@ class _Session:
             except DeliveryError as exc:
                 return failed_result(out, exc)
             try:
-                return await self.transport._send(client, out)
+                result = await self.transport._send(client, out)
+                if result.uncertain:
+                    self._drop()  # the next message gets a fresh connection, if any is left
+                return result
             except _Dropped as exc:
                 self._drop()
                 if self.connects_left == 0:

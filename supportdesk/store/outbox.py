@@ -1,7 +1,13 @@
-"""The outbox: outgoing messages wait as rows (status queued) until a worker delivers them."""
+"""The outbox: outgoing messages wait as rows (status queued) until a worker delivers them.
+
+Statuses: queued (waiting for an attempt), sent, failed (given up; the request was pushed
+back), unconfirmed (sent whole twice without the server confirming either: it may or may
+not have arrived, and it is not sent again).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +22,7 @@ _m = t.message
 class Pending:
     pk: int
     request_id: int
+    message_id: str
     sender: str
     recipients: list[str]
     attempts: int
@@ -49,6 +56,7 @@ def take(conn: Connection, pks: list[int], now: datetime, hold: timedelta) -> li
         row = conn.execute(
             select(
                 _m.c.request_id,
+                _m.c.message_id,
                 _m.c.from_addr,
                 _m.c.to_addrs,
                 _m.c.cc_addrs,
@@ -60,8 +68,8 @@ def take(conn: Connection, pks: list[int], now: datetime, hold: timedelta) -> li
             .order_by(t.message_raw.c.id)
             .limit(1)
         ).one()
-        recipients = [a for a in f"{row[2]}, {row[3]}".split(", ") if a.strip()]
-        taken.append(Pending(pk, row[0], row[1], recipients, row[4], row[5]))
+        recipients = [a for a in f"{row[3]}, {row[4]}".split(", ") if a.strip()]
+        taken.append(Pending(pk, row[0], row[1], row[2], recipients, row[5], row[6]))
     return taken
 
 
@@ -100,6 +108,29 @@ def mark_failed(conn: Connection, pk: int, error: str) -> None:
     )
 
 
+def mark_unconfirmed(conn: Connection, pk: int, error: str) -> None:
+    """Stop trying a message the server may have received: never sent again by itself."""
+    conn.execute(
+        update(_m)
+        .where(_m.c.id == pk)
+        .values(
+            status="unconfirmed",
+            attempts=_m.c.attempts + 1,
+            next_attempt_at=None,
+            last_error=error[:1000],
+        )
+    )
+
+
+def has_delivery_event(conn: Connection, request_id: int, kind: str, message_id: str) -> bool:
+    """Whether the request's timeline has an event `kind` about the message `message_id`
+    (its detail's "message_id"): the outbox's memory of what happened to earlier attempts."""
+    details = conn.execute(
+        select(t.event.c.detail).where(t.event.c.request_id == request_id, t.event.c.kind == kind)
+    ).scalars()
+    return any(d and json.loads(d).get("message_id") == message_id for d in details)
+
+
 def counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(
         select(_m.c.status, func.count()).where(_m.c.direction == "out").group_by(_m.c.status)
@@ -108,11 +139,11 @@ def counts(conn: Connection) -> dict[str, int]:
 
 
 def pending_counts(conn: Connection) -> dict[str, int]:
-    """Queued and failed outgoing mail only: cheap on a desk of a million messages, because
-    the status index finds these few rows without visiting the sent ones."""
+    """Queued, failed and unconfirmed outgoing mail only: cheap on a desk of a million
+    messages, because the status index finds these few rows without visiting the sent ones."""
     rows = conn.execute(
         select(_m.c.status, func.count())
-        .where(_m.c.status.in_(("queued", "failed")), _m.c.direction == "out")
+        .where(_m.c.status.in_(("queued", "failed", "unconfirmed")), _m.c.direction == "out")
         .group_by(_m.c.status)
     )
     return {status: n for status, n in rows}

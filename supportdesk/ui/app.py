@@ -206,7 +206,12 @@ class SupportDeskApp(App[None]):
         counts = self.desk.outbox_pending()
         queued = counts.get("queued", 0)
         failed = counts.get("failed", 0)
-        self.outbox_status = f"outbox: {queued} queued" + (f", {failed} failed" if failed else "")
+        unconfirmed = counts.get("unconfirmed", 0)
+        self.outbox_status = (
+            f"outbox: {queued} queued"
+            + (f", {failed} failed" if failed else "")
+            + (f", {unconfirmed} unconfirmed" if unconfirmed else "")
+        )
         self.call_from_thread(self._show_status)
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)

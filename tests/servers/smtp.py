@@ -11,6 +11,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -65,6 +66,7 @@ class _State:
     drops: int = 0
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
     connections: int = 0
+    after_data: list[tuple[str, float]] = field(default_factory=list)
 
 
 class _Handler:
@@ -120,6 +122,12 @@ class _Handler:
         with self.state.lock:
             self.state.messages.append(received)
             self.state.lock.notify_all()
+            action, delay = self.state.after_data.pop(0) if self.state.after_data else ("", 0.0)
+        if action == "drop":  # the message is ours, but the client never hears so
+            server.transport.abort()
+            return "421 4.4.2 dropped"  # never reaches the client
+        if delay:
+            await asyncio.sleep(delay)
         return "250 OK queued"
 
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
@@ -206,6 +214,7 @@ class SmtpServer:
             self._state.messages.clear()
             self._state.failures.clear()
             self._state.refused.clear()
+            self._state.after_data.clear()
             self._state.drops = 0
 
     # --- failure injection
@@ -225,6 +234,17 @@ class SmtpServer:
         """Hang up (no reply) on the next `count` MAIL commands."""
         with self._state.lock:
             self._state.drops += count
+
+    def answer_data_late(self, delay: float, count: int = 1) -> None:
+        """Take the next `count` messages, but answer the final dot of DATA only after
+        `delay` seconds (the message counts as received at once)."""
+        with self._state.lock:
+            self._state.after_data.extend(("late", delay) for _ in range(count))
+
+    def drop_after_data(self, count: int = 1) -> None:
+        """Take the next `count` messages, then hang up instead of answering the final dot."""
+        with self._state.lock:
+            self._state.after_data.extend(("drop", 0.0) for _ in range(count))
 
     # --- lifecycle
 
