@@ -319,7 +319,10 @@ def _poll_maildir(
     started = time.time_ns()  # before listing: whatever lands in cur/ later is newer
     cutoff = started
     files = _listing(path / "new")
-    for file in _listing(path / "cur"):
+    # A file added to or renamed in cur/ also moves the folder's time: if that is older than
+    # the cutoff, there is nothing to look at there (an empty poll stays cheap).
+    changed = (path / "cur").stat().st_mtime_ns >= since
+    for file in _listing(path / "cur") if changed else []:
         try:
             if file.stat().st_ctime_ns >= since:
                 files.append(file)
