@@ -106,9 +106,15 @@ def db_check(
     ] = False,
     json: JsonFlag = False,
 ) -> None:
-    """Check the database: integrity, the full-text index, stuck outbox, the poller.
+    """Check the database: integrity, the full-text index, stuck outbox, the poller; and that
+    a local Maildir or mbox is where mailbox.path says.
     Exit 1 when a check fails (warnings do not)."""
+    from supportdesk.desk.sources import mailbox_check
+
     checks = state.desk().check(full=full, repair=repair)
+    mailbox = mailbox_check(state.settings())  # not SQL: the configured Maildir or mbox
+    if mailbox is not None:
+        checks.append(mailbox)
     if json:
         emit_json([c.as_dict() for c in checks])
     else:

@@ -30,6 +30,12 @@ def _describe(report: dict[str, object]) -> str:
     )
 
 
+def _warn(report: dict[str, object]) -> None:
+    """What a fetch had to skip (an unreadable file), one line each."""
+    for warning in report.get("warnings") or []:  # type: ignore[attr-defined]
+        say(f"warning: {warning}")
+
+
 @app.command()
 def fetch(
     watch: Annotated[
@@ -53,6 +59,7 @@ def fetch(
             emit_json({"fetch": report, "tick": ticked.as_dict(), "send": delivered})
         else:
             say(_describe(report) + f"; {delivered['sent']} sent.")
+            _warn(report)
             for line in ticked.lines():
                 say(line)
         return
@@ -118,6 +125,8 @@ def _watch(json: bool) -> None:
                     emit_json({"fetch": report, "send": delivered})
                 elif report["stored"] or delivered["sent"] or delivered["failed"]:
                     say(_describe(report) + f"; {delivered['sent']} sent.")
+                if not json:
+                    _warn(report)
                 if poller and poller.settings.mailbox.kind == "imap":
                     poller.wait_for_news(cadence)
                 else:
@@ -127,7 +136,9 @@ def _watch(json: bool) -> None:
                 # so is a batch the database gave up (a deadlock): intake is idempotent.
                 wait = min(cadence, RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
                 failures += 1
-                source = "mail server" if isinstance(exc, MailServerError) else "database"
+                source = "database"
+                if isinstance(exc, MailServerError):
+                    source = "mail server" if settings.mailbox.kind == "imap" else "mailbox"
                 say(f"{source}: {exc}; retrying in {wait:g}s")
                 time.sleep(wait)
                 continue

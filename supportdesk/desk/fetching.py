@@ -7,9 +7,12 @@ while the previous one is parsed and stored; the batch and the checkpoint commit
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import queue
+import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,9 +24,10 @@ from supportdesk.config import Settings, read_secret
 from supportdesk.desk.intake import IngestOptions, IngestReport, ingest_batch
 from supportdesk.desk.parsing import BatchParser
 from supportdesk.desk.pipeline import BatchWriter
+from supportdesk.desk.sources import local_source
 from supportdesk.errors import MailServerError
-from supportdesk.mail.local import read_messages
-from supportdesk.mail.parse import ParsedMessage, parse_message
+from supportdesk.mail.local import read_mbox
+from supportdesk.mail.parse import ParsedMessage, parse_message, split_head_body
 from supportdesk.store.checkpoints import (
     Checkpoint,
     clear_error,
@@ -32,6 +36,7 @@ from supportdesk.store.checkpoints import (
     record_error,
 )
 from supportdesk.store.database import Database
+from supportdesk.store.intake import known_messages, known_raw_copies
 
 Progress = Callable[[int, int], None]
 """Called with (messages done, messages in all) as a fetch goes on."""
@@ -42,9 +47,16 @@ class FetchReport:
     intake: IngestReport = field(default_factory=IngestReport)
     folders: dict[str, int] = field(default_factory=dict)
     rescanned: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Files skipped this time (unreadable), each one line: they are tried again next time."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.intake.as_dict(), "folders": self.folders, "rescanned": self.rescanned}
+        return {
+            **self.intake.as_dict(),
+            "folders": self.folders,
+            "rescanned": self.rescanned,
+            "warnings": self.warnings,
+        }
 
 
 class ImapPoller:
@@ -248,17 +260,44 @@ class ImapPoller:
             box.move(uids, action[5:])
 
 
+MAILDIR_CUTOFF = 2
+"""A Maildir checkpoint's `uidvalidity` when its `last_uid` is the cur/ cutoff (ns)."""
+
+CUR_MARGIN_NS = 60 * 1_000_000_000
+"""How far back of the last poll's start cur/ is looked at again: file times are coarse, and a
+network share's clock may be a little off (what was already stored is skipped unparsed)."""
+
+_MBOX_FLAG_HEADERS = re.compile(
+    rb"^(?:Status|X-Status|X-Keywords|X-UID|X-IMAP|X-IMAPbase|Content-Length|Lines):[^\n]*\n",
+    re.IGNORECASE | re.MULTILINE,
+)
+"""Headers that mail readers (mutt, Dovecot) rewrite in an mbox when mail is read."""
+
+
 def poll_local(
     db: Database, settings: Settings, clock: Clock, progress: Progress | None = None
 ) -> FetchReport:
-    """A local Maildir (new mail moves to cur/ once stored) or an mbox (a message count)."""
+    """A local Maildir (new mail moves to cur/ once stored; mail read into cur/ by another
+    client is taken too) or an mbox (the messages taken, checked against the file's content,
+    so a file emptied or rewritten in place is rescanned, never skipped)."""
     box = settings.mailbox
-    path = settings.resolve(box.path or "")
+    account = f"{box.kind}:{settings.resolve(box.path or '')}"
+    with db.read() as conn:
+        had_error = get_checkpoint(conn, account, "*") is not None
+    try:
+        path = local_source(settings)
+    except MailServerError as exc:
+        with db.write() as conn:
+            record_error(conn, account, "*", str(exc), clock.now())
+        raise
     report = FetchReport()
     if box.kind == "maildir":
         _poll_maildir(db, settings, clock, path, report, progress)
     else:
         _poll_mbox(db, settings, clock, path, report, progress)
+    if had_error:  # the mailbox is back: the error is history
+        with db.write() as conn:
+            clear_error(conn, account, "*", clock.now())
     return report
 
 
@@ -270,38 +309,92 @@ def _poll_maildir(
     report: FetchReport,
     progress: Progress | None,
 ) -> None:
+    """Everything in new/, and what reached cur/ since the last poll (a rename sets a file's
+    ctime, so a message another client read is found by that); a file that cannot be read is
+    named in the report's warnings and stays, to be tried again."""
     account = f"maildir:{path}"
     with db.read() as conn:
-        first_time = get_checkpoint(conn, account, "") is None
-    subs = ("new", "cur") if first_time else ("new",)
-    files = [
-        path / sub / name
-        for sub in subs
-        if (path / sub).is_dir()
-        for name in sorted(os.listdir(path / sub))
-    ]
-    report.folders[str(path)] = len(files)
+        point = get_checkpoint(conn, account, "")
+    since = point.last_uid if point is not None and point.uidvalidity == MAILDIR_CUTOFF else 0
+    started = time.time_ns()  # before listing: whatever lands in cur/ later is newer
+    cutoff = started
+    files = _listing(path / "new")
+    # A file added to or renamed in cur/ also moves the folder's time: if that is older than
+    # the cutoff, there is nothing to look at there (an empty poll stays cheap).
+    changed = (path / "cur").stat().st_mtime_ns >= since
+    for file in _listing(path / "cur") if changed else []:
+        try:
+            if file.stat().st_ctime_ns >= since:
+                files.append(file)
+        except FileNotFoundError:  # renamed meanwhile: its new name is newer than `started`
+            continue
+        except OSError:
+            files.append(file)  # reading it says what is wrong
+    taken = 0
     for start in range(0, max(len(files), 1), 200):
         chunk = files[start : start + 200]
-        parsed, taken = [], []
+        loaded: list[tuple[Path, bytes]] = []
         for file in chunk:
             try:
-                parsed.append(parse_message(file.read_bytes()))
-                taken.append(file)
-            except FileNotFoundError:
+                loaded.append((file, file.read_bytes()))
+            except FileNotFoundError:  # moved to cur/ meanwhile: the next poll takes it there
                 continue
-        point = Checkpoint(account, "", 1, start + len(chunk))
+            except OSError as exc:
+                report.warnings.append(
+                    f"{file}: cannot be read ({exc.strerror or exc}); skipped, it is tried "
+                    "again on the next fetch"
+                )
+                if file.parent.name == "cur":  # keep it above the next poll's cutoff
+                    with contextlib.suppress(OSError):
+                        cutoff = min(cutoff, file.lstat().st_ctime_ns)
+        fresh = [(f, raw) for f, raw in loaded if f.parent.name == "new"]
+        seen = _not_yet_stored(db, [(f, raw) for f, raw in loaded if f.parent.name == "cur"])
+        parsed = [parse_message(raw) for _, raw in fresh] + [
+            parse_message(raw, sha) for raw, sha in seen
+        ]
+        taken += len(parsed)
+        last = start + 200 >= len(files)
+        point = Checkpoint(
+            account, "", MAILDIR_CUTOFF, max(cutoff - CUR_MARGIN_NS, 0) if last else since
+        )
         report.intake.add(
             ingest_batch(db, settings, clock.now(), parsed, IngestOptions(), checkpoint=point)
         )
-        for file in taken:
-            if file.parent.name == "new":
-                target = path / "cur" / (file.name if ":2," in file.name else file.name + ":2,")
-                # If the rename fails the message is stored already; a rescan dedupes it.
-                with contextlib.suppress(OSError):
-                    file.rename(target)
+        for file, _raw in fresh:
+            target = path / "cur" / (file.name if ":2," in file.name else file.name + ":2,")
+            # If the rename fails the message is stored already; a rescan dedupes it.
+            with contextlib.suppress(OSError):
+                file.rename(target)
         if progress:
             progress(start + len(chunk), len(files))
+    report.folders[str(path)] = taken
+
+
+def _listing(folder: Path) -> list[Path]:
+    return [folder / name for name in sorted(os.listdir(folder)) if not name.startswith(".")]
+
+
+def _not_yet_stored(db: Database, loaded: list[tuple[Path, bytes]]) -> list[tuple[bytes, str]]:
+    """(raw, sha256) of the messages not stored already with these very bytes. Only headers
+    are parsed here: a message we moved to cur/ ourselves, or whose flags another client
+    changed, costs a hash and a look-up, not a parse."""
+    if not loaded:
+        return []
+    found: list[tuple[bytes, str, str]] = []
+    for _file, raw in loaded:
+        sha = hashlib.sha256(raw).hexdigest()
+        _head_end, body_start = split_head_body(raw, 0, len(raw))
+        found.append((raw, sha, parse_message(raw[:body_start], sha).message_id))
+    with db.read() as conn:
+        known = known_messages(conn, [mid for _, _, mid in found])
+        stored = known_raw_copies(
+            conn, [(known[mid].pk, sha) for _, sha, mid in found if mid in known]
+        )
+    return [
+        (raw, sha)
+        for raw, sha, mid in found
+        if mid not in known or (known[mid].pk, sha) not in stored
+    ]
 
 
 def _poll_mbox(
@@ -312,16 +405,41 @@ def _poll_mbox(
     report: FetchReport,
     progress: Progress | None,
 ) -> None:
+    """The checkpoint is how many messages were taken and a fingerprint of them (read flags
+    left out). When the file no longer starts with those, it was emptied or rewritten in
+    place: the whole file is taken again, deduplicated by Message-ID and bytes."""
     account = f"mbox:{path}"
-    identity = path.stat().st_ino if path.exists() else 0
     with db.read() as conn:
         point = get_checkpoint(conn, account, "")
-    skip = point.last_uid if point and point.uidvalidity == identity else 0
+    if point is None or not point.last_uid:
+        _take_mbox(db, settings, clock, path, account, 0, 0, report, progress)
+    elif not _take_mbox(
+        db, settings, clock, path, account, point.last_uid, point.uidvalidity, report, progress
+    ):
+        report.rescanned.append(str(path))
+        _take_mbox(db, settings, clock, path, account, 0, 0, report, progress, rescan=True)
+
+
+def _take_mbox(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    path: Path,
+    account: str,
+    skip: int,
+    fingerprint: int,
+    report: FetchReport,
+    progress: Progress | None,
+    rescan: bool = False,
+) -> bool:
+    """Take the messages after the first `skip`; False (and nothing stored) when the first
+    `skip` are not the ones taken before (their fingerprint differs, or there are fewer)."""
+    digest = hashlib.sha256()
     parsed: list[ParsedMessage] = []
     position = 0
 
     def store() -> None:
-        point = Checkpoint(account, "", identity, position)
+        point = Checkpoint(account, "", _mbox_fingerprint(digest), position)
         report.intake.add(
             ingest_batch(db, settings, clock.now(), parsed, IngestOptions(), checkpoint=point)
         )
@@ -329,14 +447,35 @@ def _poll_mbox(
         if progress:
             progress(position, 0)
 
-    for position, (_key, raw) in enumerate(read_messages(path), start=1):  # noqa: B007
-        if position > skip:
-            parsed.append(parse_message(raw))
-            if len(parsed) >= 200:
-                store()
-    if parsed or position > skip:
+    for position, raw in enumerate(read_mbox(path), start=1):  # noqa: B007
+        flagless = _without_read_flags(raw)
+        digest.update(len(flagless).to_bytes(8, "big"))
+        digest.update(flagless)
+        if position < skip:
+            continue
+        if position == skip:
+            if _mbox_fingerprint(digest) != fingerprint:
+                return False
+            continue
+        parsed.append(parse_message(raw))
+        if len(parsed) >= 200:
+            store()
+    if position < skip:
+        return False
+    if parsed or position > skip or rescan:
         store()
     else:  # nothing new: the checkpoint stays, its time records the poll
         with db.write() as conn:
             mark_polled(conn, account, [""], clock.now())
-    report.folders[str(path)] = max(position - skip, 0)
+    report.folders[str(path)] = position - skip
+    return True
+
+
+def _without_read_flags(raw: bytes) -> bytes:
+    _head_end, body_start = split_head_body(raw, 0, len(raw))
+    return _MBOX_FLAG_HEADERS.sub(b"", raw[:body_start]) + raw[body_start:]
+
+
+def _mbox_fingerprint(digest: Any) -> int:
+    """The first 62 bits of the digest so far: fits the checkpoint's signed 64-bit column."""
+    return int.from_bytes(digest.copy().digest()[:8], "big") >> 2

@@ -70,6 +70,12 @@ def _maildir(path: Path) -> Iterator[tuple[str, bytes]]:
             yield name.split(":")[0], data
 
 
+def read_mbox(path: Path) -> Iterator[bytes]:
+    """Every message of an mbox file in order (an empty file has none)."""
+    for _key, raw in _mbox(path):
+        yield raw
+
+
 def _mbox(path: Path) -> Iterator[tuple[str, bytes]]:
     box = mailbox.mbox(str(path), create=False)
     try:
