@@ -8,12 +8,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 _counter = itertools.count(1)
+_orders = itertools.count(1001)
 
 
 def make_mail(
     sender: str = "Carol Customer <carol@example.org>",
     subject: str = "My invoice is wrong",
-    body: str = "Hello,\n\nthe invoice I received shows the wrong amount.\n\nCarol\n",
+    body: str | None = None,
     *,
     to: str = "support@example.com",
     message_id: str | None = None,
@@ -35,6 +36,9 @@ def make_mail(
         msg["References"] = " ".join(f"<{r}>" for r in (references or [in_reply_to]))
     for name, value in (headers or {}).items():
         msg[name] = value
+    if body is None:  # each message its own text, as people write (a repeat joins: intake)
+        order = next(_orders)
+        body = f"Hello,\n\nthe invoice of order {order} shows the wrong amount.\n\nCarol\n"
     msg.set_content(body)
     if attachment:
         name, data = attachment

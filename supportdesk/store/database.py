@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from supportdesk.errors import RetryableError, SupportDeskError
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 CHANGES_CHANNEL = "supportdesk_changes"
 """PostgreSQL: every transaction that wrote NOTIFYs this channel of its database."""
 NOTIFY_IF_WRITTEN = (
