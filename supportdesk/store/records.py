@@ -36,6 +36,8 @@ class RequestRecord:
     item: int | None = None
     """The number of the bug, idea or story the request is linked to."""
     tags: list[str] = field(default_factory=list)
+    customer_name_shared: bool = False
+    """Another customer, with a different address, goes by the same name."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +107,10 @@ class MessageRecord:
     last_error: str | None
     in_reply_to: str | None
     attachments: list[AttachmentRecord] = field(default_factory=list)
+    known_name: str | None = None
+    """The name on record for `from_addr` when it is a customer's (incoming mail)."""
+    name_shared: bool = False
+    """A customer with another address goes by `from_name` (incoming mail)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
