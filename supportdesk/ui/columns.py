@@ -34,13 +34,15 @@ def fit_columns(
     """Lay out `columns` for the table's current width; returns the keys shown, in order.
 
     `wants`: widths flexible columns need (a sender's address, say); one that needs more
-    than its share borrows from the other flexible columns, which keep `MIN_LENT`."""
+    than its share borrows from the other flexible columns, the least weighty first, which
+    keep `MIN_LENT`."""
     total = table.size.width or table.app.size.width
     shown = [c for c in columns if total >= c.wide_only]
     room = total - CELL_PADDING * len(shown) - sum(c.width for c in shown) - 2  # scrollbar
     weights = sum(c.weight for c in shown if not c.width) or 1
     widths = {c.key: c.width or max(8, room * c.weight // weights) for c in shown}
-    flexible = [c.key for c in shown if not c.width]
+    # the least weighty columns lend first
+    flexible = [c.key for c in sorted(shown, key=lambda c: c.weight) if not c.width]
     for key, want in (wants or {}).items():
         if key not in flexible or want <= widths[key]:
             continue
