@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from rich.console import Console
 from rich.table import Table
@@ -47,6 +47,13 @@ _ELASTIC = {
 }
 
 
+@runtime_checkable
+class Fits(Protocol):
+    """A value that knows how to shorten itself (`print_table` asks it, instead of cutting)."""
+
+    def fit(self, width: int) -> str: ...
+
+
 def print_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """A plain table that fits the terminal: fixed columns keep their width (up to 30), the
     elastic ones (subject, description ...) share the rest by ratio and end in an ellipsis."""
@@ -68,6 +75,12 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
             widths[i] = natural[i]
             room -= natural[i]
             elastic.remove(i)
+    for row, values in zip(cells, rows, strict=True):
+        for i, value in enumerate(values):
+            if isinstance(value, Fits) and row[i].cell_len > widths[i]:
+                row[i] = cell(
+                    value.fit(max(widths[i], 1))
+                )  # e.g. a name gives way, not its address
     table = Table(box=None, pad_edge=False, header_style="bold")
     for i, name in enumerate(columns):
         table.add_column(name, no_wrap=True, overflow="ellipsis", width=max(widths[i], 1))

@@ -23,6 +23,8 @@ AgentOption = Annotated[
 
 
 def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg]
+    from supportdesk.desk.senders import request_sender
+
     now = state.desk().clock.now()
     return [
         [
@@ -30,7 +32,7 @@ def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg
             r.status,
             r.reason,
             age(r.pushed_at, now),
-            r.customer_email,
+            request_sender(r),  # the name, and the address when the name alone could deceive
             r.subject,
             ",".join(r.tags),
             r.claimed_by or "",
@@ -48,9 +50,11 @@ def stack(
     limit: Annotated[int, typer.Option(help="Show at most this many.")] = 100,
 ) -> None:
     """The LIFO stack: the newest request on top."""
+    from supportdesk.desk.senders import request_json
+
     records = state.desk().stack(limit)
     if json:
-        emit_json([r.as_dict() for r in records])
+        emit_json([request_json(r) for r in records])
     elif not records:
         say("The stack is empty.")
     else:
@@ -68,13 +72,14 @@ def list_requests(
     json: JsonFlag = False,
 ) -> None:
     """All requests, newest first."""
+    from supportdesk.desk.senders import request_json
     from supportdesk.store.requests import STATUSES
 
     if status and status not in STATUSES:
         raise typer.BadParameter(f"expected one of {', '.join(STATUSES)}", param_hint="--status")
     records = state.desk().list_requests(status=status, tag=tag, customer=customer, limit=limit)
     if json:
-        emit_json([r.as_dict() for r in records])
+        emit_json([request_json(r) for r in records])
     else:
         print_table(_COLUMNS, _request_rows(records))
 
@@ -85,6 +90,7 @@ def show(number: int, json: JsonFlag = False) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
+    from supportdesk.desk.senders import message_sender, request_sender
     from supportdesk.desk.wording import mention_note
     from supportdesk.mail.sanitize import display_safe
 
@@ -93,15 +99,18 @@ def show(number: int, json: JsonFlag = False) -> None:
         emit_json(detail.as_dict())
         return
     r = detail.request
+    customer = request_sender(r)
     stdout.print(Text(display_safe(f"#{r.number} {r.subject}"), style="bold"))
     stdout.print(
         Text(
             display_safe(
-                f"{r.status} ({r.reason}) · {r.customer_name} <{r.customer_email}> · "
+                f"{r.status} ({r.reason}) · {customer.full} · "
                 f"{len(detail.messages)} messages · tags: {', '.join(r.tags) or '-'}"
             )
         )
     )
+    if customer.warning:
+        stdout.print(Text(display_safe(f"⚠ {customer.warning}"), style="yellow"))
     if r.mentions is not None:
         stdout.print(Text(f"⚠ {mention_note(r.mentions)}", style="yellow"))
     if r.item is not None:
@@ -109,10 +118,14 @@ def show(number: int, json: JsonFlag = False) -> None:
         stdout.print(Text(display_safe(f"linked to {item.label} ({item.status}): {item.title}")))
     for m in detail.messages:
         when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
-        head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
+        sender = message_sender(m) if m.direction == "in" else None
+        who = sender.full if sender else m.from_addr
+        head = f"{m.direction} · {who} · {when} · {m.status}"
         if m.joined_by not in (None, "new"):
             head += f" · joined by {m.joined_by}"
         stdout.print(Rule(Text(display_safe(head)), align="left"))
+        if sender is not None and sender.warning:
+            stdout.print(Text(display_safe(f"⚠ {sender.warning}"), style="yellow"))
         for w in m.warnings:
             stdout.print(Text(display_safe(f"warning: {w}"), style="yellow"))
         stdout.print(Text(display_safe(m.text)))
@@ -217,7 +230,9 @@ def take(agent: AgentOption = None, json: JsonFlag = False) -> None:
     login = agent or state.agent_login()
     record = state.desk().claim_next(login)
     if json:
-        emit_json(record.as_dict() if record else None)
+        from supportdesk.desk.senders import request_json
+
+        emit_json(request_json(record) if record else None)
     elif record is None:
         say("Nothing to take: the stack is empty or every request on it is claimed.")
     else:

@@ -17,6 +17,7 @@ from supportdesk.config import Settings
 from supportdesk.desk import items as backlog
 from supportdesk.desk import replies
 from supportdesk.desk import templates as tpl
+from supportdesk.desk.senders import message_json, request_json
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.compose import make_message_id
 from supportdesk.mail.parse import Attachment, attachment_bytes
@@ -63,8 +64,8 @@ class RequestDetail:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            **self.request.as_dict(),
-            "messages": [m.as_dict() for m in self.messages],
+            **request_json(self.request),
+            "messages": [message_json(m) for m in self.messages],
             "events": self.events,
         }
 

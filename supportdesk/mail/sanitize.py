@@ -17,8 +17,13 @@ _ESCAPES = re.compile(
 )
 # C0 controls except tab and newline, DEL, and C1 controls.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidirectional overrides and isolates: they reorder what the terminal shows.
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# Bidirectional marks, overrides and isolates (they reorder what the terminal shows) and
+# invisible characters (zero-width space, joiners, word joiner, byte order mark, soft hyphen,
+# invisible operators): a name, subject or file name could hide behind them.
+_INVISIBLE = re.compile(
+    r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    r"\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e]"
+)
 
 
 def clean_text(text: str) -> str:
@@ -31,13 +36,20 @@ def clean_text(text: str) -> str:
 
 
 def clean_line(text: str) -> str:
-    """A single-line value (subject, name): cleaned, whitespace runs collapsed."""
-    return " ".join(clean_text(text).split())
+    """A single-line value (subject, name, file name): cleaned, bidirectional controls and
+    invisible characters removed, whitespace runs collapsed."""
+    return " ".join(strip_invisible(clean_text(text)).split())
+
+
+def strip_invisible(text: str) -> str:
+    """Without bidirectional controls and zero-width characters."""
+    return _INVISIBLE.sub("", text)
 
 
 def display_safe(text: str) -> str:
-    """For a terminal: also strips bidirectional overrides that could disguise text."""
-    return _BIDI.sub("", clean_text(text))
+    """For a terminal: also strips bidirectional controls and zero-width characters that
+    could disguise text (rows stored before they were removed at parse time included)."""
+    return strip_invisible(clean_text(text))
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\\/]')
@@ -55,7 +67,7 @@ def safe_filename(name: str | None, fallback: str = "attachment") -> str:
     """A file name that stays inside the folder it is saved to, on any platform."""
     if not name:
         return fallback
-    name = unicodedata.normalize("NFC", _BIDI.sub("", clean_text(name)))
+    name = unicodedata.normalize("NFC", strip_invisible(clean_text(name)))
     name = name.replace("\\", "/").split("/")[-1]
     name = _UNSAFE_NAME.sub("_", name).strip().lstrip(".").strip()
     if not name or name in (".", ".."):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, text
 
 from supportdesk.store import tables as t
+from supportdesk.store.customers import name_key, names_of, namesakes
 from supportdesk.store.records import AttachmentRecord, MessageRecord, load_warnings
 
 _m, _a = t.message, t.attachment
@@ -67,7 +68,19 @@ def messages_of(conn: Connection, request_id: int) -> list[MessageRecord]:
         )
         for aid, pk, name, ctype, size, inline in rows:
             by_pk[pk].attachments.append(AttachmentRecord(aid, name, ctype, size, inline))
+    _senders(conn, [r for r in records if r.direction == "in"])
     return records
+
+
+def _senders(conn: Connection, incoming: list[MessageRecord]) -> None:
+    """What the desk knows of each sender: the name on record, and who else has the name."""
+    if not incoming:
+        return
+    known = names_of(conn, {m.from_addr for m in incoming})
+    shared = namesakes(conn, {m.from_name for m in incoming})
+    for m in incoming:
+        m.known_name = known.get(m.from_addr)
+        m.name_shared = bool(shared.get(name_key(m.from_name), set()) - {m.from_addr})
 
 
 def last_inbound(conn: Connection, request_id: int) -> MessageRecord | None:

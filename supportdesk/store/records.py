@@ -39,6 +39,8 @@ class RequestRecord:
     """The request a stranger's message named (its [#N] or its thread): this request is
     that message's own, because its sender is not in that conversation."""
     tags: list[str] = field(default_factory=list)
+    customer_name_shared: bool = False
+    """Another customer, with a different address, goes by the same name."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +114,10 @@ class MessageRecord:
     """How an incoming message found its request: new, bounce, ours, tag, headers,
     same_body or stranger (desk.intake.JOINED_BY says each in words)."""
     attachments: list[AttachmentRecord] = field(default_factory=list)
+    known_name: str | None = None
+    """The name on record for `from_addr` when it is a customer's (incoming mail)."""
+    name_shared: bool = False
+    """A customer with another address goes by `from_name` (incoming mail)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {

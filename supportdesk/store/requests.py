@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, case, or_, select, update
 
 from supportdesk.store import tables as t
+from supportdesk.store.customers import name_key, namesakes
 from supportdesk.store.records import RequestRecord
 
 ON_STACK = ("new", "open")
@@ -50,8 +51,11 @@ def _select() -> Select[Any]:
 def _records(conn: Connection, stmt: Select[Any]) -> list[RequestRecord]:
     records = [RequestRecord(*row) for row in conn.execute(stmt)]
     tags = tags_of(conn, [r.number for r in records])
+    shared = namesakes(conn, {r.customer_name for r in records})
     for record in records:
         record.tags = tags.get(record.number, [])
+        others = shared.get(name_key(record.customer_name), set()) - {record.customer_email}
+        record.customer_name_shared = bool(others)
     return records
 
 

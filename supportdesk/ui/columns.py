@@ -24,17 +24,45 @@ class Column:
     """Shown only when the table is at least this wide."""
 
 
-def fit_columns(table: DataTable[Any], columns: list[Column]) -> list[str]:
-    """Lay out `columns` for the table's current width; returns the keys shown, in order."""
+MIN_LENT = 10
+"""A flexible column lends room to a needier one down to this width."""
+
+
+def fit_columns(
+    table: DataTable[Any], columns: list[Column], wants: dict[str, int] | None = None
+) -> list[str]:
+    """Lay out `columns` for the table's current width; returns the keys shown, in order.
+
+    `wants`: widths flexible columns need (a sender's address, say); one that needs more
+    than its share borrows from the other flexible columns, the least weighty first, which
+    keep `MIN_LENT`."""
     total = table.size.width or table.app.size.width
     shown = [c for c in columns if total >= c.wide_only]
     room = total - CELL_PADDING * len(shown) - sum(c.width for c in shown) - 2  # scrollbar
     weights = sum(c.weight for c in shown if not c.width) or 1
+    widths = {c.key: c.width or max(8, room * c.weight // weights) for c in shown}
+    # the least weighty columns lend first
+    flexible = [c.key for c in sorted(shown, key=lambda c: c.weight) if not c.width]
+    for key, want in (wants or {}).items():
+        if key not in flexible or want <= widths[key]:
+            continue
+        for other in flexible:
+            if other != key and want > widths[key]:
+                lent = min(want - widths[key], max(0, widths[other] - MIN_LENT))
+                widths[other] -= lent
+                widths[key] += lent
     table.clear(columns=True)
     for c in shown:
-        width = c.width or max(8, room * c.weight // weights)
-        table.add_column(c.label, key=c.key, width=width)
+        table.add_column(c.label, key=c.key, width=widths[c.key])
     return [c.key for c in shown]
+
+
+def column_width(table: DataTable[Any], key: str) -> int:
+    """The width a fitted column got (0 when it is not shown)."""
+    for column_key, column in table.columns.items():
+        if column_key.value == key:
+            return column.width
+    return 0
 
 
 def add_fitted_row(

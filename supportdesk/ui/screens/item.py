@@ -16,7 +16,8 @@ from textual.worker import get_current_worker
 
 from supportdesk.desk import ItemDetail
 from supportdesk.desk.items import ItemChange
-from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
+from supportdesk.desk.senders import request_sender
+from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_columns
 from supportdesk.ui.items import shipped_word, status_label, status_text
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.screens.stack import REASONS
@@ -94,12 +95,13 @@ class ItemScreen(Screen[None]):
         table = self.query_one("#linked", DataTable)
         selected = table.cursor_row if table.row_count else None
         keys = fit_columns(table, self.COLUMNS)
+        customer_width = column_width(table, "customer")
         for r in detail.requests:
             cells = {
                 "number": inert(f"#{r.number}"),
                 "status": inert(r.status),
                 "reason": inert(REASONS.get(r.reason, r.reason).replace("_", " ")),
-                "customer": inert(r.customer_name or r.customer_email),
+                "customer": inert(request_sender(r).fit(customer_width)),
                 "subject": inert(r.subject or "(no subject)"),
             }
             add_fitted_row(table, keys, cells, str(r.number))

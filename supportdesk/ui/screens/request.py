@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from supportdesk.desk import Desk, RequestDetail
+from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.wording import mention_note
 from supportdesk.store.items import ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
@@ -55,13 +56,16 @@ def message_text(m: MessageRecord, unfold: bool) -> Text:
     """One message of the thread as inert text: who and when, warnings, body, attachments."""
     when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
     who = m.agent_login or m.from_name or m.from_addr
-    if m.direction == "in":
-        who = f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr
+    sender = message_sender(m) if m.direction == "in" else None
+    if sender is not None:
+        who = sender.full
     text = Text()  # the heading alone is bold (a styled Text would embolden all it holds)
     text.append(inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold"))
     if m.direction == "out":
         text.append(inert(f" · {m.kind} · {m.status}", "dim"))
     parts = [inert(f"⚠ {warning}", "yellow") for warning in m.warnings]
+    if sender is not None and sender.warning:
+        parts.insert(0, inert(f"⚠ {sender.warning}", "bold yellow"))
     parts.append(inert(fold_quotes(m.text.rstrip(), unfold)))
     for a in m.attachments:
         parts.append(inert(f"📎 {a.filename} ({a.content_type}, {a.encoded_size:,} bytes)", "cyan"))
@@ -217,6 +221,7 @@ class RequestScreen(Screen[None]):
             "",
             r.customer_name,
             r.customer_email,
+            *([f"⚠ {warning}"] if (warning := request_sender(r).warning) else []),
             "",
             f"status   {r.status} ({r.reason})",
             f"language {r.language or '?'}",

@@ -12,8 +12,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select
 from textual.worker import get_current_worker
 
+from supportdesk.desk.senders import SenderLabel, request_sender
 from supportdesk.store.requests import STATUSES
-from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
+from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_columns
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, inert
 
@@ -83,7 +84,7 @@ class RequestsScreen(Screen[None]):
                         r.number,
                         r.status,
                         age(r.created_at, now),
-                        r.customer_email,
+                        request_sender(r),
                         r.subject,
                         ", ".join(r.tags),
                     )
@@ -97,13 +98,18 @@ class RequestsScreen(Screen[None]):
     def _show(self, rows: list[tuple[Any, ...]]) -> None:
         self.rows = rows
         table = self.query_one("#results", DataTable)
-        keys = fit_columns(table, self.COLUMNS)
+        want = max(
+            (len(str(r[3])) for r in rows if isinstance(r[3], SenderLabel) and r[3].show_address),
+            default=0,
+        )
+        keys = fit_columns(table, self.COLUMNS, {"customer": want})
+        widths = [column_width(table, c.key) for c in self.COLUMNS]
         seen: set[int] = set()
         for row in rows:
             if row[0] in seen:
                 continue
             seen.add(row[0])
-            texts = [f"#{row[0]}", *(str(c).replace("\n", " ") for c in row[1:])]
+            texts = [f"#{row[0]}", *(_shown(c, widths[i]) for i, c in enumerate(row[1:], 1))]
             cells = {c.key: inert(text) for c, text in zip(self.COLUMNS, texts, strict=True)}
             add_fitted_row(table, keys, cells, str(row[0]))
 
@@ -130,3 +136,9 @@ class RequestsScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _shown(value: Any, width: int) -> str:
+    if isinstance(value, SenderLabel):  # the name gives way, not the address
+        return value.fit(width)
+    return str(value).replace("\n", " ")

@@ -14,8 +14,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
+from supportdesk.desk.senders import request_sender
 from supportdesk.store.records import RequestRecord
-from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
+from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_columns
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, inert, short_duration
 
@@ -54,7 +55,11 @@ class StackList(DataTable[Any]):
         self, records: list[RequestRecord], now: datetime, agent: str, warn: timedelta
     ) -> None:
         selected = self.selected_number()
-        keys = fit_columns(self, self.COLUMNS)
+        senders = {r.number: request_sender(r) for r in records}
+        # a name shown with its address needs the room for the address
+        want = max((len(str(s)) for s in senders.values() if s.show_address), default=0)
+        keys = fit_columns(self, self.COLUMNS, {"customer": want})
+        customer_width = column_width(self, "customer")
         for r in records:
             mine = r.claimed_by == agent
             claimed = (
@@ -65,7 +70,8 @@ class StackList(DataTable[Any]):
                 "number": inert(f"#{r.number}", style),
                 "age": inert(age(r.pushed_at, now), style),
                 "reason": _reason(r, now, warn, style),
-                "customer": inert(r.customer_name or r.customer_email, style),
+                # the name, and the address when the name alone could pass for someone else
+                "customer": inert(senders[r.number].fit(customer_width), style),
                 "subject": inert(r.subject or "(no subject)", style),
                 "tags": inert(", ".join(r.tags), style),
                 "claimed": inert(r.claimed_by if claimed else "", style),
