@@ -284,9 +284,12 @@ class Settings(Section):
         url = self.desk.database
         prefix = "sqlite:///"
         if url.startswith(prefix) and url != "sqlite:///:memory:":
-            db_path = url[len(prefix) :]
+            # sqlite:///desk.db, or SQLite's URI form sqlite:///file:desk.db?mode=ro&uri=true
+            rest = url[len(prefix) :]
+            scheme = "file:" if rest.startswith("file:") else ""
+            db_path, sep, query = rest.removeprefix(scheme).partition("?")
             if not db_path.startswith("/"):
-                return prefix + str(self.resolve(db_path))
+                return prefix + scheme + str(self.resolve(db_path)) + sep + query
         return url
 
     @property
