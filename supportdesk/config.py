@@ -42,6 +42,42 @@ def _duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
+def _shown(value: Any) -> str:
+    """A config value as it was written in the file: "0s" for a string, -5 for a number."""
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _spoken(span: timedelta) -> str:
+    """A duration the way config.toml writes it: 1s, 30s, 1m, 12h, 365d."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _bounded_duration(value: Any, low: timedelta, high: timedelta) -> timedelta:
+    span = _duration(value)
+    if span < low:
+        raise ValueError(f"must be at least {_spoken(low)} (got {_shown(value)})")
+    if span > high:
+        raise ValueError(f"must be at most {_spoken(high)} (got {_shown(value)})")
+    return span
+
+
+def within(low: timedelta, high: timedelta) -> BeforeValidator:
+    """A duration between `low` and `high`: zero or negative durations made `fetch --watch`
+    spin a core, and an absurd one (a timeout of years) is a typo."""
+    return BeforeValidator(lambda value: _bounded_duration(value, low, high))
+
+
+SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+YEAR = timedelta(days=365)
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
@@ -66,7 +102,7 @@ class MailboxSettings(Section):
     """Where mail comes from: imap, a local maildir or mbox, or none."""
     host: str = "localhost"
     """IMAP server host name."""
-    port: int | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
     """IMAP port (993 with tls, 143 otherwise)."""
     security: Literal["tls", "starttls", "none"] = "tls"
     """tls, starttls, or none (only allowed on a loopback host)."""
@@ -80,15 +116,15 @@ class MailboxSettings(Section):
     """IMAP folders to take mail from."""
     after_fetch: str = "keep"
     """What to do with fetched mail on the server: keep, seen, or move:FOLDER."""
-    poll_interval: Duration = timedelta(seconds=60)
+    poll_interval: Annotated[timedelta, within(SECOND, DAY)] = timedelta(seconds=60)
     """How often to poll when the server has no IDLE (and the IDLE renewal period)."""
     path: str | None = None
     """For maildir and mbox: the path, relative to the config file."""
-    batch_bytes: int = 8_000_000
+    batch_bytes: int = Field(default=8_000_000, ge=10_000, le=2_000_000_000)
     """Fetch messages in batches of about this many bytes, so memory stays flat."""
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Annotated[timedelta, within(SECOND, HOUR)] = timedelta(seconds=30)
     """Network timeout for the IMAP connection."""
-    lease: Duration = timedelta(seconds=90)
+    lease: Annotated[timedelta, within(SECOND, HOUR)] = timedelta(seconds=90)
     """One process polls (a console or `fetch --watch`): it renews this lease at least every
     half lease; when it dies, another takes over within two leases."""
 
@@ -112,7 +148,7 @@ class OutgoingSettings(Section):
     """How mail goes out: smtp, a local sendmail, or file (writes .eml files to a folder)."""
     host: str = "localhost"
     """SMTP server host name."""
-    port: int | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
     """SMTP port (465 with tls, 587 with starttls, 25 otherwise)."""
     security: Literal["tls", "starttls", "none"] = "starttls"
     """tls, starttls, or none (only allowed on a loopback host)."""
@@ -126,23 +162,14 @@ class OutgoingSettings(Section):
     """For kind = file: the folder the .eml files are written to."""
     sendmail: str = "/usr/sbin/sendmail"
     """For kind = sendmail: the sendmail program."""
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Annotated[timedelta, within(SECOND, HOUR)] = timedelta(seconds=30)
     """Network timeout for SMTP."""
-    data_timeout: Duration = timedelta(minutes=10)
+    data_timeout: Annotated[timedelta, within(SECOND, HOUR)] = timedelta(minutes=10)
     """How long to wait for the server to accept a message once it is sent (the reply to
     DATA's final dot; RFC 5321 recommends 10 minutes). With no reply in time the message
     may have been delivered: it is tried once more, then left unconfirmed."""
-    max_attempts: int = Field(default=8, ge=1)
+    max_attempts: int = Field(default=8, ge=1, le=100)
     """Temporary failures are retried with backoff this many times before the message fails."""
-
-    @field_validator("data_timeout")
-    @classmethod
-    def _check_data_timeout(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=1):
-            raise ValueError(
-                f"expected at least 1s (RFC 5321 recommends 10m), got {value.total_seconds():g}s"
-            )
-        return value
 
     @property
     def effective_port(self) -> int:
@@ -150,9 +177,9 @@ class OutgoingSettings(Section):
 
 
 class WorkflowSettings(Section):
-    follow_up_after: Duration = timedelta(days=2)
+    follow_up_after: Annotated[timedelta, within(MINUTE, YEAR)] = timedelta(days=2)
     """A waiting request comes back to the stack after this much silence."""
-    max_reminders: int = Field(default=2, ge=0)
+    max_reminders: int = Field(default=2, ge=0, le=20)
     """Reminders before a silent request is closed."""
     auto_close: bool = True
     """Close a request with reason no_reply after the last reminder goes unanswered."""
@@ -160,24 +187,24 @@ class WorkflowSettings(Section):
     """Send closed_no_reply to the customer when a request is closed that way."""
     auto_remind: bool = False
     """Send the reminders without an agent (the follow-up does not come back to the stack)."""
-    claim_ttl: Duration = timedelta(minutes=10)
+    claim_ttl: Annotated[timedelta, within(30 * SECOND, DAY)] = timedelta(minutes=10)
     """How long opening a request claims it."""
-    ack_interval: Duration = timedelta(hours=1)
+    ack_interval: Annotated[timedelta, within(SECOND, 30 * DAY)] = timedelta(hours=1)
     """At most one acknowledgement to an address (Reply-To, else From) in this period."""
-    acks_per_day: int = Field(default=5, ge=1)
+    acks_per_day: int = Field(default=5, ge=1, le=1000)
     """At most this many acknowledgements to one address in 24 hours."""
-    loop_threshold: int = Field(default=5, ge=1)
+    loop_threshold: int = Field(default=5, ge=1, le=10000)
     """A sender who opens more new requests than this in 24 hours gets no more
     acknowledgements that day, and those requests are tagged possible-loop."""
-    repeat_window: Duration = timedelta(hours=1)
+    repeat_window: Annotated[timedelta, within(0 * SECOND, DAY)] = timedelta(hours=1)
     """The same text again from the same sender within this time joins the earlier request
-    instead of opening a new one (a naive auto-responder, an impatient customer)."""
+    instead of opening a new one (a naive auto-responder, an impatient customer); 0s: never."""
 
 
 class SlaSettings(Section):
-    first_response: Duration = timedelta(hours=12)
+    first_response: Annotated[timedelta, within(MINUTE, YEAR)] = timedelta(hours=12)
     """The promised time to a first answer (also quoted in the acknowledgement)."""
-    warn_before: Duration = timedelta(hours=2)
+    warn_before: Annotated[timedelta, within(timedelta(0), YEAR)] = timedelta(hours=2)
     """Pin a request above the stack this long before its first answer is due."""
     hours: str | None = None
     """Business hours when the SLA clock runs, e.g. "mon-fri 09:00-18:00"; none: always."""
@@ -269,9 +296,12 @@ class Settings(Section):
         url = self.desk.database
         prefix = "sqlite:///"
         if url.startswith(prefix) and url != "sqlite:///:memory:":
-            db_path = url[len(prefix) :]
+            # sqlite:///desk.db, or SQLite's URI form sqlite:///file:desk.db?mode=ro&uri=true
+            rest = url[len(prefix) :]
+            scheme = "file:" if rest.startswith("file:") else ""
+            db_path, sep, query = rest.removeprefix(scheme).partition("?")
             if not db_path.startswith("/"):
-                return prefix + str(self.resolve(db_path))
+                return prefix + scheme + str(self.resolve(db_path)) + sep + query
         return url
 
     @property
@@ -346,6 +376,14 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> Settings:
         raise ConfigError(f"{path or 'config'}: {describe_validation_error(exc)}") from None
 
 
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("more than", "gt"),
+    "less_than": ("less than", "lt"),
+}
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -355,7 +393,13 @@ def describe_validation_error(exc: ValidationError) -> str:
             continue
         message = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
-        if err["type"] in ("value_error", "assertion_error") or isinstance(got, dict):
+        bound = _BOUNDS.get(err["type"])
+        if bound is not None:  # an integer out of its range
+            limit = (err.get("ctx") or {}).get(bound[1])
+            parts.append(f"{key} must be {bound[0]} {limit} (got {_shown(got)})")
+        elif message.startswith("must be "):  # a duration out of its range
+            parts.append(f"{key} {message}")
+        elif err["type"] in ("value_error", "assertion_error") or isinstance(got, dict):
             parts.append(f"{key}: {message}" if key else message)
         else:
             parts.append(f"{key}: {message.lower()}, got {got!r}")

@@ -20,3 +20,18 @@ class MailServerError(SupportDeskError):
 class RetryableError(SupportDeskError):
     """The database gave up on a transaction that may simply be run again (a deadlock, a
     serialization failure, a lock wait that timed out); nothing of it was written."""
+
+
+class DatabaseError(SupportDeskError):
+    """The database refused or failed an operation: the driver's reason and what to do, never
+    the statement or its parameters (they hold customers' addresses)."""
+
+
+class DamagedDatabaseError(DatabaseError):
+    """The SQLite file is damaged; `supportdesk db check --repair` copies what it can into a
+    new file."""
+
+    def __init__(self, message: str, *, path: object, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason

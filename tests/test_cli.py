@@ -171,3 +171,34 @@ def test_replies_go_out_while_the_mailbox_is_down(tmp_path: Path) -> None:
     _one_line_error(down, f"127.0.0.1:{port}")
     outbox = json.loads(run_cli("requests", "show", "1", "--json", cwd=tmp_path).stdout)
     assert [m["status"] for m in outbox["messages"] if m["direction"] == "out"] == ["sent", "sent"]
+
+
+def _read_only_url(folder: Path) -> str:
+    """The desk's own database opened read-only, for real: SQLite's mode=ro (file modes do
+    not stop root, who runs the tests here), PostgreSQL's default_transaction_read_only."""
+    from tests.databases import ON_POSTGRESQL, database_url
+
+    url = database_url(folder)
+    if ON_POSTGRESQL:
+        return url + "?options=-c%20default_transaction_read_only%3Don"
+    return "sqlite:///file:desk.db?mode=ro&uri=true"
+
+
+def test_a_database_error_is_one_line_without_sql_or_customer_data(tmp_path: Path) -> None:
+    write_config(tmp_path)
+    drop_into_maildir(tmp_path, make_mail("Dora <dora.private@example.org>", message_id="d@x"))
+    assert run_cli("fetch", cwd=tmp_path).returncode == 0
+    write_config(tmp_path, {"desk": {"database": _read_only_url(tmp_path)}})
+    drop_into_maildir(tmp_path, make_mail("Eve <eve.secret@example.net>", message_id="e@x"))
+    assert "dora.private" in run_cli("requests", "list", cwd=tmp_path).stdout  # reading works
+    for command in (("requests", "close", "1"), ("fetch",)):
+        result = run_cli(*command, cwd=tmp_path)
+        _one_line_error(result, "database error: ", "read")
+        line = result.stderr
+        assert "read-only transaction" in line or "attempt to write a readonly database" in line
+        assert "may write to" in line  # what to do
+        leaks = ("INSERT INTO", "UPDATE request", "SELECT ", "WHERE", "[SQL", "parameters")
+        for leak in (*leaks, "@example", "sqlalche", "\n "):
+            assert leak not in line, line
+    debug = run_cli("--debug", "requests", "close", "1", cwd=tmp_path)
+    assert "Traceback" in debug.stderr

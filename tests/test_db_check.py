@@ -78,3 +78,116 @@ def test_backup_of_a_postgresql_desk_says_how_without_the_password(tmp_path: Pat
         in (result.stderr)
     )
     assert "s3cret" not in result.stderr
+
+
+# -- a damaged SQLite file ------------------------------------------------------------------
+
+PAGE = 16384
+
+
+def _damaged_desk(folder: Path, clock: FrozenClock, how: str) -> Path:
+    """A desk of 30 requests from 30 customers whose SQLite file is then damaged: `pages`
+    (garbage over some pages in the middle), `truncated` (the last third cut off) or
+    `not-a-database` (a file that never was one)."""
+    from tests.databases import ON_POSTGRESQL
+
+    if ON_POSTGRESQL:
+        pytest.skip("a damaged file is SQLite's; PostgreSQL checks its own pages")
+    desk = make_desk(folder, clock)
+    mails = [
+        make_mail(f"C{i} <c{i}@example.org>", f"Question {i}", "word " * 3000, message_id=f"{i}@x")
+        for i in range(30)
+    ]
+    drop_into_maildir(folder, *mails)
+    desk.fetch()
+    desk.close_database()
+    db = folder / "desk.db"
+    data = db.read_bytes()
+    pages = len(data) // PAGE
+    if how == "pages":
+        middle = pages // 2
+        data = data[: middle * PAGE] + b"\xde\xad" * PAGE * 2 + data[(middle + 4) * PAGE :]
+    elif how == "truncated":
+        data = data[: (pages * 2 // 3) * PAGE]
+    else:
+        data = b"This is not a database, it is a note someone saved as desk.db.\n" * 3000
+    db.write_bytes(data)
+    return db
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("how", ["pages", "truncated", "not-a-database"])
+def test_db_check_says_what_is_wrong_with_a_damaged_file_and_what_to_do(
+    tmp_path: Path, clock: FrozenClock, how: str
+) -> None:
+    db = _damaged_desk(tmp_path, clock, how)
+    before = _digest(db)
+    for args in (("db", "check"), ("db", "check", "--full")):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr == ""
+        [line] = result.stdout.strip().splitlines()
+        assert line.startswith("fail  integrity        desk.db is damaged (")
+        assert "run `supportdesk db check --repair` to recover it into desk.recovered.db" in line
+        assert "or restore a backup" in line
+    as_json = run_cli(*args, "--json", cwd=tmp_path)
+    assert as_json.returncode == 1
+    [check] = json.loads(as_json.stdout)
+    assert check["check"] == "integrity" and check["status"] == "fail"
+    assert "desk.db is damaged" in check["detail"]
+    assert _digest(db) == before  # checking never writes to it
+    other = run_cli("requests", "list", cwd=tmp_path)  # any command that meets the damage
+    if other.returncode:
+        [error] = other.stderr.strip().splitlines()
+        assert "desk.db is damaged" in error and "db check --repair" in error
+
+
+@pytest.mark.parametrize("how", ["pages", "truncated"])
+def test_repair_recovers_what_can_be_read_into_a_new_file(
+    tmp_path: Path, clock: FrozenClock, how: str
+) -> None:
+    db = _damaged_desk(tmp_path, clock, how)
+    before = _digest(db)
+    result = run_cli("db", "check", "--repair", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # the desk still points at the damaged file
+    recovered = tmp_path / "desk.recovered.db"
+    assert recovered.is_file()
+    assert _digest(db) == before
+    assert f"Recovered desk.db into {recovered}:" in result.stdout
+    assert "request                 30 rows" in result.stdout
+    assert "desk.db was not changed. Next: check it: set desk.database" in result.stdout
+    again = run_cli("db", "check", "--repair", "--json", cwd=tmp_path)
+    report = json.loads(again.stdout)
+    assert report["recovered_into"] == str(tmp_path / "desk.recovered-2.db")  # never overwrites
+    assert report["rows"]["request"] == 30 and report["rows"]["customer"] == 30
+    assert report["incomplete_tables"] or report["unreadable_tables"]
+    assert "desk.database" in report["next_step"]
+    # The recovered file is a desk: point the config at it and work on.
+    config = tmp_path / "config.toml"
+    config.write_text(
+        config.read_text().replace("sqlite:///desk.db", "sqlite:///desk.recovered.db")
+    )
+    listed = run_cli("requests", "list", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(r["number"] for r in json.loads(listed.stdout)) == list(range(1, 31))
+    checked = run_cli("db", "check", "--json", cwd=tmp_path)
+    assert {c["check"]: c["status"] for c in json.loads(checked.stdout)}["full-text index"] == "ok"
+
+
+def test_repair_of_a_file_that_is_no_database_says_to_restore_a_backup(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    db = _damaged_desk(tmp_path, clock, "not-a-database")
+    before = _digest(db)
+    result = run_cli("db", "check", "--repair", cwd=tmp_path)
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("supportdesk: desk.db cannot be read at all (file is not a database)")
+    assert "restore a backup" in error
+    assert not list(tmp_path.glob("desk.recovered*"))
+    assert _digest(db) == before

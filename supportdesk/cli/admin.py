@@ -75,10 +75,11 @@ def db_backup(target: Path) -> None:
     """Copy the SQLite database to TARGET while the desk keeps running."""
     import sqlite3
 
-    from supportdesk.store.database import libpq_url
+    from supportdesk.store.database import libpq_url, sqlite_file
 
     url = state.settings().database_url
-    if not url.startswith("sqlite:///"):
+    path = sqlite_file(url)
+    if path is None:
         raise SupportDeskError(
             "this desk is on PostgreSQL: back it up with its own tool, e.g. "
             f"pg_dump --format=custom --file {target} '{libpq_url(url)}' "
@@ -86,7 +87,7 @@ def db_backup(target: Path) -> None:
         )
     if target.exists():
         raise SupportDeskError(f"{target} exists; choose a new file")
-    source = sqlite3.connect(url[len("sqlite:///") :])
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     dest = sqlite3.connect(target)
     try:
         source.backup(dest)
@@ -102,16 +103,39 @@ def db_check(
         bool, typer.Option("--full", help="SQLite's full integrity_check (slow on big desks).")
     ] = False,
     repair: Annotated[
-        bool, typer.Option("--repair", help="Rebuild a search index that is out of step.")
+        bool,
+        typer.Option(
+            "--repair",
+            help="Rebuild a search index that is out of step; copy what can be read of a "
+            "damaged SQLite file into a new file (the damaged one is left as it is).",
+        ),
     ] = False,
     json: JsonFlag = False,
 ) -> None:
     """Check the database: integrity, the full-text index, stuck outbox, the poller; and that
     a local Maildir or mbox is where mailbox.path says.
-    Exit 1 when a check fails (warnings do not)."""
+    Exit 1 when a check fails (warnings do not), and after recovering a damaged file (the
+    desk still points at the damaged one)."""
     from supportdesk.desk.sources import mailbox_check
+    from supportdesk.store.database import sqlite_file
+    from supportdesk.store.maintenance import Check
+    from supportdesk.store.recovery import damaged, diagnose
 
-    checks = state.desk().check(full=full, repair=repair)
+    path = sqlite_file(state.settings().database_url)
+    problem = diagnose(path, full) if path is not None else None  # read-only, before opening
+    if path is not None and problem is not None:
+        if repair:
+            _recover(path, json)
+        else:
+            check = Check("integrity", "fail", str(damaged(path, problem)))
+            if json:
+                emit_json([check.as_dict()])
+            else:
+                stdout.print(
+                    cell(f"{check.status:<5} {check.name:<16} {check.detail}"), soft_wrap=True
+                )
+        raise typer.Exit(1)
+    checks = state.desk().check(full=full, repair=repair, pages_checked=path is not None)
     mailbox = mailbox_check(state.settings())  # not SQL: the configured Maildir or mbox
     if mailbox is not None:
         checks.append(mailbox)
@@ -122,6 +146,30 @@ def db_check(
             stdout.print(cell(f"{c.status:<5} {c.name:<16} {c.detail}"), soft_wrap=True)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
+
+
+def _recover(path: Path, json: bool) -> None:
+    """Copy what can be read of the damaged SQLite file at `path` into a new file; report."""
+    from supportdesk.store.recovery import recover
+
+    say(f"{path.name} is damaged: copying what can be read into a new file...")
+    report = recover(path)
+    if json:
+        emit_json(report.as_dict())
+        return
+    stdout.print(cell(f"Recovered {path.name} into {report.target}:"))
+    for table, rows in report.rows.items():
+        note = (
+            " (nothing could be read)"
+            if table in report.unreadable
+            else " (some pages could not be read)"
+            if table in report.incomplete
+            else ""
+        )
+        stdout.print(cell(f"  {table:<16} {rows:>9,} rows{note}"))
+    if report.orphans:
+        stdout.print(cell(f"  {report.orphans:,} rows point at rows that could not be read"))
+    stdout.print(cell(f"{path.name} was not changed. Next: {report.next_step}."), soft_wrap=True)
 
 
 @app.command()

@@ -92,6 +92,16 @@ def run_console() -> None:
     make_app(desk, login).run()
 
 
+def _database_error(exc: Exception) -> SupportDeskError | None:
+    """A database failure as one line without SQL or parameters (see store.database)."""
+    if "sqlalchemy" not in sys.modules and "sqlite3" not in sys.modules:
+        return None
+    from supportdesk.store.database import database_error
+
+    url = state._settings.database_url if state._settings is not None else None
+    return database_error(exc, url)
+
+
 def main() -> None:
     """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors."""
     from supportdesk.cli import (  # noqa: F401 - registers the commands
@@ -116,6 +126,10 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug
         if state.debug:
             raise
+        database = _database_error(exc)
+        if database is not None:
+            sys.stderr.write(f"supportdesk: {database}\n")
+            sys.exit(1)
         sys.stderr.write(
             f"supportdesk: unexpected error: {type(exc).__name__}: {exc} "
             "(run with --debug for the traceback)\n"

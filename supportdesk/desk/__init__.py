@@ -708,15 +708,18 @@ class Desk:
         """Changes whenever another connection or process commits (the console polls it)."""
         return self.db.data_version()
 
-    def check(self, *, full: bool = False, repair: bool = False) -> list[Any]:
+    def check(
+        self, *, full: bool = False, repair: bool = False, pages_checked: bool = False
+    ) -> list[Any]:
         """The database's health: integrity, the search index, the outbox, the poller. With
-        `repair`, a search index out of step is rebuilt (then checked again)."""
+        `repair`, a search index out of step is rebuilt (then checked again). With
+        `pages_checked`, SQLite's page check was just run (store.recovery.diagnose)."""
         from supportdesk.desk.tick import POLLER_LEASE
         from supportdesk.store import maintenance as m
 
         now = self.clock.now()
         with self.db.read() as conn:
-            found = [m.integrity(conn, full), m.full_text(conn)]
+            found = [m.integrity(conn, full, pages_checked), m.full_text(conn)]
         if repair and found[1].status == "fail":
             with self.db.write() as conn:
                 m.rebuild_full_text(conn)

@@ -12,7 +12,12 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from supportdesk.errors import RetryableError, SupportDeskError
+from supportdesk.errors import (
+    DamagedDatabaseError,
+    DatabaseError,
+    RetryableError,
+    SupportDeskError,
+)
 
 HEAD_REVISION = "0007"
 CHANGES_CHANNEL = "supportdesk_changes"
@@ -220,10 +225,19 @@ def _postgresql_engine(url: URL) -> Engine:
     )
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (sqlite:///desk.db, sqlite:///file:desk.db?mode=ro&uri=true);
+    None for PostgreSQL and in-memory databases."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].removeprefix("file:").partition("?")[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def _sqlite_engine(url: str, bulk: dict[str, bool]) -> Engine:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path and path != ":memory:":
-        folder = Path(path).parent
+    path = sqlite_file(url)
+    if path is not None:
+        folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -305,6 +319,63 @@ class _Checkpointer:
         self.thread.join()
 
 
+_NEXT_STEPS = (
+    (
+        ("readonly", "read-only"),
+        "check that this user may write to {where} (and that the desk's database URL does "
+        "not open it read-only)",
+    ),
+    (("database is locked", "busy"), "another process holds the database: try again"),
+    (("unable to open",), "check that {where} exist and this user may use them"),
+    (("disk is full", "no space"), "free some disk space and try again"),
+    (
+        ("connection refused", "could not connect", "connection failed", "timeout expired"),
+        "check that the database server is running and reachable",
+    ),
+    (
+        ("constraint", "violates", "duplicate key"),
+        "nothing was written; run with --debug and report it",
+    ),
+)
+
+
+def database_error(exc: BaseException, url: str | None = None) -> DatabaseError | None:
+    """A driver or SQLAlchemy error as one line: the driver's reason (the first line of its
+    message, never the statement or parameters, which hold customers' addresses) and what to
+    do next. None when `exc` is not a database error."""
+    import sqlite3
+
+    if isinstance(exc, DatabaseError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        driver = getattr(exc, "orig", None)
+        reason = str(driver) if driver is not None else str(exc).split("[SQL:")[0]
+    elif isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+        driver, reason = exc, str(exc)
+    else:
+        return None
+    reason = (reason.strip().splitlines() or [type(exc).__name__])[0].strip()
+    path = sqlite_file(url) if url else None
+    if path is not None and driver is not None:
+        from supportdesk.store.recovery import damaged, is_damage
+
+        if is_damage(driver):
+            return damaged(path, reason)
+    if path is not None:
+        where = f"{path} and its folder"
+    else:
+        where = safe_url(url) if url else "the database"
+    return DatabaseError(f"database error: {_with_next_step(reason, where)}")
+
+
+def _with_next_step(reason: str, where: str) -> str:
+    lowered = reason.lower()
+    for words, step in _NEXT_STEPS:
+        if any(word in lowered for word in words):
+            return f"{reason}: {step.format(where=where)}"
+    return f"{reason} (run with --debug for the traceback)"
+
+
 def open_database(url: str, *, upgrade: bool = True) -> Database:
     """Open (and by default upgrade) the database, with errors the user can act on."""
     try:
@@ -317,7 +388,8 @@ def open_database(url: str, *, upgrade: bool = True) -> Database:
             )
         return db
     except SQLAlchemyError as exc:
-        raise SupportDeskError(
-            f"cannot open database {safe_url(url)}: "
-            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        ) from None
+        error = database_error(exc, url)
+        if error is None or isinstance(error, DamagedDatabaseError):
+            raise error or SupportDeskError(f"cannot open database {safe_url(url)}") from exc
+        detail = str(error).removeprefix("database error: ")
+        raise DatabaseError(f"cannot open database {safe_url(url)}: {detail}") from exc
