@@ -190,7 +190,7 @@ def test_a_database_error_is_one_line_without_sql_or_customer_data(tmp_path: Pat
     assert run_cli("fetch", cwd=tmp_path).returncode == 0
     write_config(tmp_path, {"desk": {"database": _read_only_url(tmp_path)}})
     drop_into_maildir(tmp_path, make_mail("Eve <eve.secret@example.net>", message_id="e@x"))
-    assert "dora.private" in run_cli("requests", "list", cwd=tmp_path).stdout  # reading works
+    assert "dora.private" in run_cli("requests", "show", "1", cwd=tmp_path).stdout  # reads work
     for command in (("requests", "close", "1"), ("fetch",)):
         result = run_cli(*command, cwd=tmp_path)
         _one_line_error(result, "database error: ", "read")
