@@ -127,7 +127,7 @@ class SampleMailbox:
         self.customers = [self._person(i) for i in range(customers)]
         self.domain = domain
         self.now = start or datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-        self.sent: list[tuple[str, str, str]] = []  # (message-id, subject, sender)
+        self.sent: list[tuple[str, str, tuple[str, str]]] = []  # (message-id, subject, sender)
         self.counter = 0
         self.attachment_bytes = attachment_bytes
         self.body_padding = body_padding
@@ -151,7 +151,9 @@ class SampleMailbox:
         topic, body = rng.choice(TOPICS_RU if russian else TOPICS_EN)
         mid = f"m{self.counter}.{rng.getrandbits(40):x}@{addr.split('@')[1]}"
         if self.sent and rng.random() < 0.3:
-            parent_id, parent_subject, _ = rng.choice(self.sent[-200:])
+            parent_id, parent_subject, parent = rng.choice(self.sent[-200:])
+            name, addr = parent  # the customer answers in their own conversation
+            mid = f"m{self.counter}.{rng.getrandbits(40):x}@{addr.split('@')[1]}"
             msg["Subject"] = "Re: " + parent_subject.removeprefix("Re: ")
             msg["In-Reply-To"] = f"<{parent_id}>"
             msg["References"] = f"<{parent_id}>"
@@ -188,7 +190,7 @@ class SampleMailbox:
                 subtype="pdf",
                 filename=f"document-{self.counter}.pdf",
             )
-        self.sent.append((mid, str(msg["Subject"]), addr))
+        self.sent.append((mid, str(msg["Subject"]), (name, addr)))
         return msg.as_bytes()
 
 

@@ -25,7 +25,8 @@ class Column:
 
 
 MIN_LENT = 10
-"""A flexible column lends room to a needier one down to this width."""
+"""A flexible column lends room to a needier one down to this width, and never more than
+a third of its own share (the subject stays readable beside a long address)."""
 
 
 def fit_columns(
@@ -43,12 +44,14 @@ def fit_columns(
     widths = {c.key: c.width or max(8, room * c.weight // weights) for c in shown}
     # the least weighty columns lend first
     flexible = [c.key for c in sorted(shown, key=lambda c: c.weight) if not c.width]
+    share = dict(widths)
     for key, want in (wants or {}).items():
         if key not in flexible or want <= widths[key]:
             continue
         for other in flexible:
             if other != key and want > widths[key]:
-                lent = min(want - widths[key], max(0, widths[other] - MIN_LENT))
+                keep = max(MIN_LENT, share[other] * 2 // 3)
+                lent = min(want - widths[key], max(0, widths[other] - keep))
                 widths[other] -= lent
                 widths[key] += lent
     table.clear(columns=True)
