@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from supportdesk.clock import FrozenClock
-from tests.fixtures import drop_into_maildir, make_desk, run_cli
+from tests.databases import rows
+from tests.fixtures import drop_into_maildir, make_desk, run_cli, write_config
 from tests.mailfactory import make_mail
 
 HOSTILE_SUBJECT = "[bold red]x[/] \x1b[31mred\x1b[0m \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\"
@@ -98,3 +99,62 @@ def test_control_characters_in_ids_and_addresses_are_refused(
     assert not any("\x00" in value for value in stored), stored
     assert message.message_id.endswith("@supportdesk.invalid")  # a hash of the mail stands in
     assert "Message-ID is malformed; a hash of the message stands in" in message.warnings
+
+
+def dated(subject: str, date: str) -> bytes:
+    """A customer's message whose Date: header is `date`, byte for byte."""
+    raw = make_mail(subject=subject, message_id=f"{subject.replace(' ', '.')}@x")
+    head, sep, body = raw.partition(b"\n\n")
+    lines = [line for line in head.split(b"\n") if not line.lower().startswith(b"date:")]
+    return b"\n".join([*lines, f"Date: {date}".encode()]) + sep + body
+
+
+# Dates a real mailbox holds: RFC 5322's obsolete syntax, and ones that cannot be represented.
+ODD_DATES = {
+    "three digit year": ("1 Jan 101 00:00:00 +0000", "2001-01-01T00:00:00+00:00"),
+    "two digit year": ("Fri, 21 Nov 97 09:55:06 GMT", "1997-11-21T09:55:06+00:00"),
+    "fifties": ("Sat, 1 Jan 55 12:00:00 +0000", "1955-01-01T12:00:00+00:00"),
+    "year zero": ("1 Jan 0000 00:00:00 +0000", None),
+    "year 99999": ("1 Jan 99999 00:00:00 +0000", None),
+    "first day": ("1 Jan 0001 00:00:00 +0000", None),
+    "last second": ("31 Dec 9999 23:59:59 -0100", None),
+    "offset too big": ("1 Jan 2026 00:00:00 +2400", None),
+}
+
+
+def test_a_date_in_the_obsolete_syntax_or_beyond_reach_never_breaks_a_listing(
+    tmp_path: Path,
+) -> None:
+    """RFC 5322 section 4.3 years are read as it says; a date that still cannot be represented
+    is stored as unknown, with a warning, and the raw header stays in the raw message."""
+    write_config(tmp_path, {"outgoing": {"kind": "none"}})
+    folder = tmp_path / "old mail"
+    folder.mkdir()
+    for n, (subject, (header, _)) in enumerate(ODD_DATES.items()):
+        (folder / f"{n}.eml").write_bytes(dated(subject, header))
+    imported = run_cli("import", str(folder), cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+
+    listed = run_cli("requests", "list", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    numbers = {r["subject"]: r["number"] for r in json.loads(listed.stdout)}
+    assert set(numbers) == set(ODD_DATES)
+    for args in (["requests", "list"], ["stack"], ["search", "invoice"]):
+        shown = run_cli(*args, cwd=tmp_path)
+        assert shown.returncode == 0, (args, shown.stderr)
+        assert "three digit year" in shown.stdout and "offset too big" in shown.stdout, args
+    stored = dict(rows(tmp_path, "SELECT message_id, date FROM message") or [])
+    for subject, (header, expected) in ODD_DATES.items():
+        shown = run_cli("requests", "show", str(numbers[subject]), "--json", cwd=tmp_path)
+        assert shown.returncode == 0, (subject, shown.stderr)
+        [message] = json.loads(shown.stdout)["messages"]
+        assert (stored[f"{subject.replace(' ', '.')}@x"] is None) == (expected is None), subject
+        if expected is None:
+            assert any(w.startswith("Date: unreadable") for w in message["warnings"]), subject
+            assert header.encode() in dated(subject, header)  # the raw message keeps it
+        else:
+            assert message["date"] == expected, subject
+            assert not message["warnings"], subject
+    for subject in ("three digit year", "year zero"):
+        human = run_cli("requests", "show", str(numbers[subject]), cwd=tmp_path)
+        assert human.returncode == 0 and subject in human.stdout, (subject, human.stderr)
