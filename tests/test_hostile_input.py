@@ -6,8 +6,10 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from supportdesk.clock import FrozenClock
-from tests.databases import rows
+from tests.databases import ON_POSTGRESQL, rows
 from tests.fixtures import drop_into_maildir, make_desk, run_cli, write_config
 from tests.mailfactory import make_mail
 
@@ -158,3 +160,74 @@ def test_a_date_in_the_obsolete_syntax_or_beyond_reach_never_breaks_a_listing(
     for subject in ("three digit year", "year zero"):
         human = run_cli("requests", "show", str(numbers[subject]), cwd=tmp_path)
         assert human.returncode == 0 and subject in human.stdout, (subject, human.stderr)
+
+
+BAD_STORED_DATES = {
+    # request #2: none of its times can be read
+    "UPDATE request SET created_at = 'yesterday', pushed_at = '101-01-01 00:00:00.000000', "
+    "updated_at = 12345, first_response_at = '', sla_due_at = '2026-99-99 00:00:00', "
+    "last_inbound_at = x'00ff', claimed_until = 'soon' WHERE id = 2",
+    "UPDATE message SET date = '0000-00-00 00:00:00', received_at = 'not a date' "
+    "WHERE request_id = 2",
+    # request #3: written by an old version, or beyond what a local time can show
+    "UPDATE request SET pushed_at = '1 Jan 97', created_at = '0001-01-01 00:00:00.000000' "
+    "WHERE id = 3",
+    "UPDATE message SET date = '9999-12-31 23:59:59.999999', received_at = 3.5 "
+    "WHERE request_id = 3",
+}
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL refuses a malformed timestamp")
+async def test_a_malformed_stored_date_never_makes_a_listing_fail(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A row written before dates were checked, or a hand-edited database: each listing still
+    shows every request, the bad time left out."""
+    import sqlite3
+
+    from supportdesk.ui import make_app
+    from supportdesk.ui.screens.request import RequestScreen
+    from tests.test_console import SIZE, settle, stack_numbers, thread_text
+
+    desk = make_desk(tmp_path, clock)
+    subjects = {1: "Printer on fire", 2: "Broken dates", 3: "Old dates", 4: "Refund please"}
+    for subject in subjects.values():
+        drop_into_maildir(tmp_path, make_mail(subject=subject, body=f"About {subject}, invoice"))
+        desk.fetch()
+    desk.close_database()
+    with sqlite3.connect(tmp_path / "desk.db") as db:
+        for statement in BAD_STORED_DATES:
+            db.execute(statement)
+
+    listed = run_cli("requests", "list", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert {r["number"]: r["subject"] for r in json.loads(listed.stdout)} == subjects
+    for args in (["requests", "list"], ["stack"], ["search", "invoice"]):
+        shown = run_cli(*args, cwd=tmp_path)
+        assert shown.returncode == 0, (args, shown.stderr)
+        assert all(subject in shown.stdout for subject in subjects.values()), (args, shown.stdout)
+    for number in (2, 3):
+        shown = run_cli("requests", "show", str(number), cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert f"About {subjects[number]}, invoice" in shown.stdout
+        as_json = run_cli("requests", "show", str(number), "--json", cwd=tmp_path)
+        assert as_json.returncode == 0, as_json.stderr
+        detail = json.loads(as_json.stdout)
+        assert detail["subject"] == subjects[number]
+        assert detail["created_at"] is None  # unreadable: left out, not guessed
+        assert detail["messages"][0]["date"] is None
+        assert "date unknown" in shown.stdout
+
+    desk = make_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert sorted(stack_numbers(pilot)) == [1, 2, 3, 4]
+        for number in (2, 3):
+            app.open_request(number)
+            await settle(pilot)
+            assert isinstance(app.screen, RequestScreen) and app.screen.number == number
+            assert f"About {subjects[number]}, invoice" in thread_text(app.screen)
+            await pilot.press("escape")
+            await settle(pilot)
+    desk.close_database()

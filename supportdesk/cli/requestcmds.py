@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import age, emit_json, print_table, say, stdout
+from supportdesk.cli.output import age, emit_json, local_time, print_table, say, stdout
 from supportdesk.errors import SupportDeskError
 
 requests_app = typer.Typer(help="List, show, answer and close requests.", no_args_is_help=True)
@@ -105,7 +105,7 @@ def show(number: int, json: JsonFlag = False) -> None:
         item = state.desk().item(r.item).item
         stdout.print(Text(display_safe(f"linked to {item.label} ({item.status}): {item.title}")))
     for m in detail.messages:
-        when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        when = local_time(m.date or m.received_at)
         head = f"{m.direction} · {m.from_addr} · {when} · {m.status}"
         stdout.print(Rule(Text(display_safe(head)), align="left"))
         for w in m.warnings:
@@ -124,7 +124,7 @@ def show(number: int, json: JsonFlag = False) -> None:
         stdout.print(Rule(Text("timeline"), align="left"))
         for e in detail.events:
             what = e["kind"] + (f" ({e['reason']})" if e["reason"] else "")
-            when = datetime.fromisoformat(e["at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+            when = local_time(datetime.fromisoformat(e["at"]) if e["at"] else None)
             stdout.print(Text(display_safe(f"{when}  {e['actor']:<10} {what}")))
 
 
