@@ -6,10 +6,8 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from supportdesk.clock import FrozenClock
-from tests.databases import ON_POSTGRESQL, rows
+from tests.databases import ON_POSTGRESQL, database_url, rows
 from tests.fixtures import drop_into_maildir, make_desk, run_cli, write_config
 from tests.mailfactory import make_mail
 
@@ -162,7 +160,7 @@ def test_a_date_in_the_obsolete_syntax_or_beyond_reach_never_breaks_a_listing(
         assert human.returncode == 0 and subject in human.stdout, (subject, human.stderr)
 
 
-BAD_STORED_DATES = {
+BAD_STORED_DATES = [
     # request #2: none of its times can be read
     "UPDATE request SET created_at = 'yesterday', pushed_at = '101-01-01 00:00:00.000000', "
     "updated_at = 12345, first_response_at = '', sla_due_at = '2026-99-99 00:00:00', "
@@ -174,17 +172,42 @@ BAD_STORED_DATES = {
     "WHERE id = 3",
     "UPDATE message SET date = '9999-12-31 23:59:59.999999', received_at = 3.5 "
     "WHERE request_id = 3",
-}
+]
+# PostgreSQL refuses malformed text, but holds times Python cannot.
+BAD_STORED_DATES_POSTGRESQL = [
+    "UPDATE request SET created_at = 'infinity', pushed_at = '-infinity', "
+    "updated_at = '10000-01-01', first_response_at = '0001-01-01 BC', "
+    "sla_due_at = '294276-01-01', claimed_until = 'infinity' WHERE id = 2",
+    "UPDATE message SET date = '-infinity', received_at = '0044-03-15 BC' WHERE request_id = 2",
+    "UPDATE request SET created_at = '0001-01-01 00:00:00', pushed_at = '12345-06-07' WHERE id = 3",
+    "UPDATE message SET date = '9999-12-31 23:59:59.999999', received_at = 'infinity' "
+    "WHERE request_id = 3",
+]
 
 
-@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL refuses a malformed timestamp")
+def write_straight_into_the_database(folder: Path, statements: list[str]) -> None:
+    if not ON_POSTGRESQL:
+        import sqlite3
+
+        with sqlite3.connect(folder / "desk.db") as db:
+            for statement in statements:
+                db.execute(statement)
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(database_url(folder), poolclass=NullPool)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
 async def test_a_malformed_stored_date_never_makes_a_listing_fail(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
     """A row written before dates were checked, or a hand-edited database: each listing still
     shows every request, the bad time left out."""
-    import sqlite3
-
     from supportdesk.ui import make_app
     from supportdesk.ui.screens.request import RequestScreen
     from tests.test_console import SIZE, settle, stack_numbers, thread_text
@@ -195,9 +218,9 @@ async def test_a_malformed_stored_date_never_makes_a_listing_fail(
         drop_into_maildir(tmp_path, make_mail(subject=subject, body=f"About {subject}, invoice"))
         desk.fetch()
     desk.close_database()
-    with sqlite3.connect(tmp_path / "desk.db") as db:
-        for statement in BAD_STORED_DATES:
-            db.execute(statement)
+    write_straight_into_the_database(
+        tmp_path, BAD_STORED_DATES_POSTGRESQL if ON_POSTGRESQL else BAD_STORED_DATES
+    )
 
     listed = run_cli("requests", "list", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr

@@ -81,6 +81,34 @@ def _from_text(text: str) -> datetime | None:
         return None
 
 
+def register_lenient_timestamps(conn: Any) -> None:
+    """PostgreSQL holds times Python cannot (infinity, BC, after 9999): on this psycopg
+    connection such a stored value reads as None instead of failing the whole query."""
+    from psycopg import DataError
+    from psycopg.types.datetime import (
+        TimestampBinaryLoader,
+        TimestampLoader,
+        TimestamptzBinaryLoader,
+        TimestamptzLoader,
+    )
+
+    for name, base in (
+        ("timestamp", TimestampLoader),
+        ("timestamp", TimestampBinaryLoader),
+        ("timestamptz", TimestamptzLoader),
+        ("timestamptz", TimestamptzBinaryLoader),
+    ):
+
+        class Lenient(base):  # type: ignore[valid-type, misc]
+            def load(self, data: Any) -> datetime | None:
+                try:
+                    return super().load(data)  # type: ignore[no-any-return]
+                except DataError:
+                    return None
+
+        conn.adapters.register_loader(name, Lenient)
+
+
 UID = BigInteger().with_variant(Integer(), "sqlite")
 """For IMAP UIDs and UIDVALIDITY, unsigned 32-bit numbers: too big for PostgreSQL's INTEGER.
 SQLite's INTEGER holds 64 bits already, so the column stays INTEGER there."""
