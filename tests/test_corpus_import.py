@@ -1,15 +1,22 @@
-"""All of the shared corpus through `supportdesk import`: each message stored exactly once."""
+"""All of the shared corpus through `supportdesk import`: each message stored exactly once, and
+every request it makes listed, shown, searched and opened in the console without a failure."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
+from supportdesk.clock import FrozenClock
+from supportdesk.desk import Desk
 from supportdesk.mail.parse import parse_message
+from supportdesk.ui.screens.request import load, message_text
 from tests.databases import ON_POSTGRESQL, query, rows
-from tests.fixtures import corpus_or_skip, run_cli, write_config
+from tests.fixtures import corpus_or_skip, make_desk, run_cli, write_config
 
 
 @pytest.mark.slow
@@ -47,3 +54,112 @@ def test_whole_corpus_imports_exactly_once(tmp_path: Path) -> None:
     again = json.loads(second.stdout)
     assert again["stored"] == 0 and again["copies_kept"] == 0
     assert again["duplicates"] == len(files)
+
+    every_request_lists_shows_searches_and_opens(tmp_path, report["new_requests"])
+
+
+# Every request goes through the desk calls `requests show` and the request screen make; a
+# sample is shown by the CLI itself and searched for, and part of it opened in the console's
+# pilot (about 0.4 s a screen here: all 6,000 would take most of an hour).
+SAMPLE = 150
+IN_THE_PILOT = 60
+
+
+def every_request_lists_shows_searches_and_opens(folder: Path, requests: int) -> None:
+    """No stored value makes a listing, a request, a search or the console fail: every request
+    of the corpus is listed and read as `requests show` and the request screen read it; a
+    sample (requests whose mail had an unreadable date or other warnings, then a spread) is
+    shown by the CLI, searched for by its subject, and opened in the console."""
+    listed = run_cli("requests", "list", "--json", "--limit", "1000000", cwd=folder)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    subjects = {r["number"]: r["subject"] for r in json.loads(listed.stdout)}
+    assert len(subjects) == requests
+    for args in (["requests", "list"], ["stack"], ["stack", "--json"], ["search", "the"]):
+        shown = run_cli(*args, cwd=folder)
+        assert shown.returncode == 0, (args, shown.stderr[-2000:])
+
+    warned = (
+        rows(
+            folder,
+            "SELECT DISTINCT request_id FROM message "
+            "WHERE date IS NULL OR warnings IS NOT NULL ORDER BY request_id",
+        )
+        or []
+    )
+    sample = [n for (n,) in warned][: SAMPLE // 2]
+    step = max(1, len(subjects) // (SAMPLE - len(sample)))
+    sample += [n for n in sorted(subjects)[::step] if n not in sample]
+    sample = sample[:SAMPLE]
+
+    desk = make_desk(
+        folder, FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)), {"outgoing": {"kind": "none"}}
+    )
+    try:
+        for number, subject in subjects.items():
+            loaded = load(desk, number)  # what the request screen reads, and `requests show`
+            assert loaded.detail.request.subject == subject
+            json.dumps(loaded.detail.as_dict())  # what `requests show --json` prints
+            for message in loaded.detail.messages:
+                message_text(message, unfold=False)  # what the request screen draws
+        for number in sample:
+            hits = desk.search(subjects[number])
+            assert not subjects[number].strip() or hits, subjects[number]
+        show_in_the_cli(folder, sample, subjects)
+        # Half from the warned, half from the spread.
+        in_the_pilot = sample[: IN_THE_PILOT // 2] + sample[SAMPLE // 2 :][: IN_THE_PILOT // 2]
+        asyncio.run(open_in_the_console(desk, in_the_pilot, subjects))
+    finally:
+        desk.close_database()
+
+
+def show_in_the_cli(folder: Path, numbers: list[int], subjects: dict[int, str]) -> None:
+    """`requests show` through the real CLI's command, in this process (as Typer's CliRunner
+    does, without building the command again for each call; a process each takes seconds)."""
+    import contextlib
+    import io
+
+    from typer.main import get_command
+
+    from supportdesk.cli import requestcmds  # noqa: F401 - registers the commands
+    from supportdesk.cli.app import app, state
+
+    command, config = get_command(app), str(folder / "config.toml")
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            command.main(["--config", config, *args], "supportdesk", standalone_mode=False)
+        return out.getvalue()
+
+    try:
+        for number in numbers:
+            assert run("requests", "show", str(number)).startswith(f"#{number} "), number
+            as_json = json.loads(run("requests", "show", str(number), "--json"))
+            assert as_json["subject"] == subjects[number]
+    finally:
+        if state._desk is not None:
+            state._desk.close_database()
+        state._desk = state._settings = None
+
+
+async def open_in_the_console(desk: Desk, numbers: list[int], subjects: dict[int, str]) -> None:
+    from supportdesk.ui import make_app
+    from supportdesk.ui.screens.request import RequestScreen
+    from tests.test_console import SIZE, settle
+
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for number in numbers:
+            app.open_request(number)
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RequestScreen) and screen.number == number
+            facts = str(screen.query_one("#facts", Static).render())
+            assert f"#{number} " in facts
+            assert (
+                screen.loaded is not None
+                and screen.loaded.detail.request.subject == subjects[number]
+            )
+            await pilot.press("escape")
+            await settle(pilot)

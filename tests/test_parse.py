@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from supportdesk.mail.automatic import automatic_reason, is_bounce
@@ -156,3 +158,60 @@ def test_whole_corpus_parses_without_raising() -> None:
             assert msg.message_id
             count += 1
     assert count > 8000
+
+
+def dated(value: str) -> bytes:
+    """A message whose Date: header is `value`, byte for byte."""
+    raw = make_mail(message_id="dated@x")
+    head, sep, body = raw.partition(b"\n\n")
+    lines = [line for line in head.split(b"\n") if not line.lower().startswith(b"date:")]
+    return b"\n".join([*lines, b"Date: " + value.encode()]) + sep + body
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        # RFC 5322 section 4.3: two-digit years 00-49 are 20xx, 50-99 are 19xx ...
+        ("Fri, 21 Nov 97 09:55:06 GMT", "1997-11-21 09:55:06"),
+        ("Sat, 1 Jan 55 12:00:00 +0000", "1955-01-01 12:00:00"),
+        ("1 Jan 49 00:00:00 +0000", "2049-01-01 00:00:00"),
+        ("Mon, 3 Feb 03 10:00:00 +0100", "2003-02-03 09:00:00"),
+        ("15 Mar 00 08:30 -0500", "2000-03-15 13:30:00"),
+        # ... and a three-digit year has 1900 added.
+        ("1 Jan 101 00:00:00 +0000", "2001-01-01 00:00:00"),
+        ("Tue, 21 Nov 097 09:55:06 GMT", "1997-11-21 09:55:06"),
+        ("Tue, 31 Dec 125 23:00:00 -0200", "2026-01-01 01:00:00"),
+        # The modern syntax is unchanged.
+        ("Mon, 5 Jan 2026 08:00:00 +0000", "2026-01-05 08:00:00"),
+        ("Thu, 1 Jan 1970 00:00:00 +0000", "1970-01-01 00:00:00"),
+    ],
+)
+def test_obsolete_two_and_three_digit_years(header: str, expected: str) -> None:
+    msg = parse_message(dated(header))
+    assert msg.date is not None
+    assert msg.date.strftime("%Y-%m-%d %H:%M:%S") == expected
+    assert msg.date.utcoffset() == timedelta(0)
+    assert not [w for w in msg.warnings if w.startswith("Date")]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "1 Jan 0000 00:00:00 +0000",  # there is no year 0
+        "1 Jan 0050 00:00:00 +0000",  # a four-digit year is taken as written
+        "1 Jan 99999 00:00:00 +0000",  # beyond what datetime holds
+        "31 Dec 9999 23:59:59 -0100",  # beyond, once in UTC
+        "1 Jan 0001 00:30:00 +0100",  # before year 1, once in UTC
+        "1 Jan 0001 00:00:00 +0000",  # would not survive being shown in a western time zone
+        "1 Jan 2026 00:00:00 +2400",  # an offset of a whole day or more
+        "1 Jan 2026 00:00:00 -9959",
+        "32 Jan 2026 00:00:00 +0000",
+        "1 Jan 2026 25:00:00 +0000",
+        "yesterday, around noon",
+        "Mon, 5 Jan",
+    ],
+)
+def test_a_date_that_cannot_be_represented_is_unknown_and_says_so(header: str) -> None:
+    msg = parse_message(dated(header))
+    assert msg.date is None
+    assert any(w.startswith("Date: unreadable") for w in msg.warnings), msg.warnings

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import age, emit_json, print_table, progress_bar, say, stdout
+from supportdesk.cli.output import (
+    age,
+    emit_json,
+    local_time,
+    print_table,
+    progress_bar,
+    say,
+    stdout,
+)
 from supportdesk.cli.requestcmds import AgentOption, JsonFlag, requests_app
 from supportdesk.errors import SupportDeskError
 from supportdesk.store.items import ITEM_STATUSES, KINDS, SHIPPED
@@ -122,7 +130,7 @@ def show(number: int, json: JsonFlag = False) -> None:
     lines = [
         f"{i.label} {i.title}",
         f"status {i.status}" + (f" · ref {i.ref}" if i.ref else "") + f" · tags {','.join(i.tags)}",
-        f"created by {i.created_by} {i.created_at.astimezone():%Y-%m-%d %H:%M}"
+        f"created by {i.created_by} {local_time(i.created_at)}"
         + (f" · fixed {i.fixed_at.astimezone():%Y-%m-%d %H:%M}" if i.fixed_at else ""),
         f"{i.customers} customers, {i.waiting} waiting",
     ]

@@ -99,6 +99,11 @@ def age(when: datetime | None, now: datetime | None = None) -> str:
     return "now"
 
 
+def local_time(when: datetime | None) -> str:
+    """A stored time in the local zone, or "date unknown" when it could not be read."""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "date unknown"
+
+
 @contextmanager
 def progress_bar(description: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal's stderr; nothing when piped or when `enabled` is False."""

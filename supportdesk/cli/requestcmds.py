@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import age, emit_json, print_table, say, stdout
+from supportdesk.cli.output import age, emit_json, local_time, print_table, say, stdout
 from supportdesk.errors import SupportDeskError
 
 requests_app = typer.Typer(help="List, show, answer and close requests.", no_args_is_help=True)
@@ -117,7 +117,7 @@ def show(number: int, json: JsonFlag = False) -> None:
         item = state.desk().item(r.item).item
         stdout.print(Text(display_safe(f"linked to {item.label} ({item.status}): {item.title}")))
     for m in detail.messages:
-        when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        when = local_time(m.date or m.received_at)
         sender = message_sender(m) if m.direction == "in" else None
         who = sender.full if sender else m.from_addr
         head = f"{m.direction} · {who} · {when} · {m.status}"
@@ -144,7 +144,7 @@ def show(number: int, json: JsonFlag = False) -> None:
             what = e["kind"] + (f" ({e['reason']})" if e["reason"] else "")
             if isinstance(e["detail"], dict) and e["detail"].get("note"):
                 what += f": {e['detail']['note']}"
-            when = datetime.fromisoformat(e["at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+            when = local_time(datetime.fromisoformat(e["at"]) if e["at"] else None)
             stdout.print(Text(display_safe(f"{when}  {e['actor']:<10} {what}")))
 
 

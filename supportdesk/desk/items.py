@@ -336,8 +336,8 @@ def export(items: list[ItemRecord], fmt: str) -> str:
                 i.waiting,
                 " ".join(f"#{n}" for n in i.requests),
                 i.created_by,
-                i.created_at.isoformat(timespec="seconds"),
-                i.updated_at.isoformat(timespec="seconds"),
+                i.created_at.isoformat(timespec="seconds") if i.created_at else "",
+                i.updated_at.isoformat(timespec="seconds") if i.updated_at else "",
                 i.fixed_at.isoformat(timespec="seconds") if i.fixed_at else "",
             )
         )

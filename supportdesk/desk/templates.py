@@ -265,7 +265,7 @@ def context(
     customer_email: str,
     number: int,
     subject: str,
-    created_at: datetime,
+    created_at: datetime | None,
     language: str,
     agent: AgentRecord | None,
     last_reply: str = "",
@@ -288,7 +288,11 @@ def context(
         ),
         "request": Fields(
             "request",
-            {"number": number, "subject": subject, "created_at": created_at.date().isoformat()},
+            {
+                "number": number,
+                "subject": subject,
+                "created_at": created_at.date().isoformat() if created_at else "",
+            },
         ),
         "agent": Fields("agent", {"name": agent_name, "signature": signature.rstrip()}),
         "desk": Fields(

@@ -186,21 +186,56 @@ def _split_addresses(value: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# RFC 5322 section 3.3 day month year (section 4.3: obs-year may have two or three digits).
+_DATE_YEAR = re.compile(
+    r"(?i)(\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)"
+    r"(\d+)(?=\s|$)"
+)
+# The earliest and latest instants kept: a day inside what datetime holds, so that the date
+# survives being shown in any time zone.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _rfc_year(digits: str) -> int:
+    """RFC 5322 section 4.3: a two-digit year 00-49 is 20xx and 50-99 is 19xx; a three-digit
+    year has 1900 added; four digits or more are the year as written."""
+    year = int(digits)
+    if len(digits) == 2:
+        return year + (2000 if year < 50 else 1900)
+    if len(digits) == 3:
+        return year + 1900
+    return year
+
+
 def parse_date(value: str | None, warnings: list[str]) -> datetime | None:
+    """The Date: header in UTC, the obsolete syntax included; None (with a warning) when it
+    cannot be read or represented. The raw header stays in the raw message."""
     if not value:
         return None
-    try:
-        when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        warnings.append(f"Date: cannot be parsed: {clean_line(value)[:60]!r}")
+    text = value.strip()
+    when = None
+    m = _DATE_YEAR.search(text)
+    year = _rfc_year(m[2]) if m else None
+    # The standard library would read a year below 100 as 19xx/20xx whatever its digits.
+    if year is None or 100 <= year <= 9999:
+        if m and year is not None:
+            text = f"{text[: m.start(2)]}{year:04d}{text[m.end(2) :]}"
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            when = None
+    if when is not None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        try:
+            when = when.astimezone(UTC)
+        except (OverflowError, ValueError):
+            when = None
+    if when is None or not _EARLIEST <= when <= _LATEST:
+        warnings.append(f"Date: unreadable, kept as unknown: {clean_line(value)[:60]!r}")
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    try:
-        return when.astimezone(UTC)
-    except (OverflowError, ValueError):
-        warnings.append("Date: out of range")
-        return None
+    return when
 
 
 def message_ids(value: str | None, limit: int = 50) -> list[str]:

@@ -215,7 +215,7 @@ def _postgresql_engine(url: URL) -> Engine:
     # tick); each is checked before use, so a restarted server costs a reconnect, not an error.
     defaults = {"connect_timeout": 10, "application_name": "supportdesk"}
     connect_args = {k: v for k, v in defaults.items() if k not in url.query}
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=5,
         max_overflow=10,
@@ -223,6 +223,14 @@ def _postgresql_engine(url: URL) -> Engine:
         pool_recycle=3600,
         connect_args=connect_args,
     )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        from supportdesk.store.types import register_lenient_timestamps
+
+        register_lenient_timestamps(dbapi_conn)
+
+    return engine
 
 
 def sqlite_file(url: str) -> Path | None:

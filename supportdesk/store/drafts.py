@@ -19,7 +19,7 @@ class DraftRecord:
     agent: str
     text: str
     template: str | None
-    updated_at: datetime
+    updated_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -27,7 +27,7 @@ class DraftRecord:
             "agent": self.agent,
             "text": self.text,
             "template": self.template,
-            "updated_at": self.updated_at.isoformat(),
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
 
 

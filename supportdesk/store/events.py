@@ -43,7 +43,7 @@ def events_of(conn: Connection, request_id: int) -> list[dict[str, Any]]:
     )
     return [
         {
-            "at": at.isoformat(),
+            "at": at.isoformat() if at else None,  # None: unreadable
             "actor": actor,
             "kind": kind,
             "reason": reason,

@@ -124,7 +124,8 @@ def acks_since(
             select(a.c.address, a.c.at).where(a.c.address.in_(chunk), a.c.at >= since)
         )
         for address, at in rows:
-            found.setdefault(address, []).append(at)
+            if at is not None:  # an unreadable time counts as no acknowledgement
+                found.setdefault(address, []).append(at)
     return found
 
 
@@ -272,7 +273,11 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # As SQLAlchemy writes it: strftime's %Y would not pad the years before 1000.
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
 
 
 def _sqlite_bool(value: bool | None) -> int | None:

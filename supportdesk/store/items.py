@@ -31,8 +31,8 @@ class ItemRecord:
     tags: list[str]
     ref: str | None
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime | None
+    updated_at: datetime | None
     fixed_at: datetime | None
     requests: list[int] = field(default_factory=list)
     """The linked requests' numbers, in order."""
@@ -60,8 +60,8 @@ class ItemRecord:
             "tags": list(self.tags),
             "ref": self.ref,
             "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "fixed_at": self.fixed_at.isoformat() if self.fixed_at else None,
             "requests": list(self.requests),
             "customers": self.customers,

@@ -23,9 +23,9 @@ class RequestRecord:
     claimed_by: str | None
     claimed_until: datetime | None
     assignee: str | None
-    created_at: datetime
-    pushed_at: datetime
-    updated_at: datetime
+    created_at: datetime | None
+    pushed_at: datetime | None
+    updated_at: datetime | None
     first_response_at: datetime | None
     closed_at: datetime | None
     close_reason: str | None
@@ -102,7 +102,7 @@ class MessageRecord:
     subject: str
     text: str
     date: datetime | None
-    received_at: datetime
+    received_at: datetime | None
     warnings: list[str]
     automatic: str | None
     agent_login: str | None

@@ -29,8 +29,8 @@ class TemplateRecord:
     tags: tuple[str, ...]
     description: str
     body: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime | None
+    updated_at: datetime | None
     use_count: int
     last_used_at: datetime | None
 

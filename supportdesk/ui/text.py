@@ -48,6 +48,11 @@ def age(when: datetime | None, now: datetime) -> str:
     return "now"
 
 
+def local_time(when: datetime | None) -> str:
+    """A stored time in the local zone, or "date unknown" when it could not be read."""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "date unknown"
+
+
 def short_duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"

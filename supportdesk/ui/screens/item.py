@@ -21,7 +21,7 @@ from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_col
 from supportdesk.ui.items import shipped_word, status_label, status_text
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.screens.stack import REASONS
-from supportdesk.ui.text import inert
+from supportdesk.ui.text import inert, local_time
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -259,8 +259,8 @@ def _fact(label: str, value: Text, width: int) -> Text:
     return text
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def _when(moment: datetime | None) -> str:
+    return local_time(moment)
 
 
 def _pushed(change: ItemChange) -> str:

@@ -23,7 +23,7 @@ from supportdesk.store.items import ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.ui.items import status_label
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import age, fold_quotes, inert
+from supportdesk.ui.text import age, fold_quotes, inert, local_time
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -54,7 +54,7 @@ def load(desk: Desk, number: int) -> Loaded:
 
 def message_text(m: MessageRecord, unfold: bool) -> Text:
     """One message of the thread as inert text: who and when, warnings, body, attachments."""
-    when = (m.date or m.received_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    when = local_time(m.date or m.received_at)
     who = m.agent_login or m.from_name or m.from_addr
     sender = message_sender(m) if m.direction == "in" else None
     if sender is not None:
