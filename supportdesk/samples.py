@@ -149,11 +149,10 @@ class SampleMailbox:
         msg = EmailMessage()
         russian = rng.random() < 0.2
         topic, body = rng.choice(TOPICS_RU if russian else TOPICS_EN)
-        mid = f"m{self.counter}.{rng.getrandbits(40):x}@{addr.split('@')[1]}"
+        bits = rng.getrandbits(40)
         if self.sent and rng.random() < 0.3:
             parent_id, parent_subject, parent = rng.choice(self.sent[-200:])
             name, addr = parent  # the customer answers in their own conversation
-            mid = f"m{self.counter}.{rng.getrandbits(40):x}@{addr.split('@')[1]}"
             msg["Subject"] = "Re: " + parent_subject.removeprefix("Re: ")
             msg["In-Reply-To"] = f"<{parent_id}>"
             msg["References"] = f"<{parent_id}>"
@@ -168,6 +167,7 @@ class SampleMailbox:
         msg["From"] = f"{name} <{addr}>"
         msg["To"] = f"support@{self.domain}"
         msg["Date"] = format_datetime(self.now)
+        mid = f"m{self.counter}.{bits:x}@{addr.split('@')[1]}"
         msg["Message-ID"] = f"<{mid}>"
         if rng.random() < 0.02:
             msg["Auto-Submitted"] = "auto-replied"

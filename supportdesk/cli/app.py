@@ -94,7 +94,7 @@ def run_console() -> None:
 
 def _database_error(exc: Exception) -> SupportDeskError | None:
     """A database failure as one line without SQL or parameters (see store.database)."""
-    if "sqlalchemy" not in sys.modules and "sqlite3" not in sys.modules:
+    if "supportdesk.store.database" not in sys.modules:  # no database was opened
         return None
     from supportdesk.store.database import database_error
 
