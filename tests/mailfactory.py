@@ -51,3 +51,20 @@ def message_id_of(raw: bytes) -> str:
         if line.lower().startswith(b"message-id:"):
             return line.split(b":", 1)[1].strip().strip(b"<>").decode()
     raise ValueError("no Message-ID")
+
+
+def make_bounce(
+    original_id: str, status: str = "5.1.1", reason: str = "User unknown", mid: str = "bounce1@mx"
+) -> bytes:
+    """A delivery status notification (RFC 3464) from the mailer daemon about `original_id`."""
+    return (
+        b"From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <" + mid.encode() + b">\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        b"report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
+        b"Content-Type: text/plain\r\n\r\n" + reason.encode() + b"\r\n--B\r\n"
+        b"Content-Type: message/delivery-status\r\n\r\nStatus: " + status.encode() + b"\r\n--B\r\n"
+        b"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <"
+        + original_id.encode()
+        + b">\r\n--B--\r\n"
+    )

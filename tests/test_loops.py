@@ -15,7 +15,7 @@ from supportdesk.clock import FrozenClock
 from supportdesk.mail.parse import parse_message
 from supportdesk.store import tables as t
 from tests.fixtures import corpus_or_skip, drop_into_maildir, make_desk
-from tests.mailfactory import make_mail
+from tests.mailfactory import make_bounce, make_mail
 
 _ROBOT = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)$", re.I)
 
@@ -112,17 +112,7 @@ def test_bounce_of_our_reply_marks_it_failed_and_pushes(tmp_path: Path, clock: F
     drop_into_maildir(tmp_path, make_mail(message_id="p1@x"))
     desk.fetch()
     out_id = desk.reply(1, "Here is the answer.", "anna")
-    bounce = (
-        b"From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
-        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@mx>\r\n"
-        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
-        b"report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
-        b"Content-Type: text/plain\r\n\r\nUser unknown\r\n--B\r\n"
-        b"Content-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--B\r\n"
-        b"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <"
-        + out_id.encode()
-        + b">\r\n--B--\r\n"
-    )
+    bounce = make_bounce(out_id)
     drop_into_maildir(tmp_path, bounce)
     desk.fetch()
     [top] = desk.stack()

@@ -13,7 +13,7 @@ from pathlib import Path
 from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
 from tests.fixtures import drop_into_maildir, make_desk
-from tests.mailfactory import make_mail
+from tests.mailfactory import make_bounce, make_mail
 
 CAROL = "Carol Customer <carol@example.org>"
 EVE = "Carol Customer <eve@evil.example>"  # Carol's display name, a stranger's address
@@ -155,17 +155,7 @@ def test_after_a_bounce_the_answer_goes_to_the_customer_not_the_mailer_daemon(
 ) -> None:
     desk = make_desk(tmp_path, clock)
     out_id = _carol_asks(tmp_path, desk)
-    bounce = (
-        b"From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
-        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@mx>\r\n"
-        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
-        b"report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
-        b"Content-Type: text/plain\r\n\r\nMailbox full, try again later\r\n--B\r\n"
-        b"Content-Type: message/delivery-status\r\n\r\nStatus: 4.2.2\r\n--B\r\n"
-        b"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <"
-        + out_id.encode()
-        + b">\r\n--B--\r\n"
-    )
+    bounce = make_bounce(out_id, "4.2.2", "Mailbox full, try again later")
     drop_into_maildir(tmp_path, bounce)
     desk.fetch()
     assert desk.stack()[0].reason == "delivery_failed"
