@@ -144,11 +144,20 @@ def _watch(json: bool) -> None:
                 continue
             failures = 0
     except KeyboardInterrupt:
+        _handled_interrupt()
         say("Stopped.")
     finally:
         if poller:
             poller.close()
         desk.release_lease(POLLER_LEASE, holder)
+
+
+def _handled_interrupt() -> None:
+    """A stop is a clean exit (status 0). CPython (3.11) remembers a KeyboardInterrupt that
+    interrupted an exec() of source text (dataclasses and SQLAlchemy build functions that way
+    while the first poll imports them) as unhandled, even once caught, and then kills itself
+    with SIGINT at exit; a successful exec() of source text clears that."""
+    exec("pass")  # noqa: S102 - see above: resets CPython's unhandled-interrupt flag
 
 
 def _stop_on_signals() -> None:
