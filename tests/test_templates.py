@@ -370,3 +370,17 @@ def test_cpu_spent_inside_filters_counts_against_the_render_budget(
     from supportdesk.templating.render import RENDER_SECONDS
 
     assert time.thread_time() - started < 5 * RENDER_SECONDS
+
+
+def test_a_broken_team_bug_ack_falls_back_to_the_shipped_text_when_converting(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = _desk_with(tmp_path, clock, make_mail())
+    desk.add_template("bug_ack", '{{ "x" | truncate(1, end="...") }}\n', owner=None)
+    linked = desk.convert(1, "bug", "anna", title="Invoice total is wrong")
+    assert linked.status == "linked"
+    [mail] = _outbox(desk, 1, "reply")
+    assert mail.text.startswith("Hello Carol,\n\nThank you for reporting this")
+    assert 'bug #1 "Invoice total is wrong"' in mail.text
+    [error] = [e for e in desk.request(1).events if e["kind"] == "template_error"]
+    assert "'bug_ack' (team, en), line 1: failed: AssertionError" in error["detail"]["error"]

@@ -417,11 +417,14 @@ def render_or_shipped(
     language: str,
     values: Callable[[TemplateRecord], Mapping[str, Any]],
 ) -> tuple[Rendered, list[str]]:
-    """The template an agent gets by `name` (personal, team, else system), or the shipped
-    (system) text when that one fails in any way; the errors met, for the caller's events.
-    TemplateError when no variant renders."""
+    """The template an agent gets by `name` (personal, team, else system). A team override
+    that fails in any way falls back to the shipped (system) text, as for automatic mail; the
+    errors met are returned for the caller's events. The agent's own (personal) template
+    failing is a TemplateError for the agent to see and fix, as is no variant rendering."""
     record = resolve(conn, name, agent, language)
     errors: list[str] = []
+    if record.scope == "personal":
+        return render(record, values(record)), errors
     try:
         return render(record, values(record)), errors
     except Exception as exc:  # noqa: BLE001 - fall back to the shipped text below
