@@ -121,3 +121,62 @@ def test_team_templates_import_export_and_personal_files(tmp_path: Path) -> None
     missing = run_cli("templates", "render", "refnd", cwd=folder)
     assert missing.returncode == 1 and "no template named 'refnd'" in missing.stderr
     assert "did you mean refund" in missing.stderr
+
+
+# -- escape sequences are shown, never sent to the terminal ----------------------------------
+
+OSC_52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # writes "rm -rf ~" to the clipboard
+OSC_0 = "\x1b]0;root@prod\x07"  # sets the window title
+
+
+def _invoke(config: Path, *args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from supportdesk.cli import app as cli
+    from supportdesk.cli import mailcmds, templatecmds  # noqa: F401 - registers the commands
+
+    cli.state.__init__()  # type: ignore[misc]  # a fresh process's state
+    try:
+        return CliRunner().invoke(cli.app, ["--config", str(config), *args])
+    finally:
+        cli.state.__init__()  # type: ignore[misc]
+
+
+def test_templates_show_and_render_print_escape_sequences_as_visible_text(
+    tmp_path: Path, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.fixtures import make_desk
+
+    desk = make_desk(tmp_path, clock)
+    desk.add_template(
+        "sneaky", f"Hello {{{{ customer.first_name }}}}{OSC_52}\nBye{OSC_0}\n", owner=None
+    )
+    desk.close_database()
+    config = tmp_path / "config.toml"
+    shown = _invoke(config, "templates", "show", "sneaky")
+    rendered = _invoke(config, "templates", "render", "sneaky")
+    for result in (shown, rendered):
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+        assert "␛]52;c;cm0gLXJmIH4K␇" in result.stdout  # the agent sees what is there
+        assert "␛]0;root@prod␇" in result.stdout
+    assert "Hello Maria␛]52;c;cm0gLXJmIH4K␇\nBye␛]0;root@prod␇\n" in rendered.stdout
+
+
+def test_send_shows_the_mail_servers_error_text_without_its_escapes(
+    tmp_path: Path, clock, smtp_server
+) -> None:  # type: ignore[no-untyped-def]
+    from supportdesk.desk.templates import shipped_dir
+    from tests.fixtures import make_desk, smtp_outgoing
+
+    desk = make_desk(tmp_path, clock, smtp_outgoing(smtp_server))
+    desk.import_templates(shipped_dir())
+    drop_into_maildir(tmp_path, make_mail())
+    desk.fetch()  # its acknowledgement waits in the outbox
+    desk.close_database()
+    smtp_server.fail_next(550, f"no such user{OSC_52}{OSC_0}", count=5)
+    sent = _invoke(tmp_path / "config.toml", "send")
+    assert sent.exit_code == 0, sent.output
+    assert "1 failed" in sent.stderr
+    assert "user␛]52;c;cm0gLXJmIH4K␇␛]0;root@prod␇" in sent.stderr  # shown, not obeyed
+    assert "\x1b" not in sent.stdout + sent.stderr and "\x07" not in sent.stdout + sent.stderr

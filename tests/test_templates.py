@@ -246,3 +246,141 @@ def test_a_folder_with_one_bad_file_imports_nothing(tmp_path: Path, clock: Froze
     with pytest.raises(SupportDeskError, match="bad.en.md: the front matter has no closing"):
         desk.import_templates(folder)
     assert not [t for t in desk.templates("anna") if t.name == "good"]
+
+
+# -- templates can't hurt the desk ---------------------------------------------------------
+
+BIG = "{% set big = 'x' * 99999 %}\n"
+"""A line that builds the largest allowed value; the hostile call is on line 2."""
+
+FAILING_OVERRIDES = {
+    # a filter's own assertion (not a template error)
+    "assert": ('{{ "x" | truncate(1, end="...") }}\n', "line 1: failed: AssertionError"),
+    # a Python exception inside a filter
+    "attribute": ("{{ customer.name | xmlattr }}\n", "line 1: failed: AttributeError"),
+    # a huge repeat: 100,000 copies of 100,000 characters joined (a MemoryError on main)
+    "memory": (BIG + "{{ ([big] * 100000) | join }}\n", "line 2: refused"),
+}
+
+
+@pytest.mark.parametrize("case", FAILING_OVERRIDES)
+def test_a_team_auto_ack_that_fails_in_any_way_never_blocks_intake(
+    tmp_path: Path, clock: FrozenClock, case: str
+) -> None:
+    source, expected = FAILING_OVERRIDES[case]
+    desk = _desk_with(tmp_path, clock)
+    desk.add_template("auto_ack", source, owner=None)
+    drop_into_maildir(tmp_path, make_mail(), make_mail(sender="Dan <dan@example.net>"))
+    report = desk.fetch()  # used to raise, every time: no mail came in at all
+    assert report.intake.new_requests == [1, 2]
+    for number, name in ((1, "Carol"), (2, "Dan")):
+        [ack] = _outbox(desk, number, "ack")  # the shipped acknowledgement
+        assert ack.text.startswith(f"Hello {name},\n\nThank you for contacting us.")
+        assert f"request #{number}." in ack.text
+    [error] = [e for e in desk.request(1).events if e["kind"] == "template_error"]
+    assert error["detail"]["error"].startswith("template 'auto_ack' (team, en), ")
+    assert expected in error["detail"]["error"]
+    # the second mail of the batch is told why it got the shipped text too
+    [later] = [e for e in desk.request(2).events if e["kind"] == "template_error"]
+    assert "earlier in this batch" in later["detail"]["error"]
+
+
+def test_a_failing_workflow_template_is_logged(
+    tmp_path: Path, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    desk = _desk_with(tmp_path, clock)
+    desk.add_template("auto_ack", '{{ "x" | truncate(1, end="...") }}\n', owner=None)
+    drop_into_maildir(tmp_path, make_mail())
+    with caplog.at_level("WARNING", logger="supportdesk.templates"):
+        desk.fetch()
+    assert "template 'auto_ack' (team, en), line 1: failed: AssertionError" in caplog.text
+    assert _outbox(desk, 1, "ack")
+
+
+def test_a_slow_team_auto_ack_is_cut_short_inside_the_intake_transaction(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Intake renders auto_ack while it holds the write lock: a few filter calls that take
+    seconds in all are stopped after 50 ms of CPU, and the customer gets the shipped text."""
+    slow = (
+        "{% set words = 'ab ' * 30000 %}\n"
+        "{% for i in range(20) %}{{ words | wordwrap(3, wrapstring='') | length }}{% endfor %}\n"
+    )
+    desk = _desk_with(tmp_path, clock)
+    desk.add_template("auto_ack", slow, owner=None)
+    drop_into_maildir(tmp_path, make_mail())
+    desk.fetch()
+    [ack] = _outbox(desk, 1, "ack")
+    assert ack.text.startswith("Hello Carol,\n\nThank you for contacting us.")
+    [error] = [e for e in desk.request(1).events if e["kind"] == "template_error"]
+    assert "line 2: stopped after 0.05 s of work" in error["detail"]["error"]
+
+
+HUGE_CALLS = [
+    BIG + "{{ big | replace('x', big) }}",  # 10 GB
+    BIG + "{{ range(100000) | join(big) }}",  # 10 GB
+    BIG + "{{ big | wordwrap(1, wrapstring=big) }}",  # 10 GB
+    "{% set lines = '\n' * 99999 %}{% set big = 'x' * 99999 %}\n{{ lines | indent(big) }}",
+    BIG + "{{ ('%(a)s' * 16000) | format(a=big) }}",  # 1.6 GB
+    BIG + "{{ [1] | batch(10000, big) | list }}",  # a list that prints as 1 GB
+    BIG + "{{ ([big] * 10000) | string }}",
+    BIG + "{% for x in [1] | batch(10000, big) %}{{ x }}{% endfor %}",
+    "{{ ((((2 ** 64) ** 64) ** 64) ** 64) ** 64 }}",
+]
+
+
+@pytest.mark.parametrize("source", HUGE_CALLS)
+def test_a_filter_call_that_would_build_gigabytes_is_refused_before_it_starts(
+    tmp_path: Path, clock: FrozenClock, source: str
+) -> None:
+    import tracemalloc
+
+    desk = _desk_with(tmp_path, clock, make_mail())
+    desk.add_template("hostile", source, owner="anna")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError) as error:
+            desk.render_template("hostile", "anna", 1)
+        grown_mb = tracemalloc.get_traced_memory()[1] / 1e6  # the peak during the render
+    finally:
+        tracemalloc.stop()
+    message = str(error.value)
+    assert message.startswith("template 'hostile' (personal of anna, en)")
+    assert ", line " in message and "refused" in message
+    assert grown_mb < 100  # nothing near the gigabytes asked for was allocated
+
+
+def test_cpu_spent_inside_filters_counts_against_the_render_budget(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """200 iterations of one expensive filter took over 20 s: a render stops after its
+    budget (1 s of CPU), whether the time goes to the template's loop or into filters."""
+    import time
+
+    expensive = (
+        "{% set words = 'ab ' * 30000 %}\n"
+        "{% for i in range(200) %}{{ words | wordwrap(3, wrapstring='') | length }}"
+        "{% endfor %}\n"
+    )
+    desk = _desk_with(tmp_path, clock, make_mail())
+    desk.add_template("expensive", expensive, owner="anna")
+    started = time.thread_time()
+    with pytest.raises(TemplateError, match=r"'expensive' .*, line 2: stopped after 1 s of work"):
+        desk.render_template("expensive", "anna", 1)
+    from supportdesk.templating.render import RENDER_SECONDS
+
+    assert time.thread_time() - started < 5 * RENDER_SECONDS
+
+
+def test_a_broken_team_bug_ack_falls_back_to_the_shipped_text_when_converting(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = _desk_with(tmp_path, clock, make_mail())
+    desk.add_template("bug_ack", '{{ "x" | truncate(1, end="...") }}\n', owner=None)
+    linked = desk.convert(1, "bug", "anna", title="Invoice total is wrong")
+    assert linked.status == "linked"
+    [mail] = _outbox(desk, 1, "reply")
+    assert mail.text.startswith("Hello Carol,\n\nThank you for reporting this")
+    assert 'bug #1 "Invoice total is wrong"' in mail.text
+    [error] = [e for e in desk.request(1).events if e["kind"] == "template_error"]
+    assert "'bug_ack' (team, en), line 1: failed: AssertionError" in error["detail"]["error"]

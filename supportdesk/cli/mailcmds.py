@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import emit_json, progress_bar, say
+from supportdesk.cli.output import emit_json, progress_bar, say, visible
 from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.errors import MailServerError, RetryableError, SupportDeskError
 
@@ -190,7 +190,7 @@ def send(json: JsonFlag = False) -> None:
             )
         )
         for error in report["errors"]:  # type: ignore[attr-defined]
-            say(f"  {error}")
+            say(f"  {visible(str(error))}")  # the mail server's words: shown, never obeyed
 
 
 @app.command("import")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,26 @@ def emit_json(data: Any) -> None:
 def say(message: str) -> None:
     """A message for the person at the terminal (stderr, never parsed as markup)."""
     stderr.print(Text(message))
+
+
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    r"\u200b-\u200d\u2060-\u2064\ufeff\u180e]"
+)
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ESC -> ␛, BEL -> ␇ (Unicode control pictures)
+    return "\u2421" if code == 0x7F else f"<U+{code:04X}>"
+
+
+def visible(text: str) -> str:
+    """Text for a terminal that keeps what it says but cannot drive the terminal: escape
+    sequences, control characters and bidi/zero-width marks are shown as visible symbols
+    (ESC as ␛, U+202E as <U+202E>), newlines and tabs kept."""
+    return _UNPRINTABLE.sub(_picture, text)
 
 
 def cell(value: object) -> Text:

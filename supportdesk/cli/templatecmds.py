@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import emit_json, print_table, say
+from supportdesk.cli.output import emit_json, print_table, say, visible
 from supportdesk.errors import SupportDeskError
 
 templates_app = typer.Typer(
@@ -89,7 +89,7 @@ def show(
     if json:
         emit_json(record.as_dict())
     else:
-        sys.stdout.write(format_template_file(as_file(record)))
+        sys.stdout.write(visible(format_template_file(as_file(record))))
 
 
 @templates_app.command("search")
@@ -209,8 +209,8 @@ def render(
         )
     else:
         if rendered.subject:
-            sys.stdout.write(f"Subject: {rendered.subject}\n\n")
-        sys.stdout.write(rendered.text)
+            sys.stdout.write(f"Subject: {visible(rendered.subject)}\n\n")
+        sys.stdout.write(visible(rendered.text))
 
 
 @templates_app.command("suggest")

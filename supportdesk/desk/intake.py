@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,12 @@ from supportdesk.desk.batch import Batch, event_row, message_row, write_batch
 from supportdesk.desk.language import guess_language
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.rules import apply_rules
-from supportdesk.desk.templates import context, render_workflow, workflow_variants
+from supportdesk.desk.templates import (
+    WORKFLOW_SECONDS,
+    context,
+    render_workflow,
+    workflow_variants,
+)
 from supportdesk.desk.wording import reply_subject
 from supportdesk.mail.automatic import automatic_reason, is_bounce
 from supportdesk.mail.parse import ParsedMessage
@@ -215,7 +221,7 @@ def _ingest(
             "message": q.allocate_ids(conn, "message", upper * 2),
         }
     )
-    acks = workflow_variants(conn, "auto_ack") if options.acknowledge else []
+    acks = AckTemplates(workflow_variants(conn, "auto_ack") if options.acknowledge else [])
 
     for p in parsed:
         mid = p.message_id
@@ -500,6 +506,21 @@ def _push(
     batch.events.append(event_row(rid, now, "push", reason, {"message_id": p.message_id}))
 
 
+ACK_BATCH_SECONDS = 0.5
+"""CPU time a team's auto_ack may take over one batch (it renders while the batch holds the
+write lock); past it, or once it failed, the rest of the batch gets the shipped text."""
+
+
+@dataclass(slots=True)
+class AckTemplates:
+    """The auto_ack variants for one batch, and what the team's override may still spend."""
+
+    variants: list[TemplateRecord]
+    seconds_left: float = ACK_BATCH_SECONDS
+    dropped: str = ""
+    """Why the team's override is no longer tried in this batch."""
+
+
 def _acknowledge(
     batch: Batch,
     settings: Settings,
@@ -507,13 +528,14 @@ def _acknowledge(
     rid: int,
     p: ParsedMessage,
     known: _Known,
-    templates: list[TemplateRecord],
+    templates: AckTemplates,
 ) -> bool:
     """Queue the acknowledgement (template `auto_ack` in the request's language) unless the
     address it goes to got one within `ack_interval`, or `acks_per_day` of them today (forged
-    senders must not make us mail a third party). A template that fails to render is skipped
-    for the next variant (a team override falls back to the shipped text); the failure is an
-    event."""
+    senders must not make us mail a third party). It renders inside the batch's transaction,
+    so within a small fixed CPU budget (WORKFLOW_SECONDS each, ACK_BATCH_SECONDS for the
+    team's override over the batch): a team override that fails in any way, or is too slow,
+    falls back to the shipped text for the rest of the batch; the failure is an event."""
     address = ack_address(p)
     sent = known.acks.setdefault(address, [])
     workflow = settings.workflow
@@ -526,11 +548,23 @@ def _acknowledge(
     customer = known.customers[customer_email(p)]
     request = batch.requests[rid]
     language = request["language"] or "en"
+    team = any(t.scope == "team" for t in templates.variants)
+    started = time.thread_time()
     rendered, errors = render_workflow(
-        templates,
+        templates.variants,
         language,
         lambda t: ack_context(settings, p, customer.name, rid, request["subject"], now, t),
+        team_seconds=max(min(WORKFLOW_SECONDS, templates.seconds_left), 0.001),
     )
+    if team:
+        templates.seconds_left -= time.thread_time() - started
+        if errors or templates.seconds_left <= 0:
+            templates.dropped = (errors[0] if errors else "") or (
+                f"the team's auto_ack took more than {ACK_BATCH_SECONDS:g} s of work in one batch"
+            )
+            templates.variants = [t for t in templates.variants if t.scope != "team"]
+    elif templates.dropped:
+        errors = [f"{templates.dropped[:400]} (earlier in this batch; shipped text used)"]
     for error in errors:
         batch.events.append(event_row(rid, now, "template_error", None, {"error": error[:500]}))
     if rendered is None:

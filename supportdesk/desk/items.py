@@ -173,12 +173,19 @@ def _link(
         name, status, reason, close_reason = ACK_TEMPLATE[item.kind], "linked", "linked", None
     store.link(conn, number, item.number, now)
     item = _item(conn, item.number)  # with this request counted
-    record = templates.resolve(conn, name, agent, request.language or "en")
     person = get_agent(conn, agent)
-    values = templates.request_context(
-        conn, settings, request, person, record.language, item=item.context()
+    rendered, errors = templates.render_or_shipped(  # a broken override: the shipped text
+        conn,
+        name,
+        agent,
+        request.language or "en",
+        lambda r: templates.request_context(
+            conn, settings, request, person, r.language, item=item.context()
+        ),
     )
-    rendered = templates.render(record, values)
+    for error in errors:
+        add_event(conn, number, now, "template_error", detail={"error": error[:500]})
+    record = rendered.template
     message_id = queue_mail(
         conn,
         settings,

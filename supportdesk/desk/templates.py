@@ -7,6 +7,7 @@ the winner's language variants, the request's language, else English, else any.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,9 +28,13 @@ from supportdesk.templating.files import (
     read_template_dir,
     write_template_files,
 )
-from supportdesk.templating.render import Fields, Renderer, TemplateError
+from supportdesk.templating.render import RENDER_SECONDS, Fields, Renderer, TemplateError
 
 RENDERER = Renderer()
+WORKFLOW_SECONDS = 0.05
+"""CPU time a workflow template (auto_ack, reminders ...) may take: they render inside the
+transaction that stores the mail, and the shipped text is the fall-back when one is slower."""
+log = logging.getLogger("supportdesk.templates")
 PRECEDENCE = {"personal": 0, "team": 1, "system": 2}
 WORKFLOW_TEMPLATES = (
     "auto_ack",
@@ -360,13 +365,17 @@ def sample_context(settings: Settings, agent: AgentRecord | None, language: str)
     )
 
 
-def render(record: TemplateRecord, values: Mapping[str, Any]) -> Rendered:
+def render(
+    record: TemplateRecord, values: Mapping[str, Any], *, seconds: float = RENDER_SECONDS
+) -> Rendered:
     """Render body (and subject); TemplateError names the template and the line."""
-    text = RENDERER.render(record.label, record.body, values)
+    text = RENDERER.render(record.label, record.body, values, seconds=seconds)
     subject = None
     if record.subject:
         subject = " ".join(
-            RENDERER.render(f"{record.label} subject", record.subject, values).split()
+            RENDERER.render(
+                f"{record.label} subject", record.subject, values, seconds=seconds
+            ).split()
         )
     if not text.strip():
         raise TemplateError(record.label, "the text is empty after rendering")
@@ -377,10 +386,15 @@ def render_workflow(
     variants: Iterable[TemplateRecord],
     language: str,
     values: Callable[[TemplateRecord], Mapping[str, Any]],
+    *,
+    seconds: float = WORKFLOW_SECONDS,
+    team_seconds: float | None = None,
 ) -> tuple[Rendered | None, list[str]]:
     """Render a workflow template (auto_ack, reminder_1 …): the team's override first, the
-    shipped text when the override fails. Returns the text (None when no variant renders)
-    and the errors met on the way, for the caller to record."""
+    shipped text when the override fails in any way (an error, a slow or huge template, a
+    filter's own exception). Returns the text (None when no variant renders) and the errors
+    met on the way, for the caller to record as events; they are logged here too. Each render
+    may take `seconds` of CPU time (`team_seconds` for the team's override, when given)."""
     records = list(variants)
     errors: list[str] = []
     for scope in ("team", "system"):
@@ -389,10 +403,50 @@ def render_workflow(
             continue
         record = pick_language(group, language)
         try:
-            return render(record, values(record)), errors
-        except TemplateError as exc:
-            errors.append(str(exc))
+            budget = team_seconds if scope == "team" and team_seconds is not None else seconds
+            return render(record, values(record), seconds=budget), errors
+        except Exception as exc:  # noqa: BLE001 - nothing a template does may stop the desk
+            errors.append(_failure(record, exc))
     return None, errors
+
+
+def render_or_shipped(
+    conn: Connection,
+    name: str,
+    agent: str | None,
+    language: str,
+    values: Callable[[TemplateRecord], Mapping[str, Any]],
+) -> tuple[Rendered, list[str]]:
+    """The template an agent gets by `name` (personal, team, else system). A team override
+    that fails in any way falls back to the shipped (system) text, as for automatic mail; the
+    errors met are returned for the caller's events. The agent's own (personal) template
+    failing is a TemplateError for the agent to see and fix, as is no variant rendering."""
+    record = resolve(conn, name, agent, language)
+    errors: list[str] = []
+    if record.scope == "personal":
+        return render(record, values(record)), errors
+    try:
+        return render(record, values(record)), errors
+    except Exception as exc:  # noqa: BLE001 - fall back to the shipped text below
+        errors.append(_failure(record, exc))
+    system = [r for r in store.templates_named(conn, name, None) if r.scope == "system"]
+    if record.scope != "system" and system:
+        fallback = pick_language(system, language)
+        try:
+            return render(fallback, values(fallback)), errors
+        except Exception as exc:  # noqa: BLE001
+            errors.append(_failure(fallback, exc))
+    raise TemplateError(record.label, "; ".join(errors)[:500])
+
+
+def _failure(record: TemplateRecord, exc: Exception) -> str:
+    """One line for the request's events and the log: which template, what went wrong."""
+    if isinstance(exc, TemplateError):
+        error = str(exc)
+    else:
+        error = f"template {record.label}: failed: {type(exc).__name__}: {exc}"
+    log.warning("%s", error)
+    return error
 
 
 __all__ = [
@@ -409,6 +463,8 @@ __all__ = [
     "import_folder",
     "pick_language",
     "render",
+    "render_or_shipped",
+    "render_workflow",
     "request_context",
     "resolve",
     "sample_context",
