@@ -239,9 +239,13 @@ def reply_with_template(
         request = reqs.get_request(conn, number)
         if request is None:
             raise NotFoundError(f"request #{number} does not exist")
-        if keyed_reply(conn, number, idempotency_key) is None:
-            _check_flow(conn, request, name)
         language = language or request.language or "en"
+        key = check_key(idempotency_key)
+        done = outbox.keyed_text(conn, number, key) if key else None
+        if done is not None:  # a retry: what went out the first time, nothing new
+            record = templates.resolve(conn, name, agent_login, language)
+            return done[0], Rendered(record, done[2], done[1])
+        _check_flow(conn, request, name)
         record = templates.resolve(conn, name, agent_login, language)
         agent = get_agent(conn, agent_login)
         rendered = templates.render(

@@ -37,6 +37,16 @@ def by_idempotency_key(conn: Connection, request_id: int, key: str) -> str | Non
     ).scalar()
 
 
+def keyed_text(conn: Connection, request_id: int, key: str) -> tuple[str, str, str] | None:
+    """(Message-ID, subject, text) of the message queued for `request_id` with `key`."""
+    row = conn.execute(
+        select(_m.c.message_id, _m.c.subject, _m.c.text).where(
+            _m.c.request_id == request_id, _m.c.idempotency_key == key
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
 def insert_keyed(conn: Connection, row: dict[str, object]) -> str | None:
     """Insert an outgoing message row that carries an idempotency key. Returns None when it
     was inserted, or the Message-ID of the message another transaction queued with the same
