@@ -8,7 +8,7 @@ import pytest
 
 from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
-from supportdesk.desk.templates import WORKFLOW_TEMPLATES, shipped_dir
+from supportdesk.desk.templates import ITEM_TEMPLATES, WORKFLOW_TEMPLATES, shipped_dir
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.templating.files import read_template_dir
 from supportdesk.templating.render import TemplateError
@@ -43,15 +43,26 @@ def test_every_shipped_template_renders_for_a_real_request(
     names = {t.name for t in read_template_dir(shipped_dir() / "system")}
     names |= {t.name for t in read_template_dir(shipped_dir() / "team")}
     assert set(WORKFLOW_TEMPLATES) <= names and len(names) >= len(WORKFLOW_TEMPLATES) + 8
-    for name in sorted(names):
-        rendered = desk.render_template(name, "anna", 1, language)
-        assert rendered.template.language == language, name
-        text = rendered.text
-        assert "{{" not in text and "{%" not in text, name
-        assert "Carol" in text, f"{name} does not greet the customer"
-        assert "Anna Agent" in text or "Acme Support" in text, f"{name} is not signed"
+    items = names & set(ITEM_TEMPLATES)
+    for name in sorted(items):  # they speak of an item, and #1 is linked to none yet
+        with pytest.raises(TemplateError, match=f"^{name} needs a linked item"):
+            desk.render_template(name, "anna", 1, language)
     reminder = desk.render_template("reminder_1", "anna", 1, language).text
     assert "> Please check the invoice under Settings → Billing." in reminder
+    for name in sorted(names - items):
+        _check_rendered(desk, name, language)
+    desk.convert(1, "bug", "anna", title="Invoice shows the wrong amount")
+    for name in sorted(items):
+        _check_rendered(desk, name, language)
+
+
+def _check_rendered(desk: Desk, name: str, language: str) -> None:
+    rendered = desk.render_template(name, "anna", 1, language)
+    assert rendered.template.language == language, name
+    text = rendered.text
+    assert "{{" not in text and "{%" not in text, name
+    assert "Carol" in text, f"{name} does not greet the customer"
+    assert "Anna Agent" in text or "Acme Support" in text, f"{name} is not signed"
 
 
 def test_russian_customer_gets_the_russian_acknowledgement(

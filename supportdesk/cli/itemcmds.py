@@ -54,11 +54,20 @@ def convert(
         typer.Option(help="The new item's description (default: the customer's message)."),
     ] = None,
     ref: Annotated[str | None, typer.Option(help="A tracker key or URL for the new item.")] = None,
+    move: Annotated[
+        bool,
+        typer.Option(
+            "--move",
+            help="The request is linked to another item: move it (that item loses this "
+            "customer; one message goes out, for the new item).",
+        ),
+    ] = False,
     agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
     """Turn a request into a bug, idea or story (or attach it to one) and thank the customer:
-    bug_ack for a bug or story (the request waits, linked), idea_thanks for an idea (closed)."""
+    bug_ack for a bug or story (the request waits, linked), idea_thanks for an idea (closed).
+    A request already linked to another item needs --move."""
     if (to is None) == (attach is None):
         raise typer.BadParameter("give --to bug|idea|story or --attach ITEM")
     _check(to, KINDS, "--to")
@@ -67,10 +76,12 @@ def convert(
     login = agent or state.agent_login()
     desk = state.desk()
     if to is not None:
-        linked = desk.convert(number, to, login, title=title, description=description, ref=ref)
+        linked = desk.convert(
+            number, to, login, title=title, description=description, ref=ref, move=move
+        )
     else:
         assert attach is not None
-        linked = desk.attach(number, attach, login)
+        linked = desk.attach(number, attach, login, move=move)
     if json:
         emit_json(linked.as_dict())
         return

@@ -121,6 +121,8 @@ def show(number: int, json: JsonFlag = False) -> None:
         sender = message_sender(m) if m.direction == "in" else None
         who = sender.full if sender else m.from_addr
         head = f"{m.direction} · {who} · {when} · {m.status}"
+        if m.cc:
+            head += f" · Cc {', '.join(m.cc)}"
         if m.joined_by not in (None, "new"):
             head += f" · joined by {m.joined_by}"
         stdout.print(Rule(Text(display_safe(head)), align="left"))
@@ -168,10 +170,26 @@ def reply(
         str | None,
         typer.Option(help="The template's language variant (default: the request's)."),  # noqa: UP007
     ] = None,
+    no_cc: Annotated[
+        bool,
+        typer.Option(
+            "--no-cc", help="Do not copy the people in Cc of the customer's latest message."
+        ),
+    ] = False,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(  # noqa: UP007
+            "--idempotency-key",
+            metavar="KEY",
+            help="Run again with the same KEY (a script's retry), nothing new is sent and "
+            "the first reply's Message-ID is printed.",
+        ),
+    ] = None,
     agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
-    """Answer a request: the reply is queued in the outbox and the request leaves the stack."""
+    """Answer a request: the reply is queued in the outbox and the request leaves the stack.
+    It is copied to the people in Cc of the customer's latest message (--no-cc: to nobody)."""
     if body is not None and body_file is not None:
         raise typer.BadParameter("give --body or --body-file, not both")
     if template is None and body is None and body_file is None:
@@ -184,14 +202,29 @@ def reply(
     else:
         text = body or ""
     login = agent or state.agent_login()
+    desk = state.desk()
+    cc: list[str] | None = [] if no_cc else None
+    if idempotency_key is not None and (done := desk.keyed_reply(number, idempotency_key)):
+        if json:
+            emit_json({"number": number, "message_id": done, "status": "already_queued"})
+        else:
+            say(f"Reply to #{number} already queued with this key ({done}); nothing sent.")
+        return
+    copied = [] if no_cc else desk.reply_cc(number)
     used = None
     if template is not None:
-        message_id, rendered = state.desk().reply_with_template(
-            number, template, login, extra=text, language=language
+        message_id, rendered = desk.reply_with_template(
+            number,
+            template,
+            login,
+            extra=text,
+            language=language,
+            cc=cc,
+            idempotency_key=idempotency_key,
         )
         used = rendered.template
     else:
-        message_id = state.desk().reply(number, text, login)
+        message_id = desk.reply(number, text, login, cc=cc, idempotency_key=idempotency_key)
     if json:
         emit_json(
             {
@@ -200,11 +233,13 @@ def reply(
                 "status": "queued",
                 "template": used.name if used else None,
                 "language": used.language if used else None,
+                "cc": copied,
             }
         )
     else:
         how = f" with {used.label}" if used else ""
-        say(f"Reply to #{number} queued{how} ({message_id}).")
+        copy = f", Cc {', '.join(copied)}" if copied else ""
+        say(f"Reply to #{number} queued{how}{copy} ({message_id}).")
 
 
 @requests_app.command("set")

@@ -231,12 +231,45 @@ class Desk:
 
     # -- working requests -----------------------------------------------------------------
 
-    def reply(self, number: int, body: str, agent: str, template: str | None = None) -> str:
+    def reply(
+        self,
+        number: int,
+        body: str,
+        agent: str,
+        template: str | None = None,
+        *,
+        cc: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
         """Queue an answer. With `template` (the name it started from, perhaps edited since)
-        the use is recorded, so suggestions learn from it."""
+        the use is recorded, so suggestions learn from it. `cc` None copies the Cc of the
+        customer's latest message (`reply_cc`), [] copies nobody. The same
+        `idempotency_key` again queues nothing and returns the first Message-ID."""
         return replies.reply(
-            self.db, self.settings, self.clock.now(), number, body, agent, template=template
+            self.db,
+            self.settings,
+            self.clock.now(),
+            number,
+            body,
+            agent,
+            template=template,
+            cc=cc,
+            idempotency_key=idempotency_key,
         )
+
+    def reply_cc(self, number: int) -> list[str]:
+        """Whom an answer to request `number` is copied to unless the agent drops them: the
+        Cc of the customer's latest message, less our address and the customer's."""
+        with self.db.read() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            return replies.reply_cc(conn, self.settings, request)
+
+    def keyed_reply(self, number: int, key: str) -> str | None:
+        """The Message-ID of the reply queued for request `number` with idempotency `key`."""
+        with self.db.read() as conn:
+            return replies.keyed_reply(conn, number, key)
 
     def close(self, number: int, reason: str, agent: str) -> None:
         replies.close(self.db, self.clock.now(), number, reason, agent)
@@ -332,8 +365,10 @@ class Desk:
         title: str | None = None,
         description: str | None = None,
         ref: str | None = None,
+        move: bool = False,
     ) -> backlog.Linked:
-        """Turn request `number` into a new bug, idea or story and thank the customer."""
+        """Turn request `number` into a new bug, idea or story and thank the customer. A
+        request linked to another item is refused unless `move`."""
         return backlog.convert(
             self.db,
             self.settings,
@@ -344,11 +379,15 @@ class Desk:
             title=title,
             description=description,
             ref=ref,
+            move=move,
         )
 
-    def attach(self, number: int, item: int, agent: str) -> backlog.Linked:
-        """Link request `number` to item `item` and tell the customer."""
-        return backlog.attach(self.db, self.settings, self.clock.now(), number, item, agent)
+    def attach(self, number: int, item: int, agent: str, *, move: bool = False) -> backlog.Linked:
+        """Link request `number` to item `item` and tell the customer. A request linked to
+        another item is refused unless `move`."""
+        return backlog.attach(
+            self.db, self.settings, self.clock.now(), number, item, agent, move=move
+        )
 
     def set_item(
         self,
@@ -395,11 +434,55 @@ class Desk:
 
     # -- templates --------------------------------------------------------------------------
 
-    def templates(self, agent: str | None, *, shadowed: bool = False) -> list[TemplateRecord]:
-        """What `agent` can use (one scope per name); with `shadowed`, everything visible."""
+    def templates(
+        self, agent: str | None, *, shadowed: bool = False, for_request: int | None = None
+    ) -> list[TemplateRecord]:
+        """What `agent` can use (one scope per name); with `shadowed`, everything visible.
+        `for_request`: only what is offered for that request (bug_ack, idea_thanks and
+        fixed_notice only in their flow)."""
         with self.db.read() as conn:
             records = store_templates.visible_templates(conn, agent)
-        return records if shadowed else tpl.effective(records, agent)
+        found = records if shadowed else tpl.effective(records, agent)
+        if for_request is None:
+            return found
+        hidden = self._not_offered(for_request)
+        return [r for r in found if r.name not in hidden]
+
+    def _not_offered(self, number: int) -> set[str]:
+        """The names of the templates that need an item and do not fit request `number`."""
+        with self.db.read() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            item = items.get_item(conn, request.item) if request.item is not None else None
+        return {name for name in tpl.ITEM_TEMPLATES if not tpl.offered(name, item)}
+
+    def save_template_from(self, record: TemplateRecord, name: str, owner: str) -> str:
+        """Store `record`'s source (placeholders, subject and tags as they are) as `owner`'s
+        personal template `name`. Returns 'added', 'updated' or 'unchanged'."""
+        source = replace(tpl.as_file(record), name=check_name(name))
+        tpl.RENDERER.check(f"{source.name!r} ({source.language})", source.body)
+        with self.db.write() as conn:
+            _known_agent(conn, owner)
+            return tpl.save_file(conn, "personal", owner, source, self.clock.now())
+
+    def template_scopes(self, name: str, agent: str) -> list[str]:
+        """The scopes in which `agent` sees a template named `name` (personal, team, system)."""
+        with self.db.read() as conn:
+            found = store_templates.templates_named(conn, name, agent)
+        return sorted(
+            {r.scope for r in found if r.scope != "personal" or r.owner == agent},
+            key=lambda s: tpl.PRECEDENCE.get(s, 3),
+        )
+
+    def free_template_name(self, name: str, agent: str) -> str:
+        """`name-2`, `name-3` … the first that `agent` sees no template of."""
+        base = re.sub(r"-\d+$", "", name) or name
+        taken = {r.name for r in self.templates(agent, shadowed=True)}
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
 
     def template(self, name: str, agent: str | None, language: str | None = None) -> TemplateRecord:
         with self.db.read() as conn:
@@ -468,12 +551,20 @@ class Desk:
             return tpl.render(record, values)
 
     def search_templates(
-        self, query: str, agent: str | None, language: str | None = None, limit: int = 20
+        self,
+        query: str,
+        agent: str | None,
+        language: str | None = None,
+        limit: int = 20,
+        *,
+        number: int | None = None,
     ) -> list[tuple[TemplateRecord, float]]:
+        """Fuzzy search; for request `number`, only what is offered for it."""
         index, by_id = self._template_index(agent)
-        return [
-            (by_id[h.doc.key], h.score) for h in index.search(query, language=language, limit=limit)
-        ]
+        hidden = self._not_offered(number) if number is not None else set()
+        hits = index.search(query, language=language, limit=limit + len(hidden) * 4)
+        found = [(by_id[h.doc.key], h.score) for h in hits if h.doc.name not in hidden]
+        return found[:limit]
 
     def suggest_templates(
         self, number: int, agent: str, limit: int = 5
@@ -489,23 +580,34 @@ class Desk:
                 raise NotFoundError(f"request #{number} does not exist")
             last = messages.last_inbound(conn, number)
             uses = store_templates.recent_uses(conn, agent)
+            item = items.get_item(conn, request.item) if request.item is not None else None
+        hidden = {name for name in tpl.ITEM_TEMPLATES if not tpl.offered(name, item)}
         index, by_id = self._template_index(agent)
         language = request.language or "en"
         found: list[tuple[TemplateRecord, float]] = []
         workflow = tpl.workflow_suggestion(request)
-        if workflow:
+        if workflow and workflow not in hidden:
             variants = [r for r in by_id.values() if r.name == workflow]
             if variants:
                 found.append((tpl.pick_language(variants, language), 1.0))
         message = tpl.customer_text(last, request.subject)
         history = [Use(name, tuple(words.split())) for name, words in uses]
-        for hit in index.suggest(message, language=language, history=history, limit=limit):
-            if all(r.name != hit.doc.name for r, _ in found):
+        hits = index.suggest(message, language=language, history=history, limit=limit + len(hidden))
+        for hit in hits:
+            if hit.doc.name not in hidden and all(r.name != hit.doc.name for r, _ in found):
                 found.append((by_id[hit.doc.key], hit.score))
         return found[:limit]
 
     def reply_with_template(
-        self, number: int, name: str, agent: str, extra: str = "", language: str | None = None
+        self,
+        number: int,
+        name: str,
+        agent: str,
+        extra: str = "",
+        language: str | None = None,
+        *,
+        cc: list[str] | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[str, tpl.Rendered]:
         return replies.reply_with_template(
             self.db,
@@ -516,6 +618,8 @@ class Desk:
             agent,
             extra=extra,
             language=language,
+            cc=cc,
+            idempotency_key=idempotency_key,
         )
 
     def _template_index(self, agent: str | None) -> tuple[Any, dict[int, TemplateRecord]]:

@@ -36,7 +36,7 @@ from supportdesk.store.items import ITEM_STATUSES, KINDS, SHIPPED, ItemRecord
 from supportdesk.store.records import RequestRecord
 from supportdesk.templating.render import TemplateError
 
-ACK_TEMPLATE = {"bug": "bug_ack", "story": "bug_ack", "idea": "idea_thanks"}
+ACK_TEMPLATE = templates.ACK_TEMPLATE
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 
@@ -115,12 +115,15 @@ def convert(
     title: str | None = None,
     description: str | None = None,
     ref: str | None = None,
+    move: bool = False,
 ) -> Linked:
-    """Turn request `number` into a new bug, idea or story and tell the customer."""
+    """Turn request `number` into a new bug, idea or story and tell the customer. A request
+    already linked to an item is refused unless `move`: then it leaves that item."""
     if kind not in KINDS:
         raise SupportDeskError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     with db.write() as conn:
         request = _request(conn, number)
+        moved_from = _linked_elsewhere(conn, request, None, move, f"a new {kind}")
         last = msgs.last_inbound(conn, number)
         default_title, default_description = draft_from(request, last.text if last else "")
         title = clean_title(title) if title is not None else default_title
@@ -132,13 +135,21 @@ def convert(
         )
         item = _item(conn, item_number)
         add_event(conn, None, now, "item_created", actor=agent, detail={"item": item_number})
-        return _link(conn, settings, now, request, item, agent, created=True)
+        return _link(conn, settings, now, request, item, agent, created=True, moved_from=moved_from)
 
 
 def attach(
-    db: Database, settings: Settings, now: datetime, number: int, item_number: int, agent: str
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    number: int,
+    item_number: int,
+    agent: str,
+    *,
+    move: bool = False,
 ) -> Linked:
-    """Link request `number` to an existing item and tell the customer."""
+    """Link request `number` to an existing item and tell the customer. A request already
+    linked to another item is refused unless `move`: then it leaves that item."""
     with db.write() as conn:
         request = _request(conn, number)
         item = _item(conn, item_number)
@@ -149,7 +160,28 @@ def attach(
             )
         if request.item == item.number and request.status in ("linked", "waiting", "closed"):
             raise SupportDeskError(f"#{number} is already linked to {item.label}")
-        return _link(conn, settings, now, request, item, agent, created=False)
+        moved_from = _linked_elsewhere(conn, request, item.number, move, item.label)
+        return _link(
+            conn, settings, now, request, item, agent, created=False, moved_from=moved_from
+        )
+
+
+def _linked_elsewhere(
+    conn: Connection, request: RequestRecord, target: int | None, move: bool, to: str
+) -> ItemRecord | None:
+    """The item the request is linked to now, when that is another one than `target`: it is
+    left only when the agent said so (`move`); otherwise one line says how."""
+    if request.item is None or request.item == target:
+        return None
+    current = store.get_item(conn, request.item)
+    if current is None:
+        return None
+    if not move:
+        raise SupportDeskError(
+            f"#{request.number} is already linked to {current.label}: "
+            f"pass --move to move it to {to} (its customer leaves {current.label})"
+        )
+    return current
 
 
 def _link(
@@ -161,9 +193,11 @@ def _link(
     agent: str,
     *,
     created: bool,
+    moved_from: ItemRecord | None = None,
 ) -> Linked:
     """Link, send the template and move the request, inside the caller's transaction: a
-    template that fails to render rolls all of it back."""
+    template that fails to render rolls all of it back. A request moved from another item
+    gets this one message (the new item's), not one per item."""
     number = request.number
     if item.status in SHIPPED:  # attached after the fix: tell them it is already fixed
         name, status, reason, close_reason = "fixed_notice", "waiting", "answered", None
@@ -215,8 +249,22 @@ def _link(
         "convert" if created else "attach",
         actor=agent,
         reason=item.kind,
-        detail={"item": item.number, "template": record.name, "message_id": message_id},
+        detail={
+            "item": item.number,
+            "template": record.name,
+            "message_id": message_id,
+            **({"moved_from": moved_from.number} if moved_from is not None else {}),
+        },
     )
+    if moved_from is not None:
+        add_event(
+            conn,
+            None,
+            now,
+            "item_unlinked",
+            actor=agent,
+            detail={"item": moved_from.number, "request": number, "moved_to": item.number},
+        )
     if status == "closed":
         add_event(conn, number, now, "close", actor=agent, reason=close_reason)
     drop_draft(conn, number, agent)

@@ -24,6 +24,8 @@ class OutgoingMail:
     automatic: bool = False
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    """Copied in (the Cc header); delivered to them as well (the outbox's recipients)."""
 
 
 def sender_name(settings: Settings, agent_name: str | None) -> str:
@@ -42,6 +44,7 @@ def build_outgoing(
         from_addr=settings.desk.address,
         from_name=sender_name(settings, mail.agent_name),
         to=mail.to,
+        cc=mail.cc,
         subject=mail.subject,
         text=mail.text,
         message_id=message_id,
@@ -62,7 +65,7 @@ def build_outgoing(
         "from_addr": settings.desk.address,
         "from_name": draft.from_name,
         "to_addrs": ", ".join(mail.to),
-        "cc_addrs": "",
+        "cc_addrs": ", ".join(mail.cc),
         "reply_to": "",
         "subject": mail.subject,
         "text": mail.text,

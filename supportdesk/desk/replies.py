@@ -11,8 +11,9 @@ from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
 from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.mail.compose import writable
 from supportdesk.store import intake as q
-from supportdesk.store import items
+from supportdesk.store import items, outbox
 from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
 from supportdesk.store import templates as store_templates
@@ -24,6 +25,32 @@ from supportdesk.store.records import RequestRecord
 from supportdesk.templating.search import keywords
 
 CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
+KEY_MAX = 200
+CC_MAX = 20
+
+
+class _Repeated(Exception):
+    """The idempotency key was taken meanwhile: the reply is already queued."""
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+
+
+def check_key(key: str | None) -> str | None:
+    """An idempotency key as stored: stripped, not empty, at most KEY_MAX characters."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > KEY_MAX or not key.isprintable():
+        raise SupportDeskError(f"the idempotency key must be 1 to {KEY_MAX} printable characters")
+    return key
+
+
+def keyed_reply(conn: Connection, number: int, key: str | None) -> str | None:
+    """The Message-ID of the reply already queued for request `number` with `key`."""
+    key = check_key(key)
+    return outbox.by_idempotency_key(conn, number, key) if key else None
 
 
 def reply(
@@ -37,29 +64,43 @@ def reply(
     subject: str | None = None,
     template: str | None = None,
     template_language: str | None = None,
+    cc: list[str] | None = None,
+    idempotency_key: str | None = None,
 ) -> str:
     """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID.
 
     `template` names the template the answer started from (perhaps edited since): its use is
     recorded with the customer message's keywords in the same transaction, so suggestions
-    learn from what was really sent. A template deleted meanwhile does not stop the answer."""
+    learn from what was really sent. A template deleted meanwhile does not stop the answer.
+
+    `cc`: whom to copy; None copies the Cc of the customer's latest message (reply_cc).
+    `idempotency_key`: a reply already queued for this request with the same key is not
+    queued again; its Message-ID is returned and nothing changes."""
+    key = check_key(idempotency_key)
     if not body.strip():
         raise SupportDeskError("the reply is empty")
     with db.write() as conn:
         request = reqs.get_request(conn, number)
         if request is None:
             raise NotFoundError(f"request #{number} does not exist")
+        if key is not None and (done := outbox.by_idempotency_key(conn, number, key)):
+            return done
         last = msgs.last_inbound(conn, number)
-        message_id = queue_mail(
-            conn,
-            settings,
-            now,
-            request,
-            body,
-            kind="reply",
-            agent_login=agent_login,
-            subject=_with_tag(subject, number) if subject else None,
-        )
+        try:
+            message_id = queue_mail(
+                conn,
+                settings,
+                now,
+                request,
+                body,
+                kind="reply",
+                agent_login=agent_login,
+                subject=_with_tag(subject, number) if subject else None,
+                cc=cc,
+                idempotency_key=key,
+            )
+        except _Repeated as repeated:  # a concurrent run with the same key won: no change
+            return repeated.message_id
         # Answering a follow-up is a reminder: after max_reminders of them, silence closes it.
         reminder = request.reason == "follow_up" and request.status in reqs.ON_STACK
         # Linked to a bug still being worked on: it waits for the fix, not for the customer.
@@ -107,19 +148,24 @@ def queue_mail(
     agent_login: str | None,
     subject: str | None = None,
     automatic: bool = False,
+    cc: list[str] | None = None,
+    idempotency_key: str | None = None,
 ) -> str:
     """Put a message to the customer in the outbox (inside the caller's transaction), as an
     answer to their latest message; returns its Message-ID. It goes to the request's customer
-    (their Reply-To), whoever wrote last. `kind` "reply" counts as the
+    (their Reply-To), whoever wrote last, with the Cc of the customer's latest message copied
+    (`cc` None) or the `cc` given. `kind` "reply" counts as the
     first answer; an automatic message (a reminder the tick sends, a closing notice) does not."""
     number = request.number
     agent = get_agent(conn, agent_login) if agent_login else None
     last = msgs.last_inbound(conn, number)
     address = msgs.reply_address(conn, number, request.customer_email)
     references = msgs.references_after(conn, last.pk) if last else []
+    copied = _cc_list(settings, request, address, msgs.last_cc(conn, number) if cc is None else cc)
     mail = OutgoingMail(
         request_id=number,
         to=[address],
+        cc=copied,
         subject=subject or reply_subject(request.subject, number),
         text=body.rstrip() + "\n",
         kind=kind,
@@ -134,10 +180,43 @@ def queue_mail(
         row, raw = build_outgoing(settings, now, pk, mail)
     except ValueError as exc:
         raise SupportDeskError(f"cannot write to {mail.to[0]}: {exc}") from None
-    q.insert_rows(conn, "message", [row])
+    if idempotency_key is not None:
+        row["idempotency_key"] = idempotency_key
+        taken = outbox.insert_keyed(conn, row)
+        if taken is not None:
+            raise _Repeated(taken)
+    else:
+        q.insert_rows(conn, "message", [row])
     q.insert_rows(conn, "message_raw", [raw])
     reqs.count_outgoing(conn, number, now, first_response=kind == "reply" and not automatic)
     return str(row["message_id"])
+
+
+def reply_cc(conn: Connection, settings: Settings, request: RequestRecord) -> list[str]:
+    """Whom an answer to `request` is copied to by default: the Cc of the customer's latest
+    message, less our own address and the customer's."""
+    address = msgs.reply_address(conn, request.number, request.customer_email)
+    return _cc_list(settings, request, address, msgs.last_cc(conn, request.number))
+
+
+def _cc_list(
+    settings: Settings, request: RequestRecord, to: str, addresses: list[str]
+) -> list[str]:
+    """`addresses` without ours, the customer's, the one the answer goes to, repeats and
+    any a header cannot hold."""
+    seen = {_bare(settings.desk.address), _bare(request.customer_email), _bare(to)}
+    found: list[str] = []
+    for address in addresses:
+        key = _bare(address)
+        if key in seen or not writable(address):
+            continue
+        seen.add(key)
+        found.append(address.strip())
+    return found[:CC_MAX]
+
+
+def _bare(address: str) -> str:
+    return address.strip().strip("<>").strip().lower()
 
 
 def reply_with_template(
@@ -150,14 +229,23 @@ def reply_with_template(
     *,
     extra: str = "",
     language: str | None = None,
+    cc: list[str] | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[str, Rendered]:
     """Render template `name` for the request and queue it (plus `extra` text after it).
-    A template that fails to render raises TemplateError and nothing is queued."""
+    A template that fails to render raises TemplateError and nothing is queued; one that
+    needs an item (bug_ack, idea_thanks, fixed_notice) goes out only in its flow."""
     with db.read() as conn:
         request = reqs.get_request(conn, number)
         if request is None:
             raise NotFoundError(f"request #{number} does not exist")
         language = language or request.language or "en"
+        key = check_key(idempotency_key)
+        done = outbox.keyed_text(conn, number, key) if key else None
+        if done is not None:  # a retry: what went out the first time, nothing new
+            record = templates.resolve(conn, name, agent_login, language)
+            return done[0], Rendered(record, done[2], done[1])
+        _check_flow(conn, request, name)
         record = templates.resolve(conn, name, agent_login, language)
         agent = get_agent(conn, agent_login)
         rendered = templates.render(
@@ -176,8 +264,25 @@ def reply_with_template(
         subject=rendered.subject,
         template=record.name,
         template_language=record.language,
+        cc=cc,
+        idempotency_key=idempotency_key,
     )
     return message_id, rendered
+
+
+def _check_flow(conn: Connection, request: RequestRecord, name: str) -> None:
+    """Refuse a template that needs an item outside its flow: on a request linked to no item
+    (ItemRequired), or to an item it does not speak of (idea_thanks for a bug, fixed_notice
+    before the fix)."""
+    if name not in templates.ITEM_TEMPLATES:
+        return
+    item = items.get_item(conn, request.item) if request.item is not None else None
+    if item is None:
+        raise templates.ItemRequired(name)
+    if not templates.offered(name, item):
+        raise SupportDeskError(
+            f"{name} does not fit #{request.number}: it is linked to {item.label} ({item.status})"
+        )
 
 
 def _with_tag(subject: str, number: int) -> str:

@@ -21,6 +21,7 @@ from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import templates as store
 from supportdesk.store.agents import AgentRecord
 from supportdesk.store.database import Connection
+from supportdesk.store.items import SHIPPED, ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.files import (
@@ -45,6 +46,31 @@ WORKFLOW_TEMPLATES = (
     "idea_thanks",
     "fixed_notice",
 )
+ITEM_TEMPLATES = ("bug_ack", "idea_thanks", "fixed_notice")
+"""Templates that speak of a bug, idea or story: they go out only in their flow (converting,
+attaching, telling customers of a fix), never without an item."""
+ACK_TEMPLATE = {"bug": "bug_ack", "story": "bug_ack", "idea": "idea_thanks"}
+
+
+class ItemRequired(TemplateError):
+    """A template that speaks of an item, for a request linked to none."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "needs a linked item")
+        self.args = (f"{name} needs a linked item: use requests convert",)
+
+
+def offered(name: str, item: ItemRecord | None) -> bool:
+    """Whether template `name` is offered for a request linked to `item` (None: to none):
+    the acknowledgement of its kind while the item is worked on, fixed_notice once it has
+    shipped; every other template always."""
+    if name not in ITEM_TEMPLATES:
+        return True
+    if item is None:
+        return False
+    if name == "fixed_notice":
+        return item.status in SHIPPED
+    return item.status not in (*SHIPPED, "wont_do") and ACK_TEMPLATE.get(item.kind) == name
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +395,8 @@ def render(
     record: TemplateRecord, values: Mapping[str, Any], *, seconds: float = RENDER_SECONDS
 ) -> Rendered:
     """Render body (and subject); TemplateError names the template and the line."""
+    if record.name in ITEM_TEMPLATES and not _has_item(values):
+        raise ItemRequired(record.name)
     text = RENDERER.render(record.label, record.body, values, seconds=seconds)
     subject = None
     if record.subject:
@@ -380,6 +408,14 @@ def render(
     if not text.strip():
         raise TemplateError(record.label, "the text is empty after rendering")
     return Rendered(record, text.rstrip() + "\n", subject or None)
+
+
+def _has_item(values: Mapping[str, Any]) -> bool:
+    item = values.get("item")
+    try:
+        return bool(item is not None and item["number"])
+    except (KeyError, TypeError):
+        return False
 
 
 def render_workflow(
@@ -452,7 +488,9 @@ def _failure(record: TemplateRecord, exc: Exception) -> str:
 __all__ = [
     "RENDERER",
     "WORKFLOW_TEMPLATES",
+    "ITEM_TEMPLATES",
     "ImportReport",
+    "ItemRequired",
     "Rendered",
     "TemplateError",
     "context",
@@ -461,6 +499,7 @@ __all__ = [
     "ensure_system_templates",
     "export_folder",
     "import_folder",
+    "offered",
     "pick_language",
     "render",
     "render_or_shipped",

@@ -157,6 +157,15 @@ def _address(value: str, name: str = "") -> str:
     return f"{encoded} <{spec}>"
 
 
+def writable(address: str) -> bool:
+    """Whether `address` can go into a header as it is (compose() refuses the others)."""
+    try:
+        _address(address)
+    except ValueError:
+        return False
+    return True
+
+
 def _text_header(value: str) -> str:
     """An unstructured header value, RFC 2047-encoded when it is not plain ASCII."""
     if value.isascii():

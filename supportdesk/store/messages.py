@@ -35,6 +35,7 @@ _COLUMNS = (
     _m.c.last_error,
     _m.c.in_reply_to,
     _m.c.joined_by,
+    _m.c.cc_addrs,
 )
 
 
@@ -127,6 +128,22 @@ def reply_address(conn: Connection, request_id: int, customer_email: str) -> str
         .limit(1)
     ).first()
     return row[0] if row is not None and row[0] else customer_email
+
+
+def last_cc(conn: Connection, request_id: int) -> list[str]:
+    """The Cc of the customer's side's latest message (robots' mail aside), as written."""
+    row = conn.execute(
+        select(_m.c.cc_addrs)
+        .where(_m.c.request_id == request_id, _m.c.direction == "in", _m.c.automatic.is_(None))
+        .order_by(_m.c.id.desc())
+        .limit(1)
+    ).first()
+    return split_addresses(row[0]) if row else []
+
+
+def split_addresses(value: str | None) -> list[str]:
+    """An address column (", "-joined) as a list."""
+    return [a.strip() for a in (value or "").split(",") if a.strip()]
 
 
 def references_after(conn: Connection, pk: int) -> list[str]:

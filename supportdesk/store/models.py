@@ -101,6 +101,9 @@ class RequestTag(SQLModel, table=True):
 class Message(SQLModel, table=True):
     """Every message of a conversation: in (customer), out (outbox fields), note (internal)."""
 
+    __table_args__ = (
+        Index("ux_message_idempotency", "request_id", "idempotency_key", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     message_id: str = Field(max_length=998, unique=True)
@@ -130,6 +133,9 @@ class Message(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     joined_by: str | None = Field(default=None, max_length=16)
     """How an incoming message found its request (see desk.intake.JOINED_BY)."""
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    """The key a script gave its reply (`requests reply --idempotency-key`): the same key
+    again for the same request sends nothing new."""
 
 
 class AckLog(SQLModel, table=True):

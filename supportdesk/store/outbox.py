@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from supportdesk.store import tables as t
 
@@ -27,6 +28,42 @@ class Pending:
     recipients: list[str]
     attempts: int
     raw: bytes
+
+
+def by_idempotency_key(conn: Connection, request_id: int, key: str) -> str | None:
+    """The Message-ID of the message queued for request `request_id` with `key`, if any."""
+    return conn.execute(
+        select(_m.c.message_id).where(_m.c.request_id == request_id, _m.c.idempotency_key == key)
+    ).scalar()
+
+
+def keyed_text(conn: Connection, request_id: int, key: str) -> tuple[str, str, str] | None:
+    """(Message-ID, subject, text) of the message queued for `request_id` with `key`."""
+    row = conn.execute(
+        select(_m.c.message_id, _m.c.subject, _m.c.text).where(
+            _m.c.request_id == request_id, _m.c.idempotency_key == key
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def insert_keyed(conn: Connection, row: dict[str, object]) -> str | None:
+    """Insert an outgoing message row that carries an idempotency key. Returns None when it
+    was inserted, or the Message-ID of the message another transaction queued with the same
+    key for the same request (then nothing is written). The unique index decides, not a
+    look-up: on PostgreSQL a concurrent insert waits for the first to commit, then fails
+    here, inside a savepoint, so the caller's transaction goes on."""
+    key, request_id = row["idempotency_key"], row["request_id"]
+    assert isinstance(key, str) and isinstance(request_id, int)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(_m), [row])
+    except IntegrityError:
+        found = by_idempotency_key(conn, request_id, key)
+        if found is None:  # another constraint: not ours to hide
+            raise
+        return found
+    return None
 
 
 def due(conn: Connection, now: datetime, limit: int = 100) -> list[int]:

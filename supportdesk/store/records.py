@@ -113,11 +113,17 @@ class MessageRecord:
     joined_by: str | None = None
     """How an incoming message found its request: new, bounce, ours, tag, headers,
     same_body or stranger (desk.intake.JOINED_BY says each in words)."""
+    cc_addrs: str = ""
+    """The Cc of the message (", "-joined): as received, or whom our answer was copied to."""
     attachments: list[AttachmentRecord] = field(default_factory=list)
     known_name: str | None = None
     """The name on record for `from_addr` when it is a customer's (incoming mail)."""
     name_shared: bool = False
     """A customer with another address goes by `from_name` (incoming mail)."""
+
+    @property
+    def cc(self) -> list[str]:
+        return [a.strip() for a in self.cc_addrs.split(",") if a.strip()]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +133,7 @@ class MessageRecord:
             "from": self.from_addr,
             "from_name": self.from_name,
             "to": [a for a in self.to_addrs.split(", ") if a],
+            "cc": self.cc,
             "date": _iso(self.date or self.received_at),
             "received_at": _iso(self.received_at),
             "subject": self.subject,

@@ -7,7 +7,7 @@ Enter attaches the request to the highlighted item.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -36,6 +36,8 @@ class NewItem:
     kind: str
     title: str
     description: str
+    move: bool = False
+    """The request is linked to another item, and the agent said to move it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ class AttachTo:
     """Link the request to this existing item."""
 
     item: ItemRecord
+    move: bool = False
+    """The request is linked to another item, and the agent said to move it."""
 
 
 class ItemChoices(OptionList):
@@ -82,6 +86,8 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
         """↓ came before the results of what was typed: move into the list when they come."""
         self.attach_pending = False
         """…and Enter after it: attach to the top result when they come."""
+        self.linked: ItemRecord | None = None
+        """The item the request is linked to now: choosing another one asks first."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="convert"):
@@ -124,9 +130,18 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
         desk = self.app.desk
         title, description = desk.item_draft(self.number)
         found = desk.search_items("", self.number, limit=SEARCH_LIMIT)
-        self.app.call_from_thread(self._loaded, title, description, found)
+        linked = desk.request(self.number).request.item
+        item = desk.item(linked).item if linked is not None else None
+        self.app.call_from_thread(self._loaded, title, description, found, item)
 
-    def _loaded(self, title: str, description: str, found: list[ItemRecord]) -> None:
+    def _loaded(
+        self,
+        title: str,
+        description: str,
+        found: list[ItemRecord],
+        linked: ItemRecord | None = None,
+    ) -> None:
+        self.linked = linked
         area = self.query_one("#description", TextArea)
         if not area.text:
             area.load_text(description)
@@ -210,13 +225,13 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
             self.notify("Give the new item a title.", severity="warning")
             return
         description = self.query_one("#description", TextArea).text
-        self.dismiss(NewItem(self.kind, title, description))
+        self._choose(NewItem(self.kind, title, description))
 
     @on(OptionList.OptionSelected, "#existing")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         record = self.records.get(event.option.id or "")
         if record is not None:
-            self.dismiss(AttachTo(record))
+            self._choose(AttachTo(record))
 
     def _attach_highlighted(self) -> None:
         choices = self.query_one("#existing", ItemChoices)
@@ -224,7 +239,30 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
             option = choices.get_option_at_index(choices.highlighted)
             record = self.records.get(option.id or "")
             if record is not None:
-                self.dismiss(AttachTo(record))
+                self._choose(AttachTo(record))
+
+    def _choose(self, choice: NewItem | AttachTo) -> None:
+        """The agent's choice; for a request linked to another item, after asking."""
+        linked = self.linked
+        if linked is None or (isinstance(choice, AttachTo) and choice.item.number == linked.number):
+            self.dismiss(choice)
+            return
+        from supportdesk.ui.modals.confirm import ConfirmModal
+
+        target = choice.item.label if isinstance(choice, AttachTo) else f"a new {choice.kind}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(replace(choice, move=True))
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"#{self.number} is linked to {linked.label}. Move it to {target}? "
+                f"{linked.label} loses this customer; one message tells them of {target}.",
+                "move",
+            ),
+            answered,
+        )
 
     def action_next_kind(self) -> None:
         buttons = list(self.query_one("#convert-kind", RadioSet).query(RadioButton))

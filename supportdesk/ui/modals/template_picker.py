@@ -63,13 +63,20 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
     def _search(self, query: str) -> None:
         desk, agent = self.app.desk, self.app.agent
         if query.strip():
-            found = [r for r, _ in desk.search_templates(query, agent, self.language, limit=30)]
+            found = [
+                r
+                for r, _ in desk.search_templates(
+                    query, agent, self.language, limit=30, number=self.number
+                )
+            ]
             suggested: set[str] = set()
         else:
             tops = desk.suggest_templates(self.number, agent, limit=5)
             suggested = {r.name for r, _ in tops}
             rest = [
-                r for r in desk.templates(agent) if r.name not in suggested and r.scope != "system"
+                r
+                for r in desk.templates(agent, for_request=self.number)
+                if r.name not in suggested and r.scope != "system"
             ]
             found = [r for r, _ in tops] + _one_per_name(rest, self.language)
         if not get_current_worker().is_cancelled:  # a newer load replaced this one

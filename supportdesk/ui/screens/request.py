@@ -63,6 +63,8 @@ def message_text(m: MessageRecord, unfold: bool) -> Text:
     text.append(inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold"))
     if m.direction == "out":
         text.append(inert(f" · {m.kind} · {m.status}", "dim"))
+    if m.cc and m.direction in ("in", "out"):
+        text.append(inert(f"\nCc {', '.join(m.cc)}", "dim"))
     parts = [inert(f"⚠ {warning}", "yellow") for warning in m.warnings]
     if sender is not None and sender.warning:
         parts.insert(0, inert(f"⚠ {sender.warning}", "bold yellow"))
@@ -297,15 +299,21 @@ class RequestScreen(Screen[None]):
         desk, agent = self.app.desk, self.app.agent
         if isinstance(choice, NewItem):
             linked = desk.convert(
-                self.number, choice.kind, agent, title=choice.title, description=choice.description
+                self.number,
+                choice.kind,
+                agent,
+                title=choice.title,
+                description=choice.description,
+                move=choice.move,
             )
         else:
-            linked = desk.attach(self.number, choice.item.number, agent)
+            linked = desk.attach(self.number, choice.item.number, agent, move=choice.move)
         self.claimed = False
         closed = " (closed)" if linked.status == "closed" else ""
+        moved = " moved" if choice.move else ""
         self.app.call_from_thread(
             self.notify,
-            f"#{self.number} → {linked.item.label}{closed}, {linked.template} queued.",
+            f"#{self.number}{moved} → {linked.item.label}{closed}, {linked.template} queued.",
         )
         self.app.call_from_thread(self.app.back_to_stack)
 
