@@ -117,7 +117,8 @@ class _StepsExceeded(Exception):
 
 
 class _TimeExceeded(Exception):
-    pass
+    line: int | None = None
+    """The template line running when the time ran out (when the traceback cannot tell)."""
 
 
 class _OutputTooLarge(Exception):
@@ -455,7 +456,7 @@ class Renderer:
             raise TemplateError(
                 label,
                 f"stopped after {seconds:g} s of work: a loop or a filter is too expensive",
-                _line_of(exc.__traceback__),
+                _line_of(exc.__traceback__) or exc.line,
             ) from None
         except _OutputTooLarge:
             raise TemplateError(label, f"the text grew past {MAX_OUTPUT // 1024} KiB") from None
@@ -502,9 +503,12 @@ def _run(template: Template, context: Mapping[str, Any], seconds: float) -> str:
     steps = 0
     calls = 0
 
+    line = 0  # the generated code's line last run: the template line when time runs out
+
     def count(frame: FrameType, event: str, arg: Any) -> Any:
-        nonlocal steps
+        nonlocal steps, line
         if event == "line":
+            line = frame.f_lineno
             steps += 1
             if steps > MAX_STEPS:
                 raise _StepsExceeded
@@ -534,6 +538,9 @@ def _run(template: Template, context: Mapping[str, Any], seconds: float) -> str:
             if size > MAX_OUTPUT:
                 raise _OutputTooLarge
             parts.append(chunk)
+    except _TimeExceeded as exc:
+        exc.line = template.get_corresponding_lineno(line) if line else None
+        raise
     finally:
         sys.settrace(previous)
         _BUDGET.deadline, _BUDGET.built = outer
