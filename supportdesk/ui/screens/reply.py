@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,6 +20,7 @@ from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.render import TemplateError
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -57,31 +58,33 @@ class ReplyScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#editor", TextArea).focus()
-        self._load()
+        run_desk(
+            self,
+            f"Reading #{self.number}",
+            self._read,
+            self._loaded,
+            group="reply-load",
+            supersede=True,
+        )
 
-    @work(thread=True, exclusive=True, group="reply-load", exit_on_error=False)
-    def _load(self) -> None:
-        desk, agent = self.app.desk, self.app.agent
-        detail = desk.request(self.number)
-        draft = desk.draft(self.number, agent)
+    def _read(self) -> tuple[str, str | None, str, str | None, bool]:
+        desk, agent, number = self.app.desk, self.app.agent, self.number
+        detail = desk.request(number)
+        draft = desk.draft(number, agent)
         text, template = "", None
         if draft is not None:
             text, template = draft.text, draft.template
         else:
-            for record, _ in desk.suggest_templates(self.number, agent, limit=1):
+            for record, _ in desk.suggest_templates(number, agent, limit=1):
                 try:
-                    text = desk.render_template(record.name, agent, self.number).text
+                    text = desk.render_template(record.name, agent, number).text
                     template = record.name
                 except TemplateError:
-                    pass
-        self.app.call_from_thread(
-            self._show,
-            detail.request.subject,
-            detail.request.language,
-            text,
-            template,
-            draft is not None,
-        )
+                    pass  # no suggestion: the agent starts from an empty editor
+        return detail.request.subject, detail.request.language, text, template, draft is not None
+
+    def _loaded(self, found: tuple[str, str | None, str, str | None, bool]) -> None:
+        self._show(*found)
 
     def _show(
         self, subject: str, language: str | None, text: str, template: str | None, is_draft: bool
@@ -109,14 +112,19 @@ class ReplyScreen(Screen[None]):
             self.pristine = None
             self._save_draft(text)
 
-    @work(thread=True, exclusive=True, group="reply-draft", exit_on_error=False)
     def _save_draft(self, text: str) -> None:
-        if self.sending:
-            return
-        if text.strip():
-            self.app.desk.save_draft(self.number, self.app.agent, text, self.template)
-        else:
-            self.app.desk.drop_draft(self.number, self.app.agent)
+        desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
+
+        def save() -> None:
+            if self.sending:
+                return
+            if text.strip():
+                desk.save_draft(number, agent, text, template)
+            else:
+                desk.drop_draft(number, agent)
+
+        # each keystroke saves again: a newer save replaces this one
+        run_desk(self, "Saving the draft", save, group="reply-draft", supersede=True)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -129,18 +137,16 @@ class ReplyScreen(Screen[None]):
 
         self.app.push_screen(TemplatePickerModal(self.number, self.language), chosen)
 
-    @work(thread=True, exclusive=True, group="reply-render", exit_on_error=False)
     def _use_template(self, record: TemplateRecord) -> None:
-        try:
-            rendered = self.app.desk.render_template(
-                record.name, self.app.agent, self.number, record.language
-            )
-        except TemplateError as exc:
-            self.app.call_from_thread(
-                self.notify, str(exc), title="Template", severity="error", timeout=10
-            )
-            return
-        self.app.call_from_thread(self._replace_text, rendered.text, record.name)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+        run_desk(
+            self,
+            f"Template {record.name}",
+            lambda: desk.render_template(record.name, agent, number, record.language).text,
+            lambda text: self._replace_text(text, record.name),
+            group="reply-render",
+            supersede=True,
+        )
 
     def _replace_text(self, text: str, template: str) -> None:
         self._set_template(template, "template")
@@ -155,15 +161,25 @@ class ReplyScreen(Screen[None]):
         self.sending = True
         self._send(text)
 
-    @work(thread=True, exclusive=True, group="reply-send", exit_on_error=False)
     def _send(self, text: str) -> None:
-        try:
-            self.app.desk.reply(self.number, text, self.app.agent, template=self.template)
-        except Exception:
-            self.sending = False
-            raise
-        self.app.call_from_thread(self.notify, f"Reply to #{self.number} queued.")
-        self.app.call_from_thread(self.app.back_to_stack)
+        desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
+
+        def sent(_: str) -> None:
+            self.notify(f"Reply to #{number} queued.", markup=False)
+            self.app.back_to_stack()
+
+        def not_sent(_: BaseException) -> None:
+            self.sending = False  # the draft is kept and saved again as the agent edits
+
+        run_desk(
+            self,
+            "Send",
+            lambda: desk.reply(number, text, agent, template=template),
+            sent,
+            group="reply-send",
+            advice="the draft is kept",
+            or_else=not_sent,
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -179,12 +195,15 @@ class ReplyScreen(Screen[None]):
             TextInputModal("Save this text as my template named", self.template or ""), named
         )
 
-    @work(thread=True, group="reply-save", exit_on_error=False)
     def _save_as_template(self, name: str, text: str) -> None:
-        outcome = self.app.desk.add_template(
-            name, text, owner=self.app.agent, language=self.language or "en"
+        desk, agent, language = self.app.desk, self.app.agent, self.language or "en"
+        run_desk(
+            self,
+            f"Saving template {name!r}",
+            lambda: desk.add_template(name, text, owner=agent, language=language),
+            lambda outcome: self.notify(f"Your template {name!r} {outcome}.", markup=False),
+            group="reply-save",
         )
-        self.app.call_from_thread(self.notify, f"Your template {name!r} {outcome}.")
 
     def action_external_editor(self) -> None:
         """Suspend the console and edit the draft in $EDITOR, as mutt does."""
