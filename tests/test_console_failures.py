@@ -181,9 +181,7 @@ async def test_claiming_a_request_deleted_meanwhile_says_so(
         assert not screen.claimed
 
 
-async def test_an_unknown_language_typed_into_l_says_so(
-    tmp_path: Path, clock: FrozenClock
-) -> None:
+async def test_an_unknown_language_typed_into_l_says_so(tmp_path: Path, clock: FrozenClock) -> None:
     desk = console_desk(tmp_path, clock)
     app = make_app(desk, "anna", background=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -290,6 +290,10 @@ class SupportDeskApp(App[None]):
         try:
             message.then(message.result)
         except Exception as exc:  # showing the result failed: reported like the call
+            node = message.node
+            if node is not self and not node.is_attached:  # its screen closed meanwhile
+                self.log.warning(f"{message.what}: its screen closed before it ended: {exc!r}")
+                return
             self.report_failure(message.what, exc)
 
     def on_work_failed(self, message: WorkFailed) -> None:

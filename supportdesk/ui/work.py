@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from textual.dom import DOMNode
 from textual.message import Message
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from supportdesk.errors import SupportDeskError
 from supportdesk.mail.sanitize import display_safe
@@ -91,8 +91,6 @@ def run_desk(
     app = node.app
 
     def work() -> None:
-        from textual.worker import get_current_worker
-
         worker = get_current_worker()
         try:
             result = call()
@@ -120,7 +118,7 @@ def failure_line(
     """`Send failed: <why> — <what to do>` in one line of plain text (shown without markup)."""
     reason, known = explain(error, database_url)
     if not advice and not known:
-        advice = "please report it (the Textual log has the details)"
+        advice = "please report it (TEXTUAL_LOG=console.log keeps the details)"
     line = f"{what} failed: {reason}"
     if advice and advice not in reason:
         line += f" — {advice}"

@@ -126,7 +126,7 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
             title, description = desk.item_draft(number)
             return title, description, desk.search_items("", number, limit=SEARCH_LIMIT)
 
-        run_desk(self, f"Reading #{number}", read, self._read, group="convert-load")
+        run_desk(self, f"Reading #{number}", read, self._read, group="convert-load", supersede=True)
 
     def _read(self, found: tuple[str, str, list[ItemRecord]]) -> None:
         self._loaded(*found)

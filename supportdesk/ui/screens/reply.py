@@ -218,6 +218,6 @@ class ReplyScreen(Screen[None]):
             area.load_text(path.read_text("utf-8"))
             self._save_draft(area.text)
         except Exception as exc:  # no terminal to suspend, editor missing ...
-            self.notify(f"Cannot run {editor}: {exc}", severity="error")
+            self.app.report_failure(f"Running {editor}", exc)
         finally:
             path.unlink(missing_ok=True)

@@ -183,7 +183,17 @@ class RequestScreen(Screen[None]):
 
     def _claimed(self, claimed: bool) -> None:
         self.claimed = claimed
-        self._show_facts()
+        if self.is_attached:
+            self._show_facts()
+        elif claimed:  # the agent left before the claim came back: let it go
+            self.claimed = False
+            desk, number, agent = self.app.desk, self.number, self.app.agent
+            run_desk(
+                self.app,
+                f"Releasing #{number}",
+                lambda: desk.release(number, agent),
+                group="release",
+            )
 
     def reload(self) -> None:
         desk, number = self.app.desk, self.number
