@@ -6,6 +6,8 @@ import contextlib
 import gc
 import os
 import socket
+import time
+import traceback
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
@@ -21,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from supportdesk.desk import Desk
 from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.ui.screens.stack import StackScreen
+from supportdesk.ui.work import WorkDone, WorkFailed, failure_line
 
 RETRY_DELAYS = (5.0, 15.0, 30.0)
 """Seconds before polling again after a mail server error (then the normal interval)."""
@@ -30,6 +33,8 @@ another console's answer shows here within a second."""
 READ_AHEAD_DELAY = 0.15
 """Seconds the cursor rests on a request before the console reads it ahead."""
 READ_AHEAD_KEEP = 8
+FAILURE_TIMEOUT = 10.0
+"""Seconds a failure's toast stays up; the same failure again meanwhile adds no second one."""
 GC_THRESHOLDS = (50_000, 20, 100)
 """Collect young objects less often than Python's (700, 10, 10): a keypress makes thousands."""
 
@@ -62,6 +67,7 @@ class SupportDeskApp(App[None]):
         """Requests read ahead (the one under the cursor), by number: opening one draws at once."""
         self._read_ahead_timer: Timer | None = None
         self._stop_listening: Callable[[], None] | None = None
+        self._last_failure: tuple[str, float] = ("", 0.0)
         settings = desk.settings
         self.title = f"{settings.desk.name} · {agent}"
         # The poller's round: the mailbox's interval, but at least once a minute for the tick.
@@ -127,7 +133,9 @@ class SupportDeskApp(App[None]):
                 READ_AHEAD_DELAY, partial(self._read_ahead_one, number), name="read-ahead"
             )
 
-    @work(thread=True, exclusive=True, group="read-ahead", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="read-ahead", exit_on_error=False, name="Reading ahead"
+    )
     def _read_ahead_one(self, number: int) -> None:
         from supportdesk.ui.screens.request import load
 
@@ -195,7 +203,7 @@ class SupportDeskApp(App[None]):
     def check_for_changes(self) -> None:
         self._check_for_changes()
 
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False, name="Refresh")
     def _check_for_changes(self) -> None:
         version = self.desk.data_version()
         if version == self._version and self.outbox_status:
@@ -214,7 +222,7 @@ class SupportDeskApp(App[None]):
         )
         self.call_from_thread(self._show_status)
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False, name="Mail")
     def poll_mail(self) -> None:
         """Poll the mailbox and deliver the outbox when this console holds the poller lease."""
         desk = self.desk
@@ -263,9 +271,7 @@ class SupportDeskApp(App[None]):
         try:
             self.desk.tick_if_due()
         except Exception as exc:  # reported; the next round tries again
-            self.call_from_thread(
-                self.notify, f"time-based rules: {exc}"[:300], severity="error", timeout=8
-            )
+            self.post_message(WorkFailed("Time-based rules", exc))
 
     def _schedule_poll(self, delay: float) -> None:
         if self.background and self.is_running:
@@ -274,10 +280,47 @@ class SupportDeskApp(App[None]):
     def _show_status(self) -> None:
         self.sub_title = " · ".join(s for s in (self.mail_status, self.outbox_status) if s)
 
+    # -- failures: one handler -------------------------------------------------------------
+
+    def on_work_done(self, message: WorkDone) -> None:
+        """A desk call started with `run_desk` ended: its screen takes the result, unless a
+        newer load replaced it or the screen has closed."""
+        if message.then is None or message.superseded:
+            return
+        try:
+            message.then(message.result)
+        except Exception as exc:  # showing the result failed: reported like the call
+            node = message.node
+            if node is not self and not node.is_attached:  # its screen closed meanwhile
+                self.log.warning(f"{message.what}: its screen closed before it ended: {exc!r}")
+                return
+            self.report_failure(message.what, exc)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.or_else is not None:
+            try:
+                message.or_else(message.error)
+            except Exception as exc:
+                self.log.error(f"{message.what}: undoing after the failure failed: {exc!r}")
+        self.report_failure(message.what, message.error, message.advice)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed worker becomes a notification; the console keeps working."""
+        """The app's own workers (refresh, mail) fail here; the console keeps working."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(str(event.worker.error)[:300], title="Error", severity="error", timeout=8)
+            self.report_failure(event.worker.name or "Background work", event.worker.error)
+
+    def report_failure(self, what: str, error: BaseException, advice: str = "") -> None:
+        """The one place a failure reaches the agent: a toast of one line saying what failed,
+        why and what to do (plain text, never markup), and the whole error in the log."""
+        line = failure_line(what, error, advice, self.desk.settings.database_url)
+        self.log.error(line)
+        self.log.error("".join(traceback.format_exception(error)))
+        now = time.monotonic()
+        last, at = self._last_failure
+        if line == last and now - at < FAILURE_TIMEOUT:
+            return  # a failure that repeats (a claim renewed, a refresh) is shown once
+        self._last_failure = (line, now)
+        self.notify(line, severity="error", timeout=FAILURE_TIMEOUT, markup=False)
 
     def on_unmount(self) -> None:
         if self._stop_listening is not None:

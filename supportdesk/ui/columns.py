@@ -72,3 +72,18 @@ def add_fitted_row(
     table: DataTable[Any], keys: list[str], cells: dict[str, Text], key: str
 ) -> None:
     table.add_row(*(cells[k] for k in keys), key=key)
+
+
+def damaged_cells(
+    columns: list[Column], number: object, error: BaseException, where: str
+) -> dict[str, Text]:
+    """The cells of a row that cannot be shown: its number, and why in column `where`
+    (`#12 … ⚠ cannot be shown: <reason>`). The rest of the list is shown as usual."""
+    from supportdesk.ui.text import inert
+    from supportdesk.ui.work import explain
+
+    cells = {c.key: Text() for c in columns}
+    cells[columns[0].key] = inert(f"#{number}", "bold red")
+    reason = " ".join(explain(error)[0].split())
+    cells[where] = inert(f"⚠ cannot be shown: {reason}", "bold red")
+    return cells

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,10 +18,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from supportdesk.store.items import KINDS, ItemRecord
 from supportdesk.ui.items import item_line
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -125,14 +125,20 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
 
     # -- loading and searching -------------------------------------------------------------
 
-    @work(thread=True, group="convert-load", exit_on_error=False)
     def _load(self) -> None:
-        desk = self.app.desk
-        title, description = desk.item_draft(self.number)
-        found = desk.search_items("", self.number, limit=SEARCH_LIMIT)
-        linked = desk.request(self.number).request.item
-        item = desk.item(linked).item if linked is not None else None
-        self.app.call_from_thread(self._loaded, title, description, found, item)
+        desk, number = self.app.desk, self.number
+
+        def read() -> tuple[str, str, list[ItemRecord], ItemRecord | None]:
+            title, description = desk.item_draft(number)
+            found = desk.search_items("", number, limit=SEARCH_LIMIT)
+            linked = desk.request(number).request.item
+            item = desk.item(linked).item if linked is not None else None
+            return title, description, found, item
+
+        run_desk(self, f"Reading #{number}", read, self._read, group="convert-load", supersede=True)
+
+    def _read(self, found: tuple[str, str, list[ItemRecord], ItemRecord | None]) -> None:
+        self._loaded(*found)
 
     def _loaded(
         self,
@@ -159,11 +165,17 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
             self.asked_for = event.value
             self._search(event.value)
 
-    @work(thread=True, exclusive=True, group="convert-search", exit_on_error=False)
     def _search(self, query: str) -> None:
-        found = self.app.desk.search_items(query, self.number, limit=SEARCH_LIMIT)
-        if not get_current_worker().is_cancelled:  # a newer search replaced this one
-            self.app.call_from_thread(self._show, found, query)
+        desk, number = self.app.desk, self.number
+        # a newer search replaces this one
+        run_desk(
+            self,
+            "Searching items",
+            lambda: desk.search_items(query, number, limit=SEARCH_LIMIT),
+            lambda found: self._show(found, query),
+            group="convert-search",
+            supersede=True,
+        )
 
     shown: list[ItemRecord] | None = None
     """The items listed, kept to lay them out again on a resize."""

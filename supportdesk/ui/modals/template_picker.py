@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.render import TemplateError
 from supportdesk.ui.text import inert
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -59,28 +59,36 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
     def _changed(self, event: Input.Changed) -> None:
         self._search(event.value)
 
-    @work(thread=True, exclusive=True, group="picker-search", exit_on_error=False)
     def _search(self, query: str) -> None:
-        desk, agent = self.app.desk, self.app.agent
-        if query.strip():
-            found = [
-                r
-                for r, _ in desk.search_templates(
-                    query, agent, self.language, limit=30, number=self.number
-                )
-            ]
-            suggested: set[str] = set()
-        else:
-            tops = desk.suggest_templates(self.number, agent, limit=5)
+        desk, agent, number, language = self.app.desk, self.app.agent, self.number, self.language
+
+        def find() -> tuple[list[TemplateRecord], set[str]]:
+            if query.strip():
+                found = [
+                    r
+                    for r, _ in desk.search_templates(
+                        query, agent, language, limit=30, number=number
+                    )
+                ]
+                return found, set()
+            tops = desk.suggest_templates(number, agent, limit=5)
             suggested = {r.name for r, _ in tops}
             rest = [
                 r
-                for r in desk.templates(agent, for_request=self.number)
+                for r in desk.templates(agent, for_request=number)
                 if r.name not in suggested and r.scope != "system"
             ]
-            found = [r for r, _ in tops] + _one_per_name(rest, self.language)
-        if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, found, suggested, query)
+            return [r for r, _ in tops] + _one_per_name(rest, language), suggested
+
+        # a newer search replaces this one
+        run_desk(
+            self,
+            "Searching templates",
+            find,
+            lambda got: self._show(*got, query),
+            group="picker-search",
+            supersede=True,
+        )
 
     def _show(self, records: list[TemplateRecord], suggested: set[str], query: str) -> None:
         self.shown_for = query
@@ -107,15 +115,24 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
         if record is not None:
             self._preview(record)
 
-    @work(thread=True, exclusive=True, group="picker-preview", exit_on_error=False)
     def _preview(self, record: TemplateRecord) -> None:
-        try:
-            text = self.app.desk.render_template(
-                record.name, self.app.agent, self.number, record.language
-            ).text
-        except TemplateError as exc:
-            text = f"This template cannot be rendered:\n{exc}"
-        self.app.call_from_thread(self.query_one("#preview", Static).update, inert(text))
+        desk, agent, number = self.app.desk, self.app.agent, self.number
+
+        def render() -> str:
+            try:
+                return desk.render_template(record.name, agent, number, record.language).text
+            except TemplateError as exc:  # shown in the preview: the agent picks another
+                return f"This template cannot be rendered:\n{exc}"
+
+        # a newer preview replaces this one
+        run_desk(
+            self,
+            f"Preview of {record.name}",
+            render,
+            lambda text: self.query_one("#preview", Static).update(inert(text)),
+            group="picker-preview",
+            supersede=True,
+        )
 
     def action_move(self, step: int) -> None:
         choices = self.query_one("#choices", OptionList)

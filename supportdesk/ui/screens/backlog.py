@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static
-from textual.worker import get_current_worker
 
 from supportdesk.store.items import ITEM_STATUSES, KINDS, OPEN_STATUSES, ItemRecord
-from supportdesk.ui.columns import Column, add_fitted_row, fit_columns
+from supportdesk.ui.columns import Column, add_fitted_row, damaged_cells, fit_columns
 from supportdesk.ui.items import status_label, status_text
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -88,13 +88,16 @@ class BacklogScreen(Screen[None]):
         kind = self.query_one("#item-kind", Select).value
         status = self.query_one("#item-status", Select).value
         statuses = STATUS_FILTERS.get(status if isinstance(status, str) else OPEN_WORK)
-        self._load(kind if isinstance(kind, str) else None, statuses)
-
-    @work(thread=True, exclusive=True, group="backlog", exit_on_error=False)
-    def _load(self, kind: str | None, statuses: tuple[str, ...] | None) -> None:
-        found = self.app.desk.items(kind=kind, statuses=statuses)
-        if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, found)
+        desk, of_kind = self.app.desk, kind if isinstance(kind, str) else None
+        # a newer load replaces this one
+        run_desk(
+            self,
+            "Reading the backlog",
+            lambda: desk.items(kind=of_kind, statuses=statuses),
+            self._show,
+            group="backlog",
+            supersede=True,
+        )
 
     def _show(self, items: list[ItemRecord], *, resized: bool = False) -> None:
         if items == self.items and not resized:
@@ -104,15 +107,19 @@ class BacklogScreen(Screen[None]):
         selected = self.selected_number()
         keys = fit_columns(table, self.COLUMNS)
         for i in items:
-            cells = {
-                "number": inert(f"#{i.number}"),
-                "kind": inert(i.kind),
-                "status": status_text(i.status),
-                "waiting": inert(str(i.waiting), "bold" if i.waiting else "dim"),
-                "customers": inert(str(i.customers)),
-                "title": _cut(inert(i.title)),
-                "ref": _cut(inert(i.ref or "")),
-            }
+            try:
+                cells = {
+                    "number": inert(f"#{i.number}"),
+                    "kind": inert(i.kind),
+                    "status": status_text(i.status),
+                    "waiting": inert(str(i.waiting), "bold" if i.waiting else "dim"),
+                    "customers": inert(str(i.customers)),
+                    "title": _cut(inert(i.title)),
+                    "ref": _cut(inert(i.ref or "")),
+                }
+            except Exception as exc:  # one item that cannot be shown never empties the list
+                self.log.error(f"backlog: item #{i.number} cannot be shown: {exc!r}")
+                cells = damaged_cells(self.COLUMNS, i.number, exc, "title")
             add_fitted_row(table, keys, cells, str(i.number))
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)))

@@ -6,22 +6,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
-from textual.worker import get_current_worker
 
 from supportdesk.desk import ItemDetail
 from supportdesk.desk.items import ItemChange
 from supportdesk.desk.senders import request_sender
-from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_columns
+from supportdesk.ui.columns import (
+    Column,
+    add_fitted_row,
+    column_width,
+    damaged_cells,
+    fit_columns,
+)
 from supportdesk.ui.items import shipped_word, status_label, status_text
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.screens.stack import REASONS
 from supportdesk.ui.text import inert, local_time
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -75,13 +81,16 @@ class ItemScreen(Screen[None]):
         self.reload()  # also the first load; and back from a request, its new status
 
     def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, group="item", exit_on_error=False)
-    def _load(self) -> None:
-        detail = self.app.desk.item(self.number)
-        if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, detail)
+        desk, number = self.app.desk, self.number
+        # a newer load replaces this one
+        run_desk(
+            self,
+            f"Reading item #{number}",
+            lambda: desk.item(number),
+            self._show,
+            group="item",
+            supersede=True,
+        )
 
     def _show(self, detail: ItemDetail, *, resized: bool = False) -> None:
         if detail == self.detail and not resized:
@@ -97,13 +106,17 @@ class ItemScreen(Screen[None]):
         keys = fit_columns(table, self.COLUMNS)
         customer_width = column_width(table, "customer")
         for r in detail.requests:
-            cells = {
-                "number": inert(f"#{r.number}"),
-                "status": inert(r.status),
-                "reason": inert(REASONS.get(r.reason, r.reason).replace("_", " ")),
-                "customer": inert(request_sender(r).fit(customer_width)),
-                "subject": inert(r.subject or "(no subject)"),
-            }
+            try:
+                cells = {
+                    "number": inert(f"#{r.number}"),
+                    "status": inert(r.status),
+                    "reason": inert(REASONS.get(r.reason, r.reason).replace("_", " ")),
+                    "customer": inert(request_sender(r).fit(customer_width)),
+                    "subject": inert(r.subject or "(no subject)"),
+                }
+            except Exception as exc:  # one row that cannot be shown never empties the list
+                self.log.error(f"item: request #{r.number} cannot be shown: {exc!r}")
+                cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
             add_fitted_row(table, keys, cells, str(r.number))
         if selected is not None and table.row_count:
             table.move_cursor(row=min(selected, table.row_count - 1))
@@ -170,25 +183,34 @@ class ItemScreen(Screen[None]):
 
         self.app.push_screen(FixModal(self.detail.item, status), chosen)
 
-    @work(thread=True, exclusive=True, group="item-act", exit_on_error=False)
     def _fix(self, status: str, notify: bool) -> None:
-        change = self.app.desk.fix_item(self.number, self.app.agent, status=status, notify=notify)
-        label = f"{change.item.label} {status}"
-        if notify:
-            told = _requests(change.notified) if change.notified else "nobody waiting"
-            message = f"{label}: fixed_notice queued on {told}."
-        else:
-            message = f"{label}{_pushed(change)}"
-        self.app.call_from_thread(self.notify, message)
-        if change.failed:
-            failed = "; ".join(f"#{n}: {error}" for n, error in change.failed.items())
-            self.app.call_from_thread(
-                self.notify,
-                f"Not told, left on the stack: {failed}"[:300],
-                severity="warning",
-                timeout=10,
-            )
-        self.app.call_from_thread(self.reload)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def fixed(change: ItemChange) -> None:
+            label = f"{change.item.label} {status}"
+            if notify:
+                told = _requests(change.notified) if change.notified else "nobody waiting"
+                message = f"{label}: fixed_notice queued on {told}."
+            else:
+                message = f"{label}{_pushed(change)}"
+            self.notify(message, markup=False)
+            if change.failed:
+                failed = "; ".join(f"#{n}: {error}" for n, error in change.failed.items())
+                self.notify(
+                    f"Not told, left on the stack: {failed}"[:300],
+                    severity="warning",
+                    timeout=10,
+                    markup=False,
+                )
+            self.reload()
+
+        run_desk(
+            self,
+            f"Marking item #{number} {status}",
+            lambda: desk.fix_item(number, agent, status=status, notify=notify),
+            fixed,
+            group="item-act",
+        )
 
     def action_status(self) -> None:
         from supportdesk.ui.modals.item_status import ItemStatusModal
@@ -235,17 +257,25 @@ class ItemScreen(Screen[None]):
 
         self.app.push_screen(TextInputModal(f"Title of {item.label}", item.title), entered)
 
-    @work(thread=True, exclusive=True, group="item-act", exit_on_error=False)
     def _set(
         self, *, status: str | None = None, ref: str | None = None, title: str | None = None
     ) -> None:
-        change = self.app.desk.set_item(
-            self.number, self.app.agent, status=status, ref=ref, title=title
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def changed(change: ItemChange) -> None:
+            if status is not None:
+                message = f"{change.item.label} {status_label(status)}{_pushed(change)}"
+                self.notify(message, markup=False)
+            self.reload()
+
+        what = "status" if status is not None else "ref" if ref is not None else "title"
+        run_desk(
+            self,
+            f"Setting the {what} of item #{number}",
+            lambda: desk.set_item(number, agent, status=status, ref=ref, title=title),
+            changed,
+            group="item-act",
         )
-        if status is not None:
-            message = f"{change.item.label} {status_label(status)}{_pushed(change)}"
-            self.app.call_from_thread(self.notify, message)
-        self.app.call_from_thread(self.reload)
 
     def action_back(self) -> None:
         self.app.pop_screen()

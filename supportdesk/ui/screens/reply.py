@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,6 +20,7 @@ from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.render import TemplateError
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -65,26 +66,33 @@ class ReplyScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#editor", TextArea).focus()
-        self._load()
+        run_desk(
+            self,
+            f"Reading #{self.number}",
+            self._read,
+            self._loaded,
+            group="reply-load",
+            supersede=True,
+        )
 
-    @work(thread=True, exclusive=True, group="reply-load", exit_on_error=False)
-    def _load(self) -> None:
-        desk, agent = self.app.desk, self.app.agent
-        detail = desk.request(self.number)
-        draft = desk.draft(self.number, agent)
-        cc = desk.reply_cc(self.number)
+    def _read(
+        self,
+    ) -> tuple[str, str | None, str, str | None, bool, TemplateRecord | None, list[str]]:
+        desk, agent, number = self.app.desk, self.app.agent, self.number
+        detail = desk.request(number)
+        draft = desk.draft(number, agent)
+        cc = desk.reply_cc(number)
         text, template, source = "", None, None
         if draft is not None:
             text, template = draft.text, draft.template
         else:
-            for record, _ in desk.suggest_templates(self.number, agent, limit=1):
+            for record, _ in desk.suggest_templates(number, agent, limit=1):
                 try:
-                    rendered = desk.render_template(record.name, agent, self.number)
+                    rendered = desk.render_template(record.name, agent, number)
                     text, template, source = rendered.text, record.name, rendered.template
                 except TemplateError:
-                    pass
-        self.app.call_from_thread(
-            self._show,
+                    pass  # no suggestion: the agent starts from an empty editor
+        return (
             detail.request.subject,
             detail.request.language,
             text,
@@ -93,6 +101,12 @@ class ReplyScreen(Screen[None]):
             source,
             cc,
         )
+
+    def _loaded(
+        self,
+        found: tuple[str, str | None, str, str | None, bool, TemplateRecord | None, list[str]],
+    ) -> None:
+        self._show(*found)
 
     def _show(
         self,
@@ -145,14 +159,19 @@ class ReplyScreen(Screen[None]):
             self.pristine = None
             self._save_draft(text)
 
-    @work(thread=True, exclusive=True, group="reply-draft", exit_on_error=False)
     def _save_draft(self, text: str) -> None:
-        if self.sending:
-            return
-        if text.strip():
-            self.app.desk.save_draft(self.number, self.app.agent, text, self.template)
-        else:
-            self.app.desk.drop_draft(self.number, self.app.agent)
+        desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
+
+        def save() -> None:
+            if self.sending:
+                return
+            if text.strip():
+                desk.save_draft(number, agent, text, template)
+            else:
+                desk.drop_draft(number, agent)
+
+        # each keystroke saves again: a newer save replaces this one
+        run_desk(self, "Saving the draft", save, group="reply-draft", supersede=True)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -165,18 +184,16 @@ class ReplyScreen(Screen[None]):
 
         self.app.push_screen(TemplatePickerModal(self.number, self.language), chosen)
 
-    @work(thread=True, exclusive=True, group="reply-render", exit_on_error=False)
     def _use_template(self, record: TemplateRecord) -> None:
-        try:
-            rendered = self.app.desk.render_template(
-                record.name, self.app.agent, self.number, record.language
-            )
-        except TemplateError as exc:
-            self.app.call_from_thread(
-                self.notify, str(exc), title="Template", severity="error", timeout=10
-            )
-            return
-        self.app.call_from_thread(self._replace_text, rendered.text, record.name, rendered.template)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+        run_desk(
+            self,
+            f"Template {record.name}",
+            lambda: desk.render_template(record.name, agent, number, record.language),
+            lambda rendered: self._replace_text(rendered.text, record.name, rendered.template),
+            group="reply-render",
+            supersede=True,
+        )
 
     def _replace_text(self, text: str, template: str, source: TemplateRecord | None = None) -> None:
         self._set_template(template, "template")
@@ -192,21 +209,26 @@ class ReplyScreen(Screen[None]):
         self.sending = True
         self._send(text)
 
-    @work(thread=True, exclusive=True, group="reply-send", exit_on_error=False)
     def _send(self, text: str) -> None:
-        try:
-            self.app.desk.reply(
-                self.number,
-                text,
-                self.app.agent,
-                template=self.template,
-                cc=[] if self.cc_dropped else self.cc,
-            )
-        except Exception:
-            self.sending = False
-            raise
-        self.app.call_from_thread(self.notify, f"Reply to #{self.number} queued.")
-        self.app.call_from_thread(self.app.back_to_stack)
+        desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
+        cc = [] if self.cc_dropped else self.cc
+
+        def sent(_: str) -> None:
+            self.notify(f"Reply to #{number} queued.", markup=False)
+            self.app.back_to_stack()
+
+        def not_sent(_: BaseException) -> None:
+            self.sending = False  # the draft is kept and saved again as the agent edits
+
+        run_desk(
+            self,
+            "Send",
+            lambda: desk.reply(number, text, agent, template=template, cc=cc),
+            sent,
+            group="reply-send",
+            advice="the draft is kept",
+            or_else=not_sent,
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -222,12 +244,15 @@ class ReplyScreen(Screen[None]):
         source = self.source if self.pristine is not None and text == self.pristine else None
         self._ask_template_name(source, text)
 
-    @work(thread=True, group="reply-save", exit_on_error=False)
     def _ask_template_name(self, source: TemplateRecord | None, text: str) -> None:
-        suggested = ""
-        if self.template:
-            suggested = self.app.desk.free_template_name(self.template, self.app.agent)
-        self.app.call_from_thread(self._name_modal, source, text, suggested)
+        desk, agent, template = self.app.desk, self.app.agent, self.template
+        run_desk(
+            self,
+            "Saving template",
+            lambda: desk.free_template_name(template, agent) if template else "",
+            lambda suggested: self._name_modal(source, text, suggested),
+            group="reply-save",
+        )
 
     def _name_modal(self, source: TemplateRecord | None, text: str, suggested: str) -> None:
         from supportdesk.ui.modals.text_input import TextInputModal
@@ -246,19 +271,28 @@ class ReplyScreen(Screen[None]):
 
         self.app.push_screen(TextInputModal(title, suggested), named)
 
-    @work(thread=True, group="reply-save", exit_on_error=False)
     def _check_template_name(self, name: str, source: TemplateRecord | None, text: str) -> None:
-        scopes = self.app.desk.template_scopes(name, self.app.agent)
-        if not scopes:
-            self.app.call_from_thread(self._save_as_template, name, source, text)
-            return
-        where = {"personal": "Your", "team": "The team's", "system": "The system's"}[scopes[0]]
-        question = (
-            f"{where} template {name!r} exists: yours will replace it"
-            + (" for you" if scopes[0] != "personal" else "")
-            + ". Save anyway?"
+        desk, agent = self.app.desk, self.app.agent
+
+        def checked(scopes: list[str]) -> None:
+            if not scopes:
+                self._save_as_template(name, source, text)
+                return
+            where = {"personal": "Your", "team": "The team's", "system": "The system's"}[scopes[0]]
+            question = (
+                f"{where} template {name!r} exists: yours will replace it"
+                + (" for you" if scopes[0] != "personal" else "")
+                + ". Save anyway?"
+            )
+            self._confirm_name(question, name, source, text)
+
+        run_desk(
+            self,
+            f"Saving template {name!r}",
+            lambda: desk.template_scopes(name, agent),
+            checked,
+            group="reply-save",
         )
-        self.app.call_from_thread(self._confirm_name, question, name, source, text)
 
     def _confirm_name(
         self, question: str, name: str, source: TemplateRecord | None, text: str
@@ -269,20 +303,26 @@ class ReplyScreen(Screen[None]):
             if yes:
                 self._save_as_template(name, source, text)
             else:
-                self.notify(f"Not saved: {name!r} is left as it was.")
+                self.notify(f"Not saved: {name!r} is left as it was.", markup=False)
 
         self.app.push_screen(ConfirmModal(question, "save"), answered)
 
-    @work(thread=True, group="reply-save", exit_on_error=False)
     def _save_as_template(self, name: str, source: TemplateRecord | None, text: str) -> None:
-        desk, agent = self.app.desk, self.app.agent
-        if source is not None:
-            outcome = desk.save_template_from(source, name, agent)
-            how = f"from {source.name}, placeholders kept"
-        else:
-            outcome = desk.add_template(name, text, owner=agent, language=self.language or "en")
-            how = "as written"
-        self.app.call_from_thread(self.notify, f"Your template {name!r} {outcome} ({how}).")
+        desk, agent, language = self.app.desk, self.app.agent, self.language or "en"
+
+        def save() -> str:
+            if source is not None:
+                outcome = desk.save_template_from(source, name, agent)
+                return f"{outcome} (from {source.name}, placeholders kept)"
+            return f"{desk.add_template(name, text, owner=agent, language=language)} (as written)"
+
+        run_desk(
+            self,
+            f"Saving template {name!r}",
+            save,
+            lambda outcome: self.notify(f"Your template {name!r} {outcome}.", markup=False),
+            group="reply-save",
+        )
 
     def action_external_editor(self) -> None:
         """Suspend the console and edit the draft in $EDITOR, as mutt does."""
@@ -297,6 +337,6 @@ class ReplyScreen(Screen[None]):
             area.load_text(path.read_text("utf-8"))
             self._save_draft(area.text)
         except Exception as exc:  # no terminal to suspend, editor missing ...
-            self.notify(f"Cannot run {editor}: {exc}", severity="error")
+            self.app.report_failure(f"Running {editor}", exc)
         finally:
             path.unlink(missing_ok=True)

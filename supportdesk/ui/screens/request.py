@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from supportdesk.desk import Desk, RequestDetail
 from supportdesk.desk.senders import message_sender, request_sender
@@ -24,8 +23,10 @@ from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.ui.items import status_label
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, fold_quotes, inert, local_time
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
+    from supportdesk.desk.items import Linked
     from supportdesk.ui.app import SupportDeskApp
     from supportdesk.ui.modals.convert import AttachTo, NewItem
 
@@ -165,21 +166,48 @@ class RequestScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self.claimed:  # on an app worker: this screen's workers end with it
             desk, number, agent = self.app.desk, self.number, self.app.agent
-            self.app.run_worker(lambda: desk.release(number, agent), thread=True, group="release")
+            run_desk(
+                self.app,
+                f"Releasing #{number}",
+                lambda: desk.release(number, agent),
+                group="release",
+            )
 
-    @work(thread=True, exclusive=True, group="claim", exit_on_error=False)
     def claim(self) -> None:
-        self.claimed = self.app.desk.claim(self.number, self.app.agent)
-        self.app.call_from_thread(self._show_facts)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+        run_desk(
+            self,
+            f"Claiming #{number}",
+            lambda: desk.claim(number, agent),
+            self._claimed,
+            group="claim",
+        )
+
+    def _claimed(self, claimed: bool) -> None:
+        self.claimed = claimed
+        if self.is_attached:
+            self._show_facts()
+        elif claimed:  # the agent left before the claim came back: let it go
+            self.claimed = False
+            desk, number, agent = self.app.desk, self.number, self.app.agent
+            run_desk(
+                self.app,
+                f"Releasing #{number}",
+                lambda: desk.release(number, agent),
+                group="release",
+            )
 
     def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, group="request", exit_on_error=False)
-    def _load(self) -> None:
-        loaded = load(self.app.desk, self.number)
-        if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, loaded)
+        desk, number = self.app.desk, self.number
+        # a newer load replaces this one
+        run_desk(
+            self,
+            f"Reading #{number}",
+            lambda: load(desk, number),
+            self._show,
+            group="request",
+            supersede=True,
+        )
 
     def _show(self, loaded: Loaded) -> None:
         self.sub_title = f"#{self.number}"
@@ -276,12 +304,21 @@ class RequestScreen(Screen[None]):
 
         self.app.push_screen(CloseModal(self.number), closed)
 
-    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
     def _close(self, reason: str) -> None:
-        self.app.desk.close(self.number, reason, self.app.agent)
-        self.claimed = False
-        self.app.call_from_thread(self.notify, f"#{self.number} closed ({reason}).")
-        self.app.call_from_thread(self.app.back_to_stack)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def closed(_: None) -> None:
+            self.claimed = False
+            self.notify(f"#{number} closed ({reason}).", markup=False)
+            self.app.back_to_stack()
+
+        run_desk(
+            self,
+            f"Closing #{number}",
+            lambda: desk.close(number, reason, agent),
+            closed,
+            group="act",
+        )
 
     def action_convert(self) -> None:
         from supportdesk.ui.modals.convert import ConvertModal
@@ -292,30 +329,35 @@ class RequestScreen(Screen[None]):
 
         self.app.push_screen(ConvertModal(self.number), chosen)
 
-    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
     def _convert(self, choice: NewItem | AttachTo) -> None:
         from supportdesk.ui.modals.convert import NewItem
 
-        desk, agent = self.app.desk, self.app.agent
-        if isinstance(choice, NewItem):
-            linked = desk.convert(
-                self.number,
-                choice.kind,
-                agent,
-                title=choice.title,
-                description=choice.description,
-                move=choice.move,
-            )
-        else:
-            linked = desk.attach(self.number, choice.item.number, agent, move=choice.move)
-        self.claimed = False
-        closed = " (closed)" if linked.status == "closed" else ""
+        desk, number, agent = self.app.desk, self.number, self.app.agent
         moved = " moved" if choice.move else ""
-        self.app.call_from_thread(
-            self.notify,
-            f"#{self.number}{moved} → {linked.item.label}{closed}, {linked.template} queued.",
-        )
-        self.app.call_from_thread(self.app.back_to_stack)
+
+        def link() -> Linked:
+            if isinstance(choice, NewItem):
+                return desk.convert(
+                    number,
+                    choice.kind,
+                    agent,
+                    title=choice.title,
+                    description=choice.description,
+                    move=choice.move,
+                )
+            return desk.attach(number, choice.item.number, agent, move=choice.move)
+
+        def linked(done: Linked) -> None:
+            self.claimed = False
+            closed = " (closed)" if done.status == "closed" else ""
+            self.notify(
+                f"#{number}{moved} → {done.item.label}{closed}, {done.template} queued.",
+                markup=False,
+            )
+            self.app.back_to_stack()
+
+        what = f"Converting #{number}" if isinstance(choice, NewItem) else f"Attaching #{number}"
+        run_desk(self, what, link, linked, group="act")
 
     def action_open_item(self) -> None:
         item = self.loaded.item if self.loaded else None
@@ -331,10 +373,15 @@ class RequestScreen(Screen[None]):
 
         self.app.push_screen(TextInputModal("Internal note (never sent)", ""), noted)
 
-    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
     def _add_note(self, text: str) -> None:
-        self.app.desk.add_note(self.number, text, self.app.agent)
-        self.app.call_from_thread(self.reload)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+        run_desk(
+            self,
+            f"Note on #{number}",
+            lambda: desk.add_note(number, text, agent),
+            lambda _: self.reload(),
+            group="act",
+        )
 
     def action_language(self) -> None:
         from supportdesk.ui.modals.text_input import TextInputModal
@@ -349,10 +396,15 @@ class RequestScreen(Screen[None]):
             TextInputModal("Language of this request (en, ru …)", current or ""), chosen
         )
 
-    @work(thread=True, exclusive=True, group="act", exit_on_error=False)
     def _set_language(self, language: str) -> None:
-        self.app.desk.set_language(self.number, language, self.app.agent)
-        self.app.call_from_thread(self.reload)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+        run_desk(
+            self,
+            f"Language of #{number}",
+            lambda: desk.set_language(number, language, agent),
+            lambda _: self.reload(),
+            group="act",
+        )
 
     def action_toggle_claim(self) -> None:
         if self.claimed:
@@ -360,11 +412,15 @@ class RequestScreen(Screen[None]):
         else:
             self.claim()
 
-    @work(thread=True, exclusive=True, group="claim", exit_on_error=False)
     def _release(self) -> None:
-        self.app.desk.release(self.number, self.app.agent)
-        self.claimed = False
-        self.app.call_from_thread(self._show_facts)
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+        run_desk(
+            self,
+            f"Releasing #{number}",
+            lambda: desk.release(number, agent),
+            lambda _: self._claimed(False),
+            group="claim",
+        )
 
     def action_save_attachment(self) -> None:
         from supportdesk.ui.modals.save_attachment import SaveAttachmentModal
@@ -382,10 +438,16 @@ class RequestScreen(Screen[None]):
 
         self.app.push_screen(SaveAttachmentModal(attachments, _download_folder(self.app)), chosen)
 
-    @work(thread=True, group="act", exit_on_error=False)
     def _save_attachment(self, attachment_id: int, folder: Path) -> None:
-        path = self.app.desk.save_attachment(attachment_id, folder)
-        self.app.call_from_thread(self.notify, f"Saved {path}")
+        desk = self.app.desk
+        run_desk(
+            self,
+            "Saving the attachment",
+            lambda: desk.save_attachment(attachment_id, folder),
+            lambda path: self.notify(f"Saved {path}", markup=False),
+            group="act",
+            advice="choose a folder you may write to",
+        )
 
     @on(OptionList.OptionSelected, "#history")
     def _open_earlier(self, event: OptionList.OptionSelected) -> None:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select
-from textual.worker import get_current_worker
 
 from supportdesk.desk.senders import SenderLabel, request_sender
 from supportdesk.store.requests import STATUSES
-from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_columns
+from supportdesk.ui.columns import (
+    Column,
+    add_fitted_row,
+    column_width,
+    damaged_cells,
+    fit_columns,
+)
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, inert
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -65,8 +71,20 @@ class RequestsScreen(Screen[None]):
             self.query_one("#customer", Input).value.strip() or None,
         )
 
-    @work(thread=True, exclusive=True, group="requests", exit_on_error=False)
     def _load(self, query: str, status: str | None, tag: str | None, customer: str | None) -> None:
+        # a newer load replaces this one
+        run_desk(
+            self,
+            "Search" if query else "Listing requests",
+            lambda: self._read(query, status, tag, customer),
+            self._show,
+            group="requests",
+            supersede=True,
+        )
+
+    def _read(
+        self, query: str, status: str | None, tag: str | None, customer: str | None
+    ) -> list[tuple[Any, ...]]:
         desk = self.app.desk
         rows: list[tuple[Any, ...]] = []
         now = desk.clock.now()
@@ -79,18 +97,20 @@ class RequestsScreen(Screen[None]):
                 )
         else:
             for r in desk.list_requests(status=status, tag=tag, customer=customer, limit=300):
-                rows.append(
-                    (
-                        r.number,
-                        r.status,
-                        age(r.created_at, now),
-                        request_sender(r),
-                        r.subject,
-                        ", ".join(r.tags),
+                try:
+                    rows.append(
+                        (
+                            r.number,
+                            r.status,
+                            age(r.created_at, now),
+                            request_sender(r),
+                            r.subject,
+                            ", ".join(r.tags),
+                        )
                     )
-                )
-        if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, rows)
+                except Exception as exc:  # shown as damaged; the rest of the list stays
+                    rows.append((r.number, exc))
+        return rows
 
     rows: list[tuple[Any, ...]] | None = None
     """What the screen shows, kept to lay it out again on a resize without a query."""
@@ -99,7 +119,11 @@ class RequestsScreen(Screen[None]):
         self.rows = rows
         table = self.query_one("#results", DataTable)
         want = max(
-            (len(str(r[3])) for r in rows if isinstance(r[3], SenderLabel) and r[3].show_address),
+            (
+                len(str(r[3]))
+                for r in rows
+                if len(r) > 3 and isinstance(r[3], SenderLabel) and r[3].show_address
+            ),
             default=0,
         )
         keys = fit_columns(table, self.COLUMNS, {"customer": want})
@@ -109,8 +133,14 @@ class RequestsScreen(Screen[None]):
             if row[0] in seen:
                 continue
             seen.add(row[0])
-            texts = [f"#{row[0]}", *(_shown(c, widths[i]) for i, c in enumerate(row[1:], 1))]
-            cells = {c.key: inert(text) for c, text in zip(self.COLUMNS, texts, strict=True)}
+            try:
+                if isinstance(row[1], Exception):
+                    raise row[1]
+                texts = [f"#{row[0]}", *(_shown(c, widths[i]) for i, c in enumerate(row[1:], 1))]
+                cells = {c.key: inert(text) for c, text in zip(self.COLUMNS, texts, strict=True)}
+            except Exception as exc:  # one row that cannot be shown never empties the list
+                self.log.error(f"requests: #{row[0]} cannot be shown: {exc!r}")
+                cells = damaged_cells(self.COLUMNS, row[0], exc, "subject")
             add_fitted_row(table, keys, cells, str(row[0]))
 
     def on_resize(self) -> None:

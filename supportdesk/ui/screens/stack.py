@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
-from textual.worker import get_current_worker
 
-from supportdesk.desk.senders import request_sender
+from supportdesk.desk.senders import SenderLabel, request_sender
 from supportdesk.store.records import RequestRecord
-from supportdesk.ui.columns import Column, add_fitted_row, column_width, fit_columns
+from supportdesk.ui.columns import (
+    Column,
+    add_fitted_row,
+    column_width,
+    damaged_cells,
+    fit_columns,
+)
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, inert, short_duration
+from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
@@ -55,27 +62,21 @@ class StackList(DataTable[Any]):
         self, records: list[RequestRecord], now: datetime, agent: str, warn: timedelta
     ) -> None:
         selected = self.selected_number()
-        senders = {r.number: request_sender(r) for r in records}
+        senders: dict[int, SenderLabel] = {}
+        for r in records:
+            with contextlib.suppress(Exception):  # the row says why below
+                senders[r.number] = request_sender(r)
         # a name shown with its address needs the room for the address
         want = max((len(str(s)) for s in senders.values() if s.show_address), default=0)
         keys = fit_columns(self, self.COLUMNS, {"customer": want})
         customer_width = column_width(self, "customer")
         for r in records:
-            mine = r.claimed_by == agent
-            claimed = (
-                r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
-            )
-            style = "dim" if claimed and not mine else ""
-            cells = {
-                "number": inert(f"#{r.number}", style),
-                "age": inert(age(r.pushed_at, now), style),
-                "reason": _reason(r, now, warn, style),
-                # the name, and the address when the name alone could pass for someone else
-                "customer": inert(senders[r.number].fit(customer_width), style),
-                "subject": inert(r.subject or "(no subject)", style),
-                "tags": inert(", ".join(r.tags), style),
-                "claimed": inert(r.claimed_by if claimed else "", style),
-            }
+            try:
+                sender = senders.get(r.number) or request_sender(r)  # raises again: why
+                cells = _cells(r, now, agent, warn, sender, customer_width)
+            except Exception as exc:  # one row that cannot be shown never empties the stack
+                self.log.error(f"stack: request #{r.number} cannot be shown: {exc!r}")
+                cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
             add_fitted_row(self, keys, cells, str(r.number))
         if selected is not None and str(selected) in self.rows:
             self.move_cursor(row=self.get_row_index(str(selected)))
@@ -85,6 +86,29 @@ class StackList(DataTable[Any]):
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return int(key.value) if key.value else None
+
+
+def _cells(
+    r: RequestRecord,
+    now: datetime,
+    agent: str,
+    warn: timedelta,
+    sender: SenderLabel,
+    customer_width: int,
+) -> dict[str, Text]:
+    mine = r.claimed_by == agent
+    claimed = r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
+    style = "dim" if claimed and not mine else ""
+    return {
+        "number": inert(f"#{r.number}", style),
+        "age": inert(age(r.pushed_at, now), style),
+        "reason": _reason(r, now, warn, style),
+        # the name, and the address when the name alone could pass for someone else
+        "customer": inert(sender.fit(customer_width), style),
+        "subject": inert(r.subject or "(no subject)", style),
+        "tags": inert(", ".join(r.tags), style),
+        "claimed": inert(r.claimed_by if claimed else "", style),
+    }
 
 
 def _reason(r: RequestRecord, now: datetime, warn: timedelta, style: str) -> Text:
@@ -147,15 +171,17 @@ class StackScreen(Screen[None]):
             self._show(*self.shown[:2], resized=True)
 
     def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, group="stack", exit_on_error=False)
-    def _load(self) -> None:
         desk = self.app.desk
-        records = desk.stack(500)
-        today = desk.today() if not records else None
-        if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.app.call_from_thread(self._show, records, today)
+
+        def read() -> tuple[list[RequestRecord], Any]:
+            records = desk.stack(500)
+            return records, desk.today() if not records else None
+
+        # a newer load replaces this one
+        run_desk(self, "Reading the stack", read, self._loaded, group="stack", supersede=True)
+
+    def _loaded(self, found: tuple[list[RequestRecord], Any]) -> None:
+        self._show(*found)
 
     def _show(self, records: list[RequestRecord], today: Any, *, resized: bool = False) -> None:
         now = self.app.desk.clock.now()
@@ -217,13 +243,15 @@ class StackScreen(Screen[None]):
     def action_reload(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
     def action_take_next(self) -> None:
-        record = self.app.desk.claim_next(self.app.agent)
+        desk, agent = self.app.desk, self.app.agent
+        run_desk(self, "Take next", lambda: desk.claim_next(agent), self._taken, group="take")
+
+    def _taken(self, record: RequestRecord | None) -> None:
         if record is None:
-            self.app.call_from_thread(self.notify, "Nothing to take: every request is claimed.")
+            self.notify("Nothing to take: every request is claimed.")
         else:
-            self.app.call_from_thread(self.app.open_request, record.number)
+            self.app.open_request(record.number)
 
 
 def _seconds(value: Any) -> float | None:
