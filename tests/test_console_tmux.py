@@ -120,3 +120,86 @@ def _demo_flow(base: Path) -> None:
     assert "export" in detail["messages"][-1]["text"].lower()
     closed = _requests(folder, "requests", "show", "28", "--json")
     assert (closed["status"], closed["close_reason"]) == ("closed", "resolved")
+
+
+def test_a_2mb_body_and_an_attachment_named_like_markup_in_tmux(tmp_path: Path) -> None:
+    """Issue 14: the real console opens a request with a 2 MB body (cut, then shown in full)
+    and saves an attachment named `[a==x.pdf` into ~/Downloads, then quits."""
+    try:
+        _big_and_markup_flow(tmp_path / "first")
+    except AssertionError as first:
+        print(f"first attempt failed, trying again: {first}")
+        _big_and_markup_flow(tmp_path / "second")
+
+
+def _toast(screen: str, start: str) -> str:
+    """The text of the toast that begins with `start`, its lines joined as one without spaces
+    (a long path wraps inside the toast's box, which other text stands beside)."""
+    lines = screen.splitlines()
+    for i, line in enumerate(lines):
+        at = line.find(start)
+        if at >= 0:
+            return "".join(row[at:].strip(" ▌▐▎▊█") for row in lines[i : i + 6]).replace(" ", "")
+    return ""
+
+
+def _big_and_markup_flow(base: Path) -> None:
+    import os
+    from datetime import UTC, datetime
+
+    from supportdesk.clock import FrozenClock
+    from tests.fixtures import drop_into_maildir, make_desk
+    from tests.mailfactory import make_mail
+    from tests.test_customer_text import big_body
+
+    base.mkdir()
+    folder = base / "desk"
+    folder.mkdir()
+    home = base / "home"
+    (home / "Downloads").mkdir(parents=True)
+    desk = make_desk(folder, FrozenClock(datetime.now(UTC)))
+    drop_into_maildir(folder, make_mail(subject="Export log", body=big_body()))
+    drop_into_maildir(
+        folder,
+        make_mail(subject="The file", body="Here it is.", attachment=("[a==x.pdf", b"%PDF-1.4\n")),
+    )
+    desk.fetch()
+    desk.close_database()
+    socket = base / "tmux.sock"
+    command = f"{sys.executable} -m supportdesk --config {folder / 'config.toml'}"
+    env = {**os.environ, "TERM": "xterm-256color", "HOME": str(home)}
+    subprocess.run(
+        ["tmux", "-S", str(socket), "new-session", "-d", "-s", "t", "-x", "120", "-y", "36"]
+        + [command],
+        check=True,
+        env=env,
+    )
+    term = Terminal(socket, "t")
+    try:
+        term.wait_for(lambda s: "Export log" in s and "The file" in s, "the stack", 60)
+        screen = term.screen()
+        file_first = screen.index("The file") < screen.index("Export log")
+        term.keys(*(["j"] if file_first else []), "Enter")  # the cursor onto the big one
+        term.wait_for(
+            lambda s: "hello: invoice" in s and "press m to show all" in s, "the 2 MB request"
+        )
+        term.keys("m")
+        term.wait_for(lambda s: "in full" in s and "invoice 0 exported" in s, "the whole thread")
+        term.keys("End")
+        term.wait_for(lambda s: "THE LAST LINE zebrafinch" in s, "the end of the 2 MB body")
+        term.keys("Escape")
+        term.wait_for(lambda s: "press m to show all" in s, "the request again")
+        term.keys("Escape")
+        term.wait_for(lambda s: "Take next" in s, "the stack again")
+        term.keys(*(["k", "k"] if file_first else ["j", "j"]), "Enter")  # the other one
+        term.wait_for(lambda s: "[a==x.pdf" in s and "Here it is." in s, "the file's request")
+        term.keys("a")
+        term.wait_for(lambda s: "Save which attachment?" in s, "the save dialog")
+        term.keys("Enter")
+        saved = home / "Downloads" / "[a==x.pdf"
+        term.wait_for(lambda s: f"Saved{saved}" in _toast(s, "Saved"), "the saved toast")
+        assert saved.read_bytes() == b"%PDF-1.4\n"
+        term.keys("C-q")
+        term.wait_for(lambda s: "Take next" not in s and "Save attachment" not in s, "quit")
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], check=False)

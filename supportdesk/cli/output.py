@@ -49,6 +49,26 @@ def visible(text: str) -> str:
     return _UNPRINTABLE.sub(_picture, text)
 
 
+def mail_text(value: object, style: str = "") -> Text:
+    """Untrusted text (mail, templates, the database) for Rich: `display_safe`, no markup."""
+    return Text(display_safe("" if value is None else str(value)), style=style)
+
+
+PLAIN_FROM = 20_000
+"""Characters: a longer text goes to stdout as it is, without Rich's wrapping (which took
+seconds for a 2 MB body); the terminal wraps it."""
+
+
+def print_body(value: str) -> None:
+    """A message's text on stdout, inert; a long one written plainly, at the speed of a copy."""
+    if len(value) < PLAIN_FROM:
+        stdout.print(mail_text(value))
+        return
+    safe = display_safe(value)
+    stdout.file.write(safe if safe.endswith("\n") else safe + "\n")
+    stdout.file.flush()
+
+
 def cell(value: object) -> Text:
     """A table cell from untrusted text: no markup, no escapes, no bidi tricks."""
     return Text(

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import age, emit_json, local_time, print_table, say, stdout
+from supportdesk.cli.output import (
+    age,
+    emit_json,
+    local_time,
+    mail_text,
+    print_body,
+    print_table,
+    say,
+    stdout,
+)
 from supportdesk.errors import SupportDeskError
 
 requests_app = typer.Typer(help="List, show, answer and close requests.", no_args_is_help=True)
@@ -88,11 +97,9 @@ def list_requests(
 def show(number: int, json: JsonFlag = False) -> None:
     """One request with its whole conversation."""
     from rich.rule import Rule
-    from rich.text import Text
 
     from supportdesk.desk.senders import message_sender, request_sender
     from supportdesk.desk.wording import mention_note
-    from supportdesk.mail.sanitize import display_safe
 
     detail = state.desk().request(number)
     if json:
@@ -100,22 +107,20 @@ def show(number: int, json: JsonFlag = False) -> None:
         return
     r = detail.request
     customer = request_sender(r)
-    stdout.print(Text(display_safe(f"#{r.number} {r.subject}"), style="bold"))
+    stdout.print(mail_text(f"#{r.number} {r.subject}", "bold"))
     stdout.print(
-        Text(
-            display_safe(
-                f"{r.status} ({r.reason}) · {customer.full} · "
-                f"{len(detail.messages)} messages · tags: {', '.join(r.tags) or '-'}"
-            )
+        mail_text(
+            f"{r.status} ({r.reason}) · {customer.full} · "
+            f"{len(detail.messages)} messages · tags: {', '.join(r.tags) or '-'}"
         )
     )
     if customer.warning:
-        stdout.print(Text(display_safe(f"⚠ {customer.warning}"), style="yellow"))
+        stdout.print(mail_text(f"⚠ {customer.warning}", "yellow"))
     if r.mentions is not None:
-        stdout.print(Text(f"⚠ {mention_note(r.mentions)}", style="yellow"))
+        stdout.print(mail_text(f"⚠ {mention_note(r.mentions)}", "yellow"))
     if r.item is not None:
         item = state.desk().item(r.item).item
-        stdout.print(Text(display_safe(f"linked to {item.label} ({item.status}): {item.title}")))
+        stdout.print(mail_text(f"linked to {item.label} ({item.status}): {item.title}"))
     for m in detail.messages:
         when = local_time(m.date or m.received_at)
         sender = message_sender(m) if m.direction == "in" else None
@@ -125,29 +130,26 @@ def show(number: int, json: JsonFlag = False) -> None:
             head += f" · Cc {', '.join(m.cc)}"
         if m.joined_by not in (None, "new"):
             head += f" · joined by {m.joined_by}"
-        stdout.print(Rule(Text(display_safe(head)), align="left"))
+        stdout.print(Rule(mail_text(head), align="left"))
         if sender is not None and sender.warning:
-            stdout.print(Text(display_safe(f"⚠ {sender.warning}"), style="yellow"))
+            stdout.print(mail_text(f"⚠ {sender.warning}", "yellow"))
         for w in m.warnings:
-            stdout.print(Text(display_safe(f"warning: {w}"), style="yellow"))
-        stdout.print(Text(display_safe(m.text)))
+            stdout.print(mail_text(f"warning: {w}", "yellow"))
+        print_body(m.text)
         for a in m.attachments:
             stdout.print(
-                Text(
-                    display_safe(
-                        f"[attachment {a.id}] {a.filename} "
-                        f"({a.content_type}, {a.encoded_size} bytes)"
-                    )
+                mail_text(
+                    f"[attachment {a.id}] {a.filename} ({a.content_type}, {a.encoded_size} bytes)"
                 )
             )
     if detail.events:
-        stdout.print(Rule(Text("timeline"), align="left"))
+        stdout.print(Rule(mail_text("timeline"), align="left"))
         for e in detail.events:
             what = e["kind"] + (f" ({e['reason']})" if e["reason"] else "")
             if isinstance(e["detail"], dict) and e["detail"].get("note"):
                 what += f": {e['detail']['note']}"
             when = local_time(datetime.fromisoformat(e["at"]) if e["at"] else None)
-            stdout.print(Text(display_safe(f"{when}  {e['actor']:<10} {what}")))
+            stdout.print(mail_text(f"{when}  {e['actor']:<10} {what}"))
 
 
 @requests_app.command("reply")

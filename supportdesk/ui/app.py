@@ -16,6 +16,8 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -23,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from supportdesk.desk import Desk
 from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.ui.screens.stack import StackScreen
+from supportdesk.ui.text import plain
 from supportdesk.ui.work import WorkDone, WorkFailed, failure_line
 
 RETRY_DELAYS = (5.0, 15.0, 30.0)
@@ -91,6 +94,28 @@ class SupportDeskApp(App[None]):
                 lambda: self.call_from_thread(self.check_for_changes)
             )
             self.poll_mail()
+
+    # -- what reaches the screen as a string ------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (a screen's `notify` comes here too) is plain text: a file name, a
+        subject or an error's text is shown as it is, never read as markup (`[a==x.pdf` once
+        crashed the console) and never with escapes or control characters."""
+        super().notify(
+            plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's title and sub-title (the mail status holds a server's error text)."""
+        return super().format_title(plain(title), plain(sub_title))
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -1,7 +1,15 @@
-"""Mail text for the screen: inert (never markup), escapes stripped, quotes folded."""
+"""Mail text for the screen: inert (never markup), escapes stripped, quotes folded, long
+bodies cut.
+
+Every string that comes from mail, templates, the database or an error message reaches
+Rich/Textual through `plain` (a str: toasts, titles) or `inert` (a Rich Text: cells, labels,
+options, the thread), both `display_safe` underneath: no markup parsing, no escape sequences,
+no control, zero-width or bidirectional characters. The app's `notify` and `format_title` apply
+it to every toast and title (tests/test_customer_text.py checks that none goes around them)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -9,9 +17,58 @@ from rich.text import Text
 from supportdesk.mail.sanitize import display_safe
 
 
+def plain(value: object) -> str:
+    """Untrusted text as a str for Textual (a toast, a title): no escapes, no control or bidi
+    characters. Where Textual could read markup in it, pass markup=False too (`notify` does)."""
+    return display_safe("" if value is None else str(value))
+
+
 def inert(value: object, style: str = "") -> Text:
     """Untrusted text as a Rich Text: no markup parsing, no control or bidi characters."""
-    return Text(display_safe("" if value is None else str(value)), style=style)
+    return Text(plain(value), style=style)
+
+
+LONG_CHARS = 10_000
+LONG_LINES = 200
+"""A body longer than this is shown cut, with the count of what is left and the key that
+shows it all: drawing a 2 MB body took the console 11 s and 500 MB."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The head of a long text and what was left out of it."""
+
+    head: str
+    more_lines: int
+    more_chars: int
+
+    @property
+    def cut(self) -> bool:
+        return self.more_chars > 0
+
+    def note(self, key: str) -> str:
+        lines = f"{self.more_lines:,} more line{'s' if self.more_lines != 1 else ''}"
+        return f"… {lines} ({self.more_chars:,} characters): press {key} to show all"
+
+
+def cut_long(text: str, chars: int = LONG_CHARS, lines: int = LONG_LINES) -> Cut:
+    """The first `lines` lines of `text`, at most `chars` characters (cut at a line's end where
+    there is one): the work does not grow with the text."""
+    if len(text) <= chars and text.count("\n", 0, chars) < lines:
+        return Cut(text, 0, 0)
+    end = 0
+    for _ in range(lines):
+        found = text.find("\n", end, chars)
+        if found < 0:
+            break
+        end = found + 1
+    if end == 0 or (len(text) > chars and end < chars // 2 and text.find("\n", end, chars) < 0):
+        end = min(len(text), chars)  # one very long line: cut it
+    rest = text[end:]
+    if not rest:
+        return Cut(text, 0, 0)
+    more_lines = rest.count("\n") + (0 if rest.endswith("\n") else 1)
+    return Cut(text[:end].rstrip("\n"), more_lines, len(rest))
 
 
 def fold_quotes(text: str, unfold: bool = False) -> str:

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from supportdesk.ui.text import inert
+
 
 class TextInputModal(ModalScreen[str | None]):
     """Returns the text entered (Enter), or None (Escape; and Enter on nothing unless
@@ -24,7 +26,7 @@ class TextInputModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(inert(self.title_text), classes="dialog-title")
             yield Input(value=self.value, id="text")
 
     @on(Input.Submitted)

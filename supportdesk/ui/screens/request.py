@@ -22,7 +22,7 @@ from supportdesk.store.items import ItemRecord
 from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.ui.items import status_label
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import age, fold_quotes, inert, local_time
+from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from supportdesk.ui.modals.convert import AttachTo, NewItem
 
 HEADINGS = {"in": "From", "out": "Sent by", "note": "Note by"}
+SHOW_ALL_KEY = "m"
 
 
 @dataclass(slots=True)
@@ -53,15 +54,20 @@ def load(desk: Desk, number: int) -> Loaded:
     )
 
 
-def message_text(m: MessageRecord, unfold: bool) -> Text:
-    """One message of the thread as inert text: who and when, warnings, body, attachments."""
+def message_heading(m: MessageRecord) -> str:
     when = local_time(m.date or m.received_at)
     who = m.agent_login or m.from_name or m.from_addr
+    if m.direction == "in":
+        who = message_sender(m).full
+    return f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}"
+
+
+def message_text(m: MessageRecord, unfold: bool) -> Text:
+    """One message of the thread as inert text: who and when, warnings, body (a long one cut,
+    with what is left and the key that shows it all), attachments."""
     sender = message_sender(m) if m.direction == "in" else None
-    if sender is not None:
-        who = sender.full
     text = Text()  # the heading alone is bold (a styled Text would embolden all it holds)
-    text.append(inert(f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}", "bold"))
+    text.append(inert(message_heading(m), "bold"))
     if m.direction == "out":
         text.append(inert(f" · {m.kind} · {m.status}", "dim"))
     if m.cc and m.direction in ("in", "out"):
@@ -69,7 +75,10 @@ def message_text(m: MessageRecord, unfold: bool) -> Text:
     parts = [inert(f"⚠ {warning}", "yellow") for warning in m.warnings]
     if sender is not None and sender.warning:
         parts.insert(0, inert(f"⚠ {sender.warning}", "bold yellow"))
-    parts.append(inert(fold_quotes(m.text.rstrip(), unfold)))
+    body = cut_long(m.text.rstrip())  # first: the work below does not grow with the text
+    parts.append(inert(fold_quotes(body.head, unfold)))
+    if body.cut:
+        parts.append(inert(body.note(SHOW_ALL_KEY), "bold reverse"))
     for a in m.attachments:
         parts.append(inert(f"📎 {a.filename} ({a.content_type}, {a.encoded_size:,} bytes)", "cyan"))
     for part in parts:
@@ -122,6 +131,7 @@ class RequestScreen(Screen[None]):
         Binding("o", "note", "Note", id="request.note"),
         Binding("a", "save_attachment", "Save attachment", id="request.attachment"),
         Binding("z", "toggle_quotes", "Quotes", id="request.quotes"),
+        Binding(SHOW_ALL_KEY, "show_all", "Show all", id="request.show_all"),
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
         Binding("i", "open_item", "Item", id="request.item"),
@@ -294,6 +304,18 @@ class RequestScreen(Screen[None]):
         self.unfold = not self.unfold
         if self.detail is not None:
             self.query_one(ThreadView).show(self.detail.messages, self.unfold)
+
+    def action_show_all(self) -> None:
+        """The whole thread, every body uncut and every quote shown, as plain lines."""
+        from supportdesk.ui.screens.fulltext import FullTextScreen
+
+        if self.detail is not None:
+            parts: list[str] = []
+            for m in self.detail.messages:
+                parts += [f"── {message_heading(m)}", m.text.rstrip()]
+                parts += [f"📎 {a.filename} ({a.content_type})" for a in m.attachments]
+                parts.append("")
+            self.app.push_screen(FullTextScreen(f"#{self.number} in full", "\n".join(parts)))
 
     def action_close_request(self) -> None:
         from supportdesk.ui.modals.close import CloseModal

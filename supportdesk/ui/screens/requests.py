@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select
+from textual.worker import Worker
 
 from supportdesk.desk.senders import SenderLabel, request_sender
 from supportdesk.store.requests import STATUSES
@@ -58,29 +59,61 @@ class RequestsScreen(Screen[None]):
         Column("match", "tags / match", weight=2, wide_only=110),
     ]
 
+    running: Worker[None] | None = None
+    """The load or search under way: a change to the desk starts no second one beside it."""
+    stale = False
+    """The desk changed while it ran: run it once more when it is done."""
+
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()
         self.reload()
 
-    def reload(self) -> None:
+    def _filters(self) -> tuple[str, str | None, str | None, str | None]:
         status = self.query_one("#status", Select).value
-        self._load(
+        return (
             self.query_one("#search", Input).value.strip(),
             status if isinstance(status, str) else None,
             self.query_one("#tag", Input).value.strip() or None,
             self.query_one("#customer", Input).value.strip() or None,
         )
 
-    def _load(self, query: str, status: str | None, tag: str | None, customer: str | None) -> None:
-        # a newer load replaces this one
-        run_desk(
-            self,
-            "Search" if query else "Listing requests",
-            lambda: self._read(query, status, tag, customer),
-            self._show,
-            group="requests",
-            supersede=True,
+    def reload(self) -> None:
+        """A change to the desk (the console calls this for each one): the list read again,
+        but never a second search beside one that still runs; it runs once more after it."""
+        if self.running is not None and not self.running.is_finished:
+            self.stale = True
+            return
+        self._start()
+
+    def _start(self) -> None:
+        """What the filters ask, now: a search still running is cancelled (the group is
+        superseded) and its result never shown."""
+        self.stale = False
+        self.running = self._load(*self._filters())
+
+    def _load(
+        self, query: str, status: str | None, tag: str | None, customer: str | None
+    ) -> Worker[None]:
+        started: list[Worker[None]] = []  # the worker, known once run_desk returns
+
+        def failed(_: BaseException) -> None:
+            if started and started[0] is self.running:
+                self.running = None
+                if self.stale:
+                    self._start()
+
+        started.append(
+            run_desk(
+                self,
+                "Search" if query else "Listing requests",
+                lambda: self._read(query, status, tag, customer),
+                lambda rows: self._show(rows, started[0]),
+                group="requests",
+                supersede=True,  # a newer load replaces this one
+                or_else=failed,
+            )
         )
+        return started[0]
 
     def _read(
         self, query: str, status: str | None, tag: str | None, customer: str | None
@@ -115,7 +148,15 @@ class RequestsScreen(Screen[None]):
     rows: list[tuple[Any, ...]] | None = None
     """What the screen shows, kept to lay it out again on a resize without a query."""
 
-    def _show(self, rows: list[tuple[Any, ...]]) -> None:
+    def _show(self, rows: list[tuple[Any, ...]], worker: Worker[None]) -> None:
+        if worker is not self.running:
+            return  # cancelled after its last look: a newer query's result is coming
+        self.running = None
+        self._lay_out(rows)
+        if self.stale:
+            self._start()
+
+    def _lay_out(self, rows: list[tuple[Any, ...]]) -> None:
         self.rows = rows
         table = self.query_one("#results", DataTable)
         want = max(
@@ -145,12 +186,12 @@ class RequestsScreen(Screen[None]):
 
     def on_resize(self) -> None:
         if self.rows is not None:
-            self._show(self.rows)
+            self._lay_out(self.rows)
 
     @on(Input.Submitted)
     @on(Select.Changed)
     def _filters_changed(self) -> None:
-        self.reload()
+        self._start()
 
     @on(DataTable.RowHighlighted, "#results")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
