@@ -90,6 +90,20 @@ def make_desk(folder: Path, clock: FrozenClock, extra: dict[str, Any] | None = N
     return desk
 
 
+def add_agents(folder: Path, *logins: str, role: str = "agent") -> None:
+    """Agents on the desk of `folder`'s config.toml: the CLI acts only as an existing, enabled
+    agent (and as an admin for agents, team templates and repairs)."""
+    import tomllib
+
+    path = folder / "config.toml"
+    desk = open_desk(parse_settings(tomllib.loads(path.read_text()), path))
+    try:
+        for login in logins:
+            desk.ensure_agent(login, role=role)
+    finally:
+        desk.close_database()
+
+
 @pytest.fixture
 def desk(tmp_path: Path, clock: FrozenClock) -> Iterator[Desk]:
     d = make_desk(tmp_path, clock)
