@@ -108,7 +108,8 @@ def every_request_lists_shows_searches_and_opens(folder: Path, requests: int) ->
                 message_text(message, unfold=False)  # what the request screen draws
         for number in sample:
             hits = desk.search(subjects[number])
-            assert not subjects[number].strip() or hits, subjects[number]
+            words = any(c.isalnum() for c in subjects[number])  # "_" alone is no word to find
+            assert not words or hits, subjects[number]
         show_in_the_cli(folder, sample, subjects)
         # Half from the warned, half from the spread.
         in_the_pilot = sample[: IN_THE_PILOT // 2] + sample[SAMPLE // 2 :][: IN_THE_PILOT // 2]
