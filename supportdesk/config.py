@@ -356,7 +356,7 @@ def load_settings(path: str | Path | None = None, *, required: bool = False) -> 
     found = find_config(path)
     if found is None:
         if required:
-            raise ConfigError("no configuration found: run `supportdesk init` or pass --config")
+            raise ConfigError("no configuration found: run supportdesk init or pass --config")
         return Settings()
     if not found.exists():
         raise ConfigError(f"{found}: no such configuration file")

@@ -7,6 +7,7 @@ import itertools
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,20 @@ def make_desk(folder: Path, clock: FrozenClock, extra: dict[str, Any] | None = N
     return desk
 
 
+def add_agents(folder: Path, *logins: str, role: str = "agent") -> None:
+    """Agents on the desk of `folder`'s config.toml: the CLI acts only as an existing, enabled
+    agent (and as an admin for agents, team templates and repairs)."""
+    import tomllib
+
+    path = folder / "config.toml"
+    desk = open_desk(parse_settings(tomllib.loads(path.read_text()), path))
+    try:
+        for login in logins:
+            desk.ensure_agent(login, role=role)
+    finally:
+        desk.close_database()
+
+
 @pytest.fixture
 def desk(tmp_path: Path, clock: FrozenClock) -> Iterator[Desk]:
     d = make_desk(tmp_path, clock)
@@ -117,6 +132,48 @@ def run_cli(
         input=input,
         timeout=timeout,
     )
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def invoke_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResult:
+    """The real CLI in this process through Typer's CliRunner (a subprocess takes ~1.4 s), with
+    `main()`'s manners: a SupportDeskError is one line on stderr and exit code 1. Each call
+    starts from a fresh process's state and closes the desk it opened. The working directory
+    is the test's (monkeypatch.chdir); $SUPPORTDESK_CONFIG is unset unless `env` sets it."""
+    from typer.testing import CliRunner
+
+    from supportdesk.cli import (  # noqa: F401 - registers the commands
+        admin,
+        democmd,
+        itemcmds,
+        mailcmds,
+        requestcmds,
+        templatecmds,
+    )
+    from supportdesk.cli.app import app, state
+    from supportdesk.errors import SupportDeskError
+
+    state.__init__()  # type: ignore[misc]
+    try:
+        result = CliRunner().invoke(
+            app, list(args), env={"SUPPORTDESK_CONFIG": None, **(env or {})}
+        )
+    finally:
+        if state._desk is not None:
+            state._desk.close_database()
+        state.__init__()  # type: ignore[misc]
+    stderr = result.stderr
+    if isinstance(result.exception, SupportDeskError):
+        stderr += f"supportdesk: {result.exception}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, stderr)
 
 
 _DELIVERIES = itertools.count()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import drop_into_maildir, run_cli, write_config
+from tests.fixtures import add_agents, drop_into_maildir, run_cli, write_config
 from tests.mailfactory import make_mail
 
 
@@ -34,6 +34,7 @@ def console(folder: Path, agent: str) -> subprocess.CompletedProcess[str]:
 
 def test_agents_with_roles_and_languages(tmp_path: Path) -> None:
     write_config(tmp_path)
+    add_agents(tmp_path, "anna", role="admin")  # desk.agent: who adds the others
     added = run_cli(
         "agents", "add", "olga", "--name", "Olga K", "--email", "olga@example.com",
         "--role", "admin", "--languages", "ru,en", "--json", cwd=tmp_path,
@@ -42,7 +43,8 @@ def test_agents_with_roles_and_languages(tmp_path: Path) -> None:
     assert json.loads(added.stdout)["languages"] == ["ru", "en"]
     listed = json.loads(run_cli("agents", "list", "--json", cwd=tmp_path).stdout)
     assert [(a["login"], a["role"], a["languages"], a["active"]) for a in listed] == [
-        ("olga", "admin", ["ru", "en"], True)
+        ("anna", "admin", [], True),
+        ("olga", "admin", ["ru", "en"], True),
     ]
     twice = run_cli("agents", "add", "olga", cwd=tmp_path)
     assert twice.returncode == 1 and "agent 'olga' exists" in twice.stderr
@@ -56,11 +58,12 @@ def test_agents_with_roles_and_languages(tmp_path: Path) -> None:
 
 def test_the_console_refuses_unknown_and_disabled_agents(tmp_path: Path) -> None:
     write_config(tmp_path)
+    add_agents(tmp_path, "anna", role="admin")
     drop_into_maildir(tmp_path, make_mail(message_id="c@x"))
     assert run_cli("fetch", cwd=tmp_path).returncode == 0
     unknown = console(tmp_path, "ghost")
     assert unknown.returncode == 1
-    assert "no agent 'ghost' on this desk" in unknown.stdout  # the pty merges the streams
+    assert "unknown agent 'ghost'" in unknown.stdout  # the pty merges the streams
     assert "supportdesk agents add ghost" in unknown.stdout
 
     assert run_cli("agents", "add", "olga", cwd=tmp_path).returncode == 0

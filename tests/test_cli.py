@@ -6,7 +6,7 @@ import json
 import socket
 from pathlib import Path
 
-from tests.fixtures import drop_into_maildir, run_cli, write_config
+from tests.fixtures import add_agents, drop_into_maildir, run_cli, write_config
 from tests.mailfactory import make_mail
 
 
@@ -77,6 +77,7 @@ def test_scripted_session_with_json(tmp_path: Path) -> None:
     write_config(
         tmp_path, {"rules": [{"subject_any": ["invoice"], "tags": ["billing"], "priority": "high"}]}
     )
+    add_agents(tmp_path, "anna", "bob")
     drop_into_maildir(
         tmp_path,
         make_mail(message_id="m1@x"),
@@ -162,6 +163,7 @@ def test_scripted_session_with_json(tmp_path: Path) -> None:
 
 def test_replies_go_out_while_the_mailbox_is_down(tmp_path: Path) -> None:
     write_config(tmp_path)  # a Maildir first, to take one message in
+    add_agents(tmp_path, "anna")
     drop_into_maildir(tmp_path, make_mail(message_id="q@x"))
     assert run_cli("fetch", cwd=tmp_path).returncode == 0
     assert run_cli("requests", "reply", "1", "--body", "Done.", cwd=tmp_path).returncode == 0
@@ -186,6 +188,7 @@ def _read_only_url(folder: Path) -> str:
 
 def test_a_database_error_is_one_line_without_sql_or_customer_data(tmp_path: Path) -> None:
     write_config(tmp_path)
+    add_agents(tmp_path, "anna")
     drop_into_maildir(tmp_path, make_mail("Dora <dora.private@example.org>", message_id="d@x"))
     assert run_cli("fetch", cwd=tmp_path).returncode == 0
     write_config(tmp_path, {"desk": {"database": _read_only_url(tmp_path)}})

@@ -283,6 +283,7 @@ def test_a_customers_other_requests_newest_first(tmp_path: Path, clock: FrozenCl
 
 def test_data_version_changes_when_someone_else_commits(tmp_path: Path, clock: FrozenClock) -> None:
     console = make_desk(tmp_path, clock)
+    console.add_agent("olga", "Olga K", role="admin")
     drop_into_maildir(tmp_path, make_mail())
     console.fetch()
     version = console.data_version()
@@ -299,7 +300,7 @@ def test_data_version_changes_when_someone_else_commits(tmp_path: Path, clock: F
         assert changed != version
         assert console.data_version() == changed
 
-        result = run_cli("agents", "add", "zoe", cwd=tmp_path)  # another process
+        result = run_cli("--agent", "olga", "agents", "add", "zoe", cwd=tmp_path)  # another process
         assert result.returncode == 0, result.stderr
         assert console.data_version() != changed
     finally:

@@ -48,6 +48,7 @@ def test_a_search_index_out_of_step_is_found_and_rebuilt(
     )
     desk.fetch()
     desk.deliver()
+    desk.add_agent("olga", "Olga K", role="admin")  # a repair is an admin's
     with desk.db.write() as conn:  # what a crash in the middle of a hand-made edit leaves
         conn.exec_driver_sql(
             "INSERT INTO message_fts(message_fts, rowid, subject, from_addr, from_name, text) "
@@ -58,7 +59,7 @@ def test_a_search_index_out_of_step_is_found_and_rebuilt(
     assert broken.returncode == 1
     [fts] = [c for c in json.loads(broken.stdout) if c["check"] == "full-text index"]
     assert fts["status"] == "fail" and "db check --repair" in fts["detail"]
-    repaired = run_cli("db", "check", "--repair", cwd=tmp_path)
+    repaired = run_cli("--agent", "olga", "db", "check", "--repair", cwd=tmp_path)
     assert repaired.returncode == 0, repaired.stdout
     assert "ok    full-text index  2 messages indexed (rebuilt)" in repaired.stdout
     found = run_cli("search", "quarterly", "--json", cwd=tmp_path)

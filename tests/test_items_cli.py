@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures import drop_into_maildir, run_cli, write_config
+from tests.fixtures import add_agents, drop_into_maildir, run_cli, write_config
 from tests.mailfactory import make_mail
 
 SENDERS = ["carol@example.org", "dmitri@example.net", "erin@example.com"]
@@ -22,6 +22,7 @@ def cli_json(*args: str, cwd: Path) -> Any:
 
 def desk_with_three_reports(folder: Path) -> None:
     write_config(folder)
+    add_agents(folder, "anna")
     for n, sender in enumerate(SENDERS, 1):
         drop_into_maildir(
             folder,

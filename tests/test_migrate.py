@@ -9,7 +9,7 @@ from typing import Any
 
 from supportdesk.samples import SampleMailbox, write_maildir
 from tests.databases import empty_database_url
-from tests.fixtures import run_cli, write_config
+from tests.fixtures import add_agents, run_cli, write_config
 
 MESSAGES = 600
 
@@ -46,6 +46,7 @@ def snapshot(folder: Path, config: Path) -> dict[str, Any]:
 
 def test_there_and_back_again(tmp_path: Path) -> None:
     write_config(tmp_path, {"desk": {"database": "sqlite:///desk.db"}})
+    add_agents(tmp_path, "anna", role="admin")  # an admin moves the desk
     write_maildir(tmp_path / "mail", list(SampleMailbox(seed=3, customers=80).messages(MESSAGES)))
     cli("fetch", cwd=tmp_path)
     cli("requests", "reply", "1", "--body", "Fixed for you.", cwd=tmp_path)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures import drop_into_maildir, run_cli, write_config
+from tests.fixtures import add_agents, drop_into_maildir, run_cli, write_config
 from tests.mailfactory import make_mail
 
 
@@ -18,6 +18,7 @@ def cli_json(*args: str, cwd: Path) -> Any:
 
 def test_two_agents_take_different_requests_and_release(tmp_path: Path) -> None:
     write_config(tmp_path)
+    add_agents(tmp_path, "anna", "boris", "carl", "dora")
     drop_into_maildir(tmp_path, *(make_mail(message_id=f"t{n}@x") for n in (1, 2)))
     assert run_cli("fetch", cwd=tmp_path).returncode == 0
 

@@ -102,7 +102,7 @@ def test_team_templates_import_export_and_personal_files(tmp_path: Path) -> None
         "Thanks, {{ customer.first_name }}!\n"
     )
     unknown = run_cli("templates", "import", "mine", "--agent", "bob", cwd=folder)
-    assert unknown.returncode == 1 and "no agent 'bob'" in unknown.stderr
+    assert unknown.returncode == 1 and "unknown agent 'bob'" in unknown.stderr
     assert run_cli("agents", "add", "bob", cwd=folder).returncode == 0
     imported = _json(run_cli("templates", "import", "mine", "--agent", "bob", "--json", cwd=folder))
     assert imported == {"added": 1, "updated": 0, "unchanged": 0}

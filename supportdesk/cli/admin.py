@@ -33,9 +33,11 @@ def sample_config() -> str:
 def init(
     path: Annotated[Path, typer.Option(help="Where to write config.toml.")] = Path("config.toml"),
 ) -> None:
-    """Create config.toml (if missing), the database, an agent for you, and the templates."""
+    """Create config.toml (if missing), the database, and the templates; on a desk with no
+    agents yet, you (--agent, desk.agent or $USER) become its first agent, an admin."""
     from supportdesk.config import load_settings
 
+    state.bootstrap = True
     target = state.config or path
     if target.exists():
         say(f"{target} exists; keeping it.")
@@ -48,11 +50,16 @@ def init(
     desk = state.desk()
     say(f"Database ready: {desk.settings.database_url}")
     login = state.agent_login()
-    if desk.ensure_agent(login, name=os.environ.get("SUPPORTDESK_AGENT_NAME", login)):
-        say(f"Agent {login!r} created.")
+    if desk.first_admin(login, name=os.environ.get("SUPPORTDESK_AGENT_NAME", login)):
+        say(f"Agent {login!r} created: the first agent of this desk, an admin.")
     from supportdesk.desk.templates import desk_dir
 
     folder = desk_dir(desk.settings)
+    try:  # on a desk that has agents, the team's templates are an admin's to change
+        desk.template_manager(login, None, "importing")
+    except SupportDeskError as exc:
+        say(f"Templates from {folder} not imported: {exc}.")
+        return
     report = desk.import_templates(folder)
     say(f"Templates from {folder}: {report.summary()}.")
 
@@ -62,6 +69,7 @@ def db_upgrade() -> None:
     """Bring the database schema to this version."""
     from supportdesk.store.database import Database
 
+    # Not an admin's alone: opening the desk for any command brings the schema up to date.
     db = Database(state.settings().database_url)
     try:
         done = db.upgrade()
@@ -135,6 +143,8 @@ def db_check(
                     cell(f"{check.status:<5} {check.name:<16} {check.detail}"), soft_wrap=True
                 )
         raise typer.Exit(1)
+    if repair:
+        state.acting(admin="db check --repair")
     checks = state.desk().check(full=full, repair=repair, pages_checked=path is not None)
     mailbox = mailbox_check(state.settings())  # not SQL: the configured Maildir or mbox
     if mailbox is not None:
@@ -189,11 +199,13 @@ def migrate(
     in the target, then every row is copied with its id, in one transaction. Point
     `desk.database` at the target afterwards; stop consoles and watchers first."""
     from supportdesk.cli.output import progress_bar
+    from supportdesk.desk import Desk
     from supportdesk.store.database import open_database, safe_url
     from supportdesk.store.transfer import copy_desk
 
     src = open_database(source, upgrade=False)
-    try:
+    try:  # an admin of the desk being moved moves it
+        Desk(state.settings(), src).acting_agent(state.agent_login(), admin="migrate")
         dst = open_database(target)
         try:
             with progress_bar("Copying", not json) as progress:
@@ -227,6 +239,7 @@ def agents_add(
 
     if role not in ROLES:
         raise typer.BadParameter(f"expected {' or '.join(ROLES)}", param_hint="--role")
+    state.acting(admin="agents add")
     agent = state.desk().add_agent(login, name, email, role, languages.split(","))
     if json:
         emit_json(agent.as_dict())
@@ -250,6 +263,7 @@ def agents_list(json: JsonFlag = False) -> None:
 @agents_app.command("disable")
 def agents_disable(login: str) -> None:
     """Stop an agent from opening the console; their claims are dropped for others."""
+    state.acting(admin="agents disable")
     dropped = state.desk().set_agent_active(login, False)
     say(f"Agent {login!r} disabled" + (f"; {dropped} claims released." if dropped else "."))
 
@@ -257,5 +271,6 @@ def agents_disable(login: str) -> None:
 @agents_app.command("enable")
 def agents_enable(login: str) -> None:
     """Let a disabled agent work again."""
+    state.acting(admin="agents enable")
     state.desk().set_agent_active(login, True)
     say(f"Agent {login!r} enabled.")

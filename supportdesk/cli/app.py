@@ -30,6 +30,8 @@ class State:
     config: Path | None = None
     agent: str | None = None
     debug: bool = False
+    bootstrap: bool = False
+    """`init` and `demo`: they make the config and the first agent, so nothing is required."""
     _settings: Settings | None = field(default=None, repr=False)
     _desk: Desk | None = field(default=None, repr=False)
 
@@ -37,7 +39,7 @@ class State:
         if self._settings is None:
             from supportdesk.config import load_settings
 
-            self._settings = load_settings(self.config)
+            self._settings = load_settings(self.config, required=True)
         return self._settings
 
     def desk(self) -> Desk:
@@ -45,10 +47,21 @@ class State:
             from supportdesk.desk import open_desk
 
             self._desk = open_desk(self.settings())
+            if self.agent is not None and not self.bootstrap:
+                self._desk.acting_agent(self.agent)  # a global --agent is never a ghost
         return self._desk
 
     def agent_login(self) -> str:
+        """The login this terminal acts as: --agent, else desk.agent, else $USER."""
         return self.settings().agent_login(self.agent)
+
+    def acting(self, override: str | None = None, *, admin: str | None = None) -> str:
+        """The login a command acts as (a command's own --agent, else `agent_login`), checked
+        by the desk: an existing, enabled agent, and an admin when `admin` names what needs
+        one. Every command that does something as someone calls this."""
+        login = override or self.agent_login()
+        self.desk().acting_agent(login, admin=admin)
+        return login
 
 
 state = State()

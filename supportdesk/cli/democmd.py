@@ -61,10 +61,11 @@ def demo(
         config.write_text(DEMO_CONFIG, encoding="utf-8")
         sample = SampleMailbox(seed=2026, customers=15, attachment_bytes=40_000)
         write_maildir(folder / "mail", list(sample.messages(messages)))
+    state.bootstrap = True
     state.config = config
     state._settings = load_settings(config)
     desk = state.desk()
-    desk.ensure_agent("demo", name="Demo Agent")
+    desk.ensure_agent("demo", name="Demo Agent", role="admin")  # to try every command
     from supportdesk.desk.templates import shipped_dir
 
     desk.import_templates(shipped_dir())

@@ -73,7 +73,7 @@ def convert(
     _check(to, KINDS, "--to")
     if attach is not None and (title or description or ref):
         raise typer.BadParameter("--title, --description and --ref are for a new item (--to)")
-    login = agent or state.agent_login()
+    login = state.acting(agent)
     desk = state.desk()
     if to is not None:
         linked = desk.convert(
@@ -178,7 +178,7 @@ def set_(
         raise typer.BadParameter("nothing to set: give --status, --ref, --title or --description")
     change = state.desk().set_item(
         number,
-        agent or state.agent_login(),
+        state.acting(agent),
         status=status,
         ref=ref,
         title=title,
@@ -207,7 +207,7 @@ def fix(
     """Mark an item fixed: its customers' requests come back on the stack with fixed_notice
     pre-selected, or with --notify each customer gets it at once (threaded in their request)."""
     desk = state.desk()
-    login = agent or state.agent_login()
+    login = state.acting(agent)
     if notify and not yes:
         waiting = desk.item(number).item.waiting
         if not (sys.stdin.isatty() and sys.stderr.isatty()):

@@ -209,7 +209,8 @@ def import_mail(
     ] = False,
     json: JsonFlag = False,
 ) -> None:
-    """Import mail through the same pipeline as fetch; importing twice adds nothing."""
+    """Import mail through the same pipeline as fetch; importing twice adds nothing. A file
+    that is not mail is refused; in a folder, such files are skipped and named."""
     if not path.exists():
         raise SupportDeskError(f"{path}: no such file or folder")
     desk = state.desk()
@@ -228,3 +229,21 @@ def import_mail(
                 else ""
             )
         )
+        _skipped(report["not_mail_files"])  # type: ignore[arg-type]
+
+
+def _skipped(files: list[str], shown: int = 20) -> None:
+    """The files of a folder that were not imported because they are not mail."""
+    if not files:
+        return
+    from rich.text import Text
+
+    from supportdesk.cli.output import stderr
+    from supportdesk.mail.sanitize import display_safe
+
+    one = len(files) == 1
+    say(f"skipped {len(files)} file{'' if one else 's'} that {'is' if one else 'are'} not mail:")
+    for name in files[:shown]:  # whole, not wrapped: a path to copy
+        stderr.print(Text(f"  {display_safe(name)}"), soft_wrap=True)
+    if len(files) > shown:
+        say(f"  ... and {len(files) - shown} more (--json lists them all)")

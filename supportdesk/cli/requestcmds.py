@@ -203,7 +203,7 @@ def reply(
             raise SupportDeskError(f"cannot read {body_file}: {exc}") from None
     else:
         text = body or ""
-    login = agent or state.agent_login()
+    login = state.acting(agent)
     desk = state.desk()
     cc: list[str] | None = [] if no_cc else None
     if idempotency_key is not None and (done := desk.keyed_reply(number, idempotency_key)):
@@ -256,7 +256,7 @@ def set_(
     """Change a request's settings."""
     if language is None:
         raise typer.BadParameter("nothing to set: give --language")
-    state.desk().set_language(number, language, agent or state.agent_login())
+    state.desk().set_language(number, language, state.acting(agent))
     say(f"#{number}: language {language}.")
 
 
@@ -264,7 +264,7 @@ def set_(
 def take(agent: AgentOption = None, json: JsonFlag = False) -> None:
     """Claim the next request on the stack for this agent (what `n` does in the console) and
     print it; when there is nothing to take, print nothing (JSON null) and exit 0."""
-    login = agent or state.agent_login()
+    login = state.acting(agent)
     record = state.desk().claim_next(login)
     if json:
         from supportdesk.desk.senders import request_json
@@ -279,7 +279,7 @@ def take(agent: AgentOption = None, json: JsonFlag = False) -> None:
 @requests_app.command("release")
 def release(number: int, agent: AgentOption = None, json: JsonFlag = False) -> None:
     """Drop this agent's claim on a request, so that others can take it."""
-    login = agent or state.agent_login()
+    login = state.acting(agent)
     released = state.desk().release(number, login)
     if json:
         emit_json({"number": number, "released": released})
@@ -297,7 +297,7 @@ def close(
     json: JsonFlag = False,
 ) -> None:
     """Close a request; a later message from the customer reopens it."""
-    state.desk().close(number, reason, agent or state.agent_login())
+    state.desk().close(number, reason, state.acting(agent))
     if json:
         emit_json({"number": number, "status": "closed", "reason": reason})
     else:

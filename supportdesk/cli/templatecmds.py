@@ -27,7 +27,14 @@ LanguageOption = Annotated[
 
 
 def _agent(agent: str | None) -> str:
-    return agent or state.agent_login()
+    """The agent whose templates are shown (an existing, enabled one)."""
+    return state.acting(agent)
+
+
+def _manager(owner: str | None, action: str) -> None:
+    """Anyone manages their own personal templates; the team's, or another agent's, need the
+    acting agent (the global --agent, desk.agent or $USER) to be an admin."""
+    state.desk().template_manager(state.agent_login(), owner, action)
 
 
 def _rows(records: list, scores: list[float] | None = None) -> list[list[object]]:  # type: ignore[type-arg]
@@ -129,7 +136,8 @@ def add(
         text = sys.stdin.read() if str(file) == "-" else file.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SupportDeskError(f"cannot read {file}: {exc}") from None
-    owner = None if team else _agent(agent)
+    owner = None if team else agent or state.agent_login()
+    _manager(owner, "adding")
     outcome = state.desk().add_template(
         name, text, owner=owner, language=language, source=str(file)
     )
@@ -148,7 +156,8 @@ def remove(
     language: LanguageOption = None,
 ) -> None:
     """Remove a personal (or, with --team, a team) template."""
-    owner = None if team else _agent(agent)
+    owner = None if team else agent or state.agent_login()
+    _manager(owner, "removing")
     count = state.desk().remove_template(name, owner=owner, language=language)
     say(f"Removed {count} variant{'s' if count != 1 else ''} of {name!r}.")
 
@@ -164,6 +173,7 @@ def import_(
     """Import template files: FOLDER/system and FOLDER/team (or *.md in FOLDER) for the team,
     or everything in FOLDER as one agent's personal templates with --agent. Re-importing
     updates what changed."""
+    _manager(agent, "importing")
     report = state.desk().import_templates(folder, owner=agent)
     if json:
         emit_json(report.as_dict())

@@ -47,7 +47,7 @@ from supportdesk.templating.files import check_language, check_name, parse_templ
 if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when used
     from supportdesk.desk.delivery import DeliveryReport
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
-    from supportdesk.desk.intake import IngestReport
+    from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.tick import TickReport
 
 AGENT_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -167,6 +167,15 @@ class Desk:
                 return False
             return agents.add_agent(conn, login, name or login, email, role, self.clock.now())
 
+    def first_admin(self, login: str, name: str = "") -> bool:
+        """`supportdesk init`'s bootstrap: on a desk with no agents yet, `login` becomes the
+        first agent, an admin. True when created; False when the desk has agents (then only
+        an admin adds more)."""
+        with self.db.write() as conn:
+            if agents.list_agents(conn):
+                return False
+            return agents.add_agent(conn, login, name or login, "", "admin", self.clock.now())
+
     def add_agent(
         self,
         login: str,
@@ -208,22 +217,43 @@ class Desk:
                     add_event(conn, number, now, "release", actor=login, reason="disabled")
             return dropped
 
-    def console_agent(self, login: str) -> agents.AgentRecord:
-        """The agent a console opens for; a clear error when unknown or disabled."""
+    def acting_agent(self, login: str, *, admin: str | None = None) -> agents.AgentRecord:
+        """The agent a command acts as: one that exists and is enabled, else a one-line error
+        saying what to do. With `admin` (what is being done, e.g. "agents add"), it must also
+        be an admin. The identity itself is the operating system's user (`desk.agent`,
+        `--agent` or $USER): this guards against mistakes and ghosts, not against a user who
+        can edit config.toml or the database (see the README on PostgreSQL roles)."""
         with self.db.read() as conn:
             found = agents.get_agent(conn, login)
         if found is None:
-            raise NotFoundError(
-                f"no agent {login!r} on this desk: an admin adds one with "
-                f"`supportdesk agents add {login} --name NAME --email EMAIL` "
-                "(or choose another with --agent)"
-            )
+            raise NotFoundError(unknown_agent(login))
         if not found.active:
             raise SupportDeskError(
                 f"agent {login!r} is disabled (an admin enables it again with "
                 f"`supportdesk agents enable {login}`)"
             )
+        if admin is not None and found.role != "admin":
+            raise SupportDeskError(
+                f"{admin} needs an admin, and {login!r} is not one "
+                "(an admin runs it, e.g. with --agent ADMIN)"
+            )
         return found
+
+    def template_manager(self, login: str, owner: str | None, action: str) -> agents.AgentRecord:
+        """The agent `login` adding, importing or removing templates: their own personal ones
+        as any agent; the team's (`owner` None) or another agent's only as an admin."""
+        if owner is None:
+            return self.acting_agent(login, admin=f"{action} team templates")
+        if owner != login:
+            found = self.acting_agent(login, admin=f"{action} another agent's templates")
+            with self.db.read() as conn:
+                _known_agent(conn, owner)
+            return found
+        return self.acting_agent(login)
+
+    def console_agent(self, login: str) -> agents.AgentRecord:
+        """The agent a console opens for; a clear error when unknown or disabled."""
+        return self.acting_agent(login)
 
     def agents(self) -> list[agents.AgentRecord]:
         with self.db.read() as conn:
@@ -530,6 +560,7 @@ class Desk:
 
     def export_templates(self, folder: Path, owner: str | None = None) -> list[Path]:
         with self.db.read() as conn:
+            _known_agent(conn, owner)
             return tpl.export_folder(conn, folder, owner=owner)
 
     def render_template(
@@ -666,7 +697,7 @@ class Desk:
         acknowledge: bool = False,
         history: bool = False,
         progress: Progress | None = None,
-    ) -> IngestReport:
+    ) -> ImportReport:
         from supportdesk.desk.importing import import_mail
 
         return import_mail(
@@ -850,9 +881,17 @@ class Desk:
             return leases.current(conn, name, self.clock.now())
 
 
+def unknown_agent(login: str) -> str:
+    """The one line for a login that is not an agent of this desk, and what to do."""
+    return (
+        f"unknown agent {login!r}: an admin adds it with "
+        f"`supportdesk agents add {login} --name NAME`, or choose another with --agent"
+    )
+
+
 def _known_agent(conn: Any, login: str | None) -> None:
     if login is not None and agents.get_agent(conn, login) is None:
-        raise NotFoundError(f"no agent {login!r} (add one with `supportdesk agents add {login}`)")
+        raise NotFoundError(unknown_agent(login))
 
 
 def open_desk(settings: Settings, clock: Clock | None = None, *, upgrade: bool = True) -> Desk:

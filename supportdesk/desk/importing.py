@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from supportdesk.clock import Clock
 from supportdesk.config import Settings
@@ -20,6 +22,20 @@ BATCH_BYTES = 8_000_000
 BATCH_COUNT = 1000
 
 
+@dataclass(slots=True)
+class ImportReport(IngestReport):
+    """What an import stored, and the files of a folder it skipped because they are not mail."""
+
+    not_mail: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **IngestReport.as_dict(self),
+            "not_mail": len(self.not_mail),
+            "not_mail_files": list(self.not_mail),
+        }
+
+
 def import_mail(
     db: Database,
     settings: Settings,
@@ -29,10 +45,13 @@ def import_mail(
     acknowledge: bool = False,
     history: bool = False,
     progress: Progress | None = None,
-) -> IngestReport:
-    """Import every message under `path`; a second import of the same mail adds nothing."""
+) -> ImportReport:
+    """Import every message under `path`; a second import of the same mail adds nothing.
+    A file that is not mail is refused (a SupportDeskError naming it, before anything is
+    stored); in a folder, such files are skipped and named in the report."""
     options = IngestOptions(acknowledge=acknowledge, history=history, date_as_pushed=True)
-    total = count_messages(path) or 0
+    total = count_messages(path) or 0  # refuses a single file that is not mail
+    skipped: list[str] = []
     items: list[Item] = []
     size = done = 0
     parsing: tuple[Future[list[ParsedMessage]], int] | None = None
@@ -55,7 +74,7 @@ def import_mail(
                 store(parsing)
             parsing = job
 
-        for _key, raw in read_messages(path):
+        for _key, raw in read_messages(path, lambda file: skipped.append(str(file))):
             items.append((raw, None))
             size += len(raw)
             if size >= BATCH_BYTES or len(items) >= BATCH_COUNT:
@@ -64,7 +83,10 @@ def import_mail(
             hand_over()
         if parsing is not None:
             store(parsing)
-    return writer.report
+    stored = writer.report
+    return ImportReport(
+        **{f.name: getattr(stored, f.name) for f in fields(stored)}, not_mail=skipped
+    )
 
 
 def _progress(progress: Progress | None, done: int, total: int) -> Callable[[], None] | None:
