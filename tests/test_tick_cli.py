@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures import drop_into_maildir, write_config
+from tests.fixtures import add_agents, drop_into_maildir, write_config
 from tests.mailfactory import make_mail
 
 FAKETIME = shutil.which("faketime")
@@ -86,6 +86,7 @@ def show(cwd: Path, at: str | None = None) -> dict[str, Any]:
 @pytest.mark.slow  # about twenty CLI processes: 15-20 s
 def test_follow_up_reminders_and_auto_close_with_faketime(tmp_path: Path) -> None:
     write_config(tmp_path)
+    add_agents(tmp_path, "anna")
     drop_into_maildir(tmp_path, make_mail(message_id="slow.customer@client.example.org"))
     fetched = cli_json("fetch", cwd=tmp_path)
     assert fetched["fetch"]["new_requests"] == 1
