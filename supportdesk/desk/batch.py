@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from supportdesk.mail.parse import ParsedMessage
@@ -27,6 +27,8 @@ class Batch:
         self.request_changes: dict[int, dict[str, Any]] = {}
         self.counts: dict[int, list[int]] = {}
         self.ack_log: list[dict[str, Any]] = []
+        self.texts: list[dict[str, Any]] = []
+        """Fingerprints of the texts taken in (a repeat joins its request)."""
         self.loop_tags: set[int] = set()
         """Requests to tag possible-loop (some of them stored by earlier batches)."""
         self.failed: list[dict[str, Any]] = []
@@ -122,5 +124,8 @@ def write_batch(conn: Any, batch: Batch, now: datetime) -> None:
         ],
     )
     q.insert_rows(conn, "ack_log", batch.ack_log)
+    if batch.texts:
+        q.forget_texts(conn, now - timedelta(days=1))
+        q.insert_rows(conn, "text_seen", batch.texts)
     q.add_tags(conn, [{"request_id": rid, "tag": LOOP_TAG} for rid in sorted(batch.loop_tags)])
     q.mark_messages(conn, batch.failed)

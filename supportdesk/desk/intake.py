@@ -155,13 +155,16 @@ class _Known:
             [(self.messages[p.message_id].pk, p.sha256) for p in parsed if p.message_id in self],
         )
         self.acks = q.acks_since(conn, {ack_address(p) for p in parsed}, now - DAY)
+        self.conn, self.since = conn, now - DAY
         customer_ids = {c.id for c in self.customers.values()} if live else set()
-        self.opened = q.new_requests_since(conn, customer_ids, now - DAY)
+        self.opened = q.opened_since(conn, customer_ids, self.since)
+        """Requests each customer opened today, as a count (stored) or numbers (this batch)."""
+        self.opened_now: dict[int, list[int]] = {}
+        self.text_keys = {p.message_id: _text_key(p.text) for p in parsed} if live else {}
+        wanted = {(p.from_addr, k) for p in parsed if (k := self.text_keys.get(p.message_id))}
         window = settings.workflow.repeat_window
-        self.texts: dict[tuple[str, str], int] = {}
-        senders = {p.from_addr for p in parsed} if live else set()
-        for sender, rid, body in q.recent_texts(conn, senders, now - window):
-            self.remember_text(sender, body, rid)
+        self.texts = q.seen_texts(conn, wanted, now - window) if window else {}
+        self.new_texts: list[dict[str, Any]] = []
         threads = {k.request_id for k in self.messages.values()} | set(self.texts.values())
         self.threads = q.thread_facts(conn, tagged | threads)
 
@@ -179,14 +182,27 @@ class _Known:
             return False
         return sender in facts.participants or sender in self.agents
 
-    def remember_text(self, sender: str, body: str, rid: int) -> None:
-        key = _text_key(body)
-        if sender and key:
-            self.texts[(sender, key)] = rid
+    def remember_text(self, p: ParsedMessage, rid: int, now: datetime) -> None:
+        key = self.text_keys.get(p.message_id)
+        if p.from_addr and key:
+            self.texts[(p.from_addr, key)] = rid
+            self.new_texts.append(
+                {"sender": p.from_addr, "text_key": key, "request_id": rid, "at": now}
+            )
 
     def same_text(self, p: ParsedMessage) -> int | None:
-        key = _text_key(p.text)
+        key = self.text_keys.get(p.message_id)
         return self.texts.get((p.from_addr, key)) if p.from_addr and key else None
+
+    def opened_today(self, customer_id: int, rid: int) -> list[int]:
+        """Count `rid` as opened by the customer; the day's requests when that makes too many
+        (those stored before are looked up only then)."""
+        mine = self.opened_now.setdefault(customer_id, [])
+        mine.append(rid)
+        return mine
+
+    def stored_today(self, customer_id: int) -> list[int]:
+        return q.requests_opened_since(self.conn, customer_id, self.since)
 
 
 def _text_key(body: str) -> str:
@@ -276,10 +292,11 @@ def _ingest(
         known.in_batch[mid] = q.KnownMessage(pk, rid, "in", "received")
         known.copies.add((pk, p.sha256))  # the same bytes again later in this batch add nothing
         if auto is None and options.live:
-            known.remember_text(p.from_addr, p.text, rid)
+            known.remember_text(p, rid, now)
         report.stored += 1
         if p.warnings:
             report.with_warnings += 1
+    batch.texts = known.new_texts
     write_batch(conn, batch, now)
     return report
 
@@ -383,21 +400,17 @@ def _opens_too_many(
     """A sender opening more than `loop_threshold` requests in a day is probably a robot in a
     loop with us: that day's requests are tagged possible-loop and get no acknowledgement."""
     cid = batch.requests[rid]["customer_id"]
-    opened = known.opened.setdefault(cid, [])
-    opened.append(rid)
-    if len(opened) <= settings.workflow.loop_threshold:
+    this_batch = known.opened_today(cid, rid)
+    count = known.opened.get(cid, 0) + len(this_batch)
+    threshold = settings.workflow.loop_threshold
+    if count <= threshold:
         return False
-    batch.loop_tags.update(opened)
-    if len(opened) == settings.workflow.loop_threshold + 1:
+    if count == threshold + 1:  # the day's earlier requests are tagged too, once
+        batch.loop_tags.update(known.stored_today(cid))
         batch.events.append(
-            event_row(
-                rid,
-                now,
-                "possible_loop",
-                None,
-                {"from": p.from_addr, "opened_today": len(opened)},
-            )
+            event_row(rid, now, "possible_loop", None, {"from": p.from_addr, "opened_today": count})
         )
+    batch.loop_tags.update(this_batch)
     return True
 
 

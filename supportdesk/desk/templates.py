@@ -429,8 +429,9 @@ def render_workflow(
     """Render a workflow template (auto_ack, reminder_1 …): the team's override first, the
     shipped text when the override fails in any way (an error, a slow or huge template, a
     filter's own exception). Returns the text (None when no variant renders) and the errors
-    met on the way, for the caller to record as events; they are logged here too. Each render
-    may take `seconds` of CPU time (`team_seconds` for the team's override, when given)."""
+    met on the way, for the caller to record as events; they are logged here too. The team's
+    override may take `seconds` of CPU time (`team_seconds`, when given); the shipped text
+    the standard RENDER_SECONDS."""
     records = list(variants)
     errors: list[str] = []
     for scope in ("team", "system"):
@@ -439,7 +440,11 @@ def render_workflow(
             continue
         record = pick_language(group, language)
         try:
-            budget = team_seconds if scope == "team" and team_seconds is not None else seconds
+            # The shipped text is ours and the last resort: only the standard safety net, so
+            # a busy machine never costs a customer the acknowledgement.
+            budget = RENDER_SECONDS if scope == "system" else seconds
+            if scope == "team" and team_seconds is not None:
+                budget = team_seconds
             return render(record, values(record), seconds=budget), errors
         except Exception as exc:  # noqa: BLE001 - nothing a template does may stop the desk
             errors.append(_failure(record, exc))

@@ -129,37 +129,48 @@ def acks_since(
     return found
 
 
-def new_requests_since(
-    conn: Connection, customer_ids: Iterable[int], since: datetime
-) -> dict[int, list[int]]:
-    """The requests each customer opened since `since` (loop detection)."""
-    found: dict[int, list[int]] = {}
+def opened_since(conn: Connection, customer_ids: Iterable[int], since: datetime) -> dict[int, int]:
+    """How many requests each customer opened since `since` (loop detection)."""
+    found: dict[int, int] = {}
     r = t.request
     for chunk in _chunks(sorted(set(customer_ids))):
         rows = conn.execute(
-            select(r.c.customer_id, r.c.id)
+            select(r.c.customer_id, func.count())
             .where(r.c.customer_id.in_(chunk), r.c.created_at >= since)
-            .order_by(r.c.id)
+            .group_by(r.c.customer_id)
         )
-        for cid, rid in rows:
-            found.setdefault(cid, []).append(rid)
+        found.update((cid, int(n)) for cid, n in rows)
     return found
 
 
-def recent_texts(
-    conn: Connection, senders: Iterable[str], since: datetime
-) -> list[tuple[str, int, str]]:
-    """(sender, request, text) of the messages these addresses sent since `since`."""
-    m = t.message
-    found: list[tuple[str, int, str]] = []
-    for chunk in _chunks(sorted(set(senders))):
+def requests_opened_since(conn: Connection, customer_id: int, since: datetime) -> list[int]:
+    r = t.request
+    rows = conn.execute(
+        select(r.c.id).where(r.c.customer_id == customer_id, r.c.created_at >= since)
+    )
+    return [rid for (rid,) in rows]
+
+
+def seen_texts(
+    conn: Connection, keys: Iterable[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], int]:
+    """The request each (sender, text fingerprint) went to last since `since`."""
+    found: dict[tuple[str, str], int] = {}
+    s = t.text_seen
+    for chunk in _chunks(sorted(set(keys))):
         rows = conn.execute(
-            select(m.c.from_addr, m.c.request_id, m.c.text)
-            .where(m.c.direction == "in", m.c.from_addr.in_(chunk), m.c.received_at >= since)
-            .order_by(m.c.id)
+            select(s.c.sender, s.c.text_key, s.c.request_id)
+            .where(tuple_(s.c.sender, s.c.text_key).in_(chunk), s.c.at >= since)
+            .order_by(s.c.id)
         )
-        found.extend((sender, rid, body) for sender, rid, body in rows)
+        for sender, key, rid in rows:
+            found[(sender, key)] = rid
     return found
+
+
+def forget_texts(conn: Connection, before: datetime) -> None:
+    """Fingerprints older than any repeat window (a day at most) are of no more use."""
+    conn.execute(t.text_seen.delete().where(t.text_seen.c.at < before))
 
 
 def add_tags(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -148,6 +148,22 @@ class AckLog(SQLModel, table=True):
     at: datetime = _when()
 
 
+class TextSeen(SQLModel, table=True):
+    """A fingerprint of a message's text by its sender, kept for a day: the same text again
+    from the same sender joins the earlier request (workflow.repeat_window)."""
+
+    __tablename__ = "text_seen"
+    __table_args__ = (
+        Index("ix_text_seen_key", "sender", "text_key"),
+        Index("ix_text_seen_at", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=320)
+    text_key: str = Field(max_length=64)
+    request_id: int
+    at: datetime = _when()
+
+
 class MessageRaw(SQLModel, table=True):
     """The bytes as received (or as sent). A second, different copy under the same
     Message-ID is kept as another row, so nothing is lost."""

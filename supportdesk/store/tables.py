@@ -21,6 +21,7 @@ template_use = models.TemplateUse.__table__  # type: ignore[attr-defined]
 draft = models.Draft.__table__  # type: ignore[attr-defined]
 item = models.Item.__table__  # type: ignore[attr-defined]
 ack_log = models.AckLog.__table__  # type: ignore[attr-defined]
+text_seen = models.TextSeen.__table__  # type: ignore[attr-defined]
 
 
 def upsert(conn: Connection, table: Table) -> Any:

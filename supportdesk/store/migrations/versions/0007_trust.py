@@ -1,5 +1,6 @@
 """Mail that cannot be trusted: how each message joined its request, the request a stranger's
-message mentions, and the log of acknowledgements by the address they went to.
+message mentions, the log of acknowledgements by the address they went to, and the texts
+seen lately (a repeat joins its request).
 
 Revision ID: 0007
 Revises: 0006
@@ -33,9 +34,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_ack_log_address", "ack_log", ["address", "at"], unique=False)
+    op.create_table(
+        "text_seen",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sender", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("text_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("at", supportdesk.store.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_text_seen_key", "text_seen", ["sender", "text_key"], unique=False)
+    op.create_index("ix_text_seen_at", "text_seen", ["at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_text_seen_at", table_name="text_seen")
+    op.drop_index("ix_text_seen_key", table_name="text_seen")
+    op.drop_table("text_seen")
     op.drop_index("ix_ack_log_address", table_name="ack_log")
     op.drop_table("ack_log")
     with op.batch_alter_table("message", schema=None) as batch_op:
