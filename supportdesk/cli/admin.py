@@ -81,27 +81,9 @@ def db_upgrade() -> None:
 @db_app.command("backup")
 def db_backup(target: Path) -> None:
     """Copy the SQLite database to TARGET while the desk keeps running."""
-    import sqlite3
+    from supportdesk.desk.health import backup
 
-    from supportdesk.store.database import libpq_url, sqlite_file
-
-    url = state.settings().database_url
-    path = sqlite_file(url)
-    if path is None:
-        raise SupportDeskError(
-            "this desk is on PostgreSQL: back it up with its own tool, e.g. "
-            f"pg_dump --format=custom --file {target} '{libpq_url(url)}' "
-            "(and restore with pg_restore --dbname URL FILE)"
-        )
-    if target.exists():
-        raise SupportDeskError(f"{target} exists; choose a new file")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    dest = sqlite3.connect(target)
-    try:
-        source.backup(dest)
-    finally:
-        dest.close()
-        source.close()
+    backup(state.settings().database_url, target)
     say(f"Backed up to {target}.")
 
 
@@ -124,18 +106,16 @@ def db_check(
     a local Maildir or mbox is where mailbox.path says.
     Exit 1 when a check fails (warnings do not), and after recovering a damaged file (the
     desk still points at the damaged one)."""
+    from supportdesk.desk.health import damaged_file, is_file
     from supportdesk.desk.sources import mailbox_check
-    from supportdesk.store.database import sqlite_file
-    from supportdesk.store.maintenance import Check
-    from supportdesk.store.recovery import damaged, diagnose
 
-    path = sqlite_file(state.settings().database_url)
-    problem = diagnose(path, full) if path is not None else None  # read-only, before opening
-    if path is not None and problem is not None:
+    url = state.settings().database_url
+    damage = damaged_file(url, full)  # read-only, before anything opens the desk
+    if damage is not None:
+        path, check = damage
         if repair:
             _recover(path, json)
         else:
-            check = Check("integrity", "fail", str(damaged(path, problem)))
             if json:
                 emit_json([check.as_dict()])
             else:
@@ -145,7 +125,7 @@ def db_check(
         raise typer.Exit(1)
     if repair:
         state.acting(admin="db check --repair")
-    checks = state.desk().check(full=full, repair=repair, pages_checked=path is not None)
+    checks = state.desk().check(full=full, repair=repair, pages_checked=is_file(url))
     mailbox = mailbox_check(state.settings())  # not SQL: the configured Maildir or mbox
     if mailbox is not None:
         checks.append(mailbox)
@@ -160,7 +140,7 @@ def db_check(
 
 def _recover(path: Path, json: bool) -> None:
     """Copy what can be read of the damaged SQLite file at `path` into a new file; report."""
-    from supportdesk.store.recovery import recover
+    from supportdesk.desk.health import recover
 
     say(f"{path.name} is damaged: copying what can be read into a new file...")
     report = recover(path)

@@ -109,7 +109,7 @@ def _database_error(exc: Exception) -> SupportDeskError | None:
     """A database failure as one line without SQL or parameters (see store.database)."""
     if "supportdesk.store.database" not in sys.modules:  # no database was opened
         return None
-    from supportdesk.store.database import database_error
+    from supportdesk.desk.health import database_error
 
     url = state._settings.database_url if state._settings is not None else None
     return database_error(exc, url)

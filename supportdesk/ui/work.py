@@ -129,7 +129,7 @@ def failure_line(
 def explain(error: BaseException, database_url: str | None = None) -> tuple[str, bool]:
     """Why a desk call failed, in words an agent can act on; and whether it is a failure the
     desk knows (its own errors, the database's, the file system's) rather than a bug."""
-    from supportdesk.store.database import database_error
+    from supportdesk.desk.health import database_error
 
     if isinstance(error, SupportDeskError):
         return str(error) or type(error).__name__, True
