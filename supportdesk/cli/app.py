@@ -115,6 +115,15 @@ def _database_error(exc: Exception) -> SupportDeskError | None:
     return database_error(exc, url)
 
 
+def handled_interrupt() -> None:
+    """Ctrl-C was handled: the process exits with our own status, not killed by SIGINT.
+    CPython (3.11) remembers a KeyboardInterrupt that interrupted an exec() of source text
+    (dataclasses and SQLAlchemy build functions that way, e.g. while a first poll imports
+    them) as unhandled, even once caught, and then kills itself with SIGINT at exit; a
+    successful exec() of source text clears that."""
+    exec("pass")  # noqa: S102 - see above: resets CPython's unhandled-interrupt flag
+
+
 def main() -> None:
     """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors."""
     from supportdesk.cli import (  # noqa: F401 - registers the commands
@@ -134,6 +143,7 @@ def main() -> None:
         sys.stderr.write(f"supportdesk: {exc}\n")
         sys.exit(1)
     except KeyboardInterrupt:
+        handled_interrupt()
         sys.stderr.write("supportdesk: interrupted\n")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from supportdesk.cli.app import app, state
+from supportdesk.cli.app import app, handled_interrupt, state
 from supportdesk.cli.output import emit_json, progress_bar, say, visible
 from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.errors import MailServerError, RetryableError, SupportDeskError
@@ -144,20 +144,12 @@ def _watch(json: bool) -> None:
                 continue
             failures = 0
     except KeyboardInterrupt:
-        _handled_interrupt()
+        handled_interrupt()
         say("Stopped.")
     finally:
         if poller:
             poller.close()
         desk.release_lease(POLLER_LEASE, holder)
-
-
-def _handled_interrupt() -> None:
-    """A stop is a clean exit (status 0). CPython (3.11) remembers a KeyboardInterrupt that
-    interrupted an exec() of source text (dataclasses and SQLAlchemy build functions that way
-    while the first poll imports them) as unhandled, even once caught, and then kills itself
-    with SIGINT at exit; a successful exec() of source text clears that."""
-    exec("pass")  # noqa: S102 - see above: resets CPython's unhandled-interrupt flag
 
 
 def _stop_on_signals() -> None:
