@@ -94,7 +94,8 @@ class DeskSettings(Section):
     agent: str | None = None
     """Default agent login for this terminal ($USER otherwise)."""
     data_dir: str | None = None
-    """Where saved attachments and local state go (the platform data directory by default)."""
+    """The folder the console offers for saved attachments, relative to the config file
+    (~/Downloads when unset, else the current folder)."""
 
 
 class MailboxSettings(Section):
@@ -305,10 +306,13 @@ class Settings(Section):
         return url
 
     @property
-    def data_dir(self) -> Path:
+    def attachment_folder(self) -> Path:
+        """Where a saved attachment goes unless the agent names another folder: `data_dir`,
+        else ~/Downloads, else the current folder."""
         if self.desk.data_dir:
             return self.resolve(self.desk.data_dir)
-        return Path(platformdirs.user_data_dir(APP_NAME))
+        downloads = Path.home() / "Downloads"
+        return downloads if downloads.is_dir() else Path.cwd()
 
     def agent_login(self, override: str | None = None) -> str:
         return override or self.desk.agent or os.environ.get("USER") or "agent"

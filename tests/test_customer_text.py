@@ -144,6 +144,34 @@ async def test_saving_an_attachment_named_like_markup_shows_the_exact_path(
     desk.close_database()
 
 
+async def test_an_attachment_is_saved_into_the_configured_data_dir_with_enter(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """`desk.data_dir` (relative to config.toml) is the folder the console offers: choosing
+    the attachment and pressing enter saves it there, a folder made if need be."""
+    desk = make_desk(tmp_path, clock, {"desk": {"data_dir": "saved/attachments"}})
+    drop_into_maildir(tmp_path, make_mail(body="Logs.", attachment=("trace.log", b"boom\n")))
+    desk.fetch()
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_request(1)
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SaveAttachmentModal)
+        folder = tmp_path / "saved" / "attachments"
+        assert modal.query_one("#folder", Input).value == str(folder)
+        modal.query_one(OptionList).focus()
+        modal.query_one(OptionList).highlighted = 0
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (folder / "trace.log").read_bytes() == b"boom\n"
+        assert [n.message for n in app._notifications] == [f"Saved {folder / 'trace.log'}"]
+    desk.close_database()
+
+
 # -- a 2 MB body ----------------------------------------------------------------------------
 
 

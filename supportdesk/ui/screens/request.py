@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -458,7 +458,8 @@ class RequestScreen(Screen[None]):
             if choice:
                 self._save_attachment(*choice)
 
-        self.app.push_screen(SaveAttachmentModal(attachments, _download_folder(self.app)), chosen)
+        folder = self.app.desk.settings.attachment_folder
+        self.app.push_screen(SaveAttachmentModal(attachments, folder), chosen)
 
     def _save_attachment(self, attachment_id: int, folder: Path) -> None:
         desk = self.app.desk
@@ -475,8 +476,3 @@ class RequestScreen(Screen[None]):
     def _open_earlier(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.app.open_request(int(event.option.id))
-
-
-def _download_folder(app: Any) -> Path:
-    downloads = Path.home() / "Downloads"
-    return downloads if downloads.is_dir() else Path.cwd()
