@@ -23,6 +23,7 @@ from supportdesk.config import Settings
 from supportdesk.desk import templates
 from supportdesk.desk.replies import queue_mail, reply_with_template
 from supportdesk.desk.wording import strip_subject
+from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.sanitize import display_safe
 from supportdesk.store import items as store
@@ -199,12 +200,14 @@ def _link(
     template that fails to render rolls all of it back. A request moved from another item
     gets this one message (the new item's), not one per item."""
     number = request.number
+    change = lifecycle.linked(item.kind, item.status, now)
     if item.status in SHIPPED:  # attached after the fix: tell them it is already fixed
-        name, status, reason, close_reason = "fixed_notice", "waiting", "answered", None
+        name = "fixed_notice"
     elif item.kind == "idea":
-        name, status, reason, close_reason = "idea_thanks", "closed", "idea", "idea"
+        name = "idea_thanks"
     else:
-        name, status, reason, close_reason = ACK_TEMPLATE[item.kind], "linked", "linked", None
+        name = ACK_TEMPLATE[item.kind]
+    status, close_reason = change["status"], change["close_reason"]
     store.link(conn, number, item.number, now)
     item = _item(conn, item.number)  # with this request counted
     person = get_agent(conn, agent)
@@ -230,18 +233,7 @@ def _link(
         agent_login=agent,
         subject=rendered.subject,
     )
-    reqs.update_request(
-        conn,
-        number,
-        status=status,
-        reason=reason,
-        updated_at=now,
-        claimed_by=None,
-        claimed_until=None,
-        closed_at=now if status == "closed" else None,
-        close_reason=close_reason,
-        reminder_count=0,
-    )
+    reqs.update_request(conn, number, **change)
     add_event(
         conn,
         number,
@@ -303,12 +295,13 @@ def set_item(
             values["status"] = status
             if status in SHIPPED:
                 values["fixed_at"] = item.fixed_at or now
-                if item.status not in SHIPPED:
-                    pushed = store.push_shipped(conn, number, now, "fixed")
-            elif status == "wont_do":
-                pushed = store.push_shipped(conn, number, now, "wont_do", linked_only=True)
-            else:
+            elif status != "wont_do":
                 values["fixed_at"] = None
+            push = lifecycle.item_push(item.status, status)
+            if push is not None:
+                reason, linked_only = push
+                change = lifecycle.item_pushed(reason, now)
+                pushed = store.push_shipped(conn, number, change, linked_only=linked_only)
             add_event(
                 conn,
                 None,
@@ -318,14 +311,11 @@ def set_item(
                 reason=status,
                 detail={"item": number, "from": item.status, "pushed": len(pushed)},
             )
-            for n in pushed:
-                add_event(conn, n, now, "push", actor=agent, reason=_push_reason(status))
+            if push is not None:
+                for n in pushed:
+                    add_event(conn, n, now, "push", actor=agent, reason=push[0])
         store.update_item(conn, number, **values)
         return ItemChange(_item(conn, number), pushed)
-
-
-def _push_reason(status: str) -> str:
-    return "fixed" if status in SHIPPED else status
 
 
 def fix(

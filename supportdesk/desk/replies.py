@@ -10,6 +10,7 @@ from supportdesk.desk import templates
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
+from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.compose import writable
 from supportdesk.store import intake as q
@@ -24,7 +25,7 @@ from supportdesk.store.events import add_event
 from supportdesk.store.records import RequestRecord
 from supportdesk.templating.search import keywords
 
-CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
+CLOSE_REASONS = lifecycle.CLOSE_REASONS
 KEY_MAX = 200
 CC_MAX = 20
 
@@ -101,22 +102,12 @@ def reply(
             )
         except _Repeated as repeated:  # a concurrent run with the same key won: no change
             return repeated.message_id
-        # Answering a follow-up is a reminder: after max_reminders of them, silence closes it.
-        reminder = request.reason == "follow_up" and request.status in reqs.ON_STACK
-        # Linked to a bug still being worked on: it waits for the fix, not for the customer.
-        linked = request.item is not None and items.is_open(conn, request.item)
-        reqs.update_request(
-            conn,
-            number,
-            status="linked" if linked else "waiting",
-            reason="linked" if linked else "answered",
-            reminder_count=request.reminder_count + 1 if reminder else request.reminder_count,
-            updated_at=now,
-            claimed_by=None,
-            claimed_until=None,
-            closed_at=None,
-            close_reason=None,
+        reminder = lifecycle.answer_is_reminder(request.status, request.reason)
+        item_open = request.item is not None and items.is_open(conn, request.item)
+        change = lifecycle.answered(
+            request.status, request.reason, request.reminder_count, now, item_open=item_open
         )
+        reqs.update_request(conn, number, **change)
         detail: dict[str, Any] = {"message_id": message_id}
         if template is not None:
             language = template_language or request.language
@@ -129,7 +120,7 @@ def reply(
                 store_templates.record_use(conn, record, agent_login, number, now, words)
                 detail["template"] = record.name
         if reminder:
-            detail["reminder"] = request.reminder_count + 1
+            detail["reminder"] = change["reminder_count"]
         add_event(
             conn, number, now, "reminder" if reminder else "reply", actor=agent_login, detail=detail
         )
@@ -299,14 +290,5 @@ def close(db: Database, now: datetime, number: int, reason: str, agent_login: st
     with db.write() as conn:
         if reqs.get_request(conn, number) is None:
             raise NotFoundError(f"request #{number} does not exist")
-        reqs.update_request(
-            conn,
-            number,
-            status="closed",
-            close_reason=reason,
-            closed_at=now,
-            updated_at=now,
-            claimed_by=None,
-            claimed_until=None,
-        )
+        reqs.update_request(conn, number, **lifecycle.closed(reason, now))
         add_event(conn, number, now, "close", actor=agent_login, reason=reason)
