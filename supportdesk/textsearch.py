@@ -1,20 +1,23 @@
-"""Fuzzy template search (the picker, on every keystroke) and suggestions (when a request opens).
+"""Fuzzy text search (as you type, on every keystroke) and suggestions (which documents fit a
+message), over a fixed set of short documents held in memory: templates, backlog items.
 
-Everything is built once in `TemplateIndex.__init__`; a query then costs little:
+Everything is built once in `TextIndex.__init__`; a query then costs little:
 
 - Text is normalised (NFKC, casefold, ё -> е), split into words, stop words (English and
   Russian) dropped and the rest stemmed lightly (`stem`: a small English suffix stripper and
   the Snowball Russian algorithm), so "пароль/пароля/паролем" and "passwords/password" meet.
-- search(): each query word is matched against the vocabulary of the templates' words: the
+- search(): each query word is matched against the vocabulary of the documents' words: the
   same stem (best), a word it begins (as you type: "pass" -> "password"), or a word one typo
   away ("pasword", "refnd", "паролл"), found through a trigram index and checked with a
   linear-time edit test. Matches count by field: name >> tags > description > body, and rare
   words weigh a little more than common ones.
-- suggest(): TF-IDF cosine between the customer's message and each team/personal template
-  (name and tags weigh more than the body), plus a bounded boost for templates the agent
-  used for similar messages (`Use`: keywords of the message answered then).
+- suggest(): TF-IDF cosine between a message and each suggested document (name and tags
+  weigh more than the body), plus a bounded boost for documents the agent used for similar
+  messages (`Use`: keywords of the message answered then).
 
-Pure Python, no database: the caller builds `TemplateDoc`s from whatever it stores.
+Documents sharing a name are variants of one (by language); one hit per name is returned.
+Pure Python, standard library only, no database: the caller builds documents (`TextDoc`, or
+any object with the attributes of `Doc`) from whatever it stores.
 """
 
 from __future__ import annotations
@@ -28,33 +31,88 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["Hit", "TemplateDoc", "TemplateIndex", "Use", "keywords", "normalize", "stem"]
+__all__ = [
+    "Doc",
+    "Hit",
+    "TextDoc",
+    "TextIndex",
+    "Use",
+    "keywords",
+    "normalize",
+    "stem",
+]
+
+
+class Doc(Protocol):
+    """What the index reads of a document."""
+
+    @property
+    def key(self) -> int:
+        """The caller's id for it."""
+
+    @property
+    def name(self) -> str:
+        """Searched first; documents of one name are variants of one (one hit per name)."""
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def text(self) -> str:
+        """The body as indexed."""
+
+    @property
+    def rank(self) -> int:
+        """Of several variants of one name in one language, the lowest rank is used."""
+
+    @property
+    def preferred(self) -> bool:
+        """Searched a little higher (PREFERRED_FACTOR) and listed first for a blank query."""
+
+    @property
+    def suggested(self) -> bool:
+        """Whether suggest() offers it."""
 
 
 @dataclass(frozen=True, slots=True)
-class TemplateDoc:
+class TextDoc:
+    """A plain document."""
+
     key: int
-    """Database id."""
     name: str
-    language: str
-    scope: str
-    """"personal" | "team" | "system"."""
-    tags: tuple[str, ...]
-    description: str
-    body: str
-    """Jinja source text; its {{ }} / {% %} / {# #} markup is not indexed."""
+    language: str = "en"
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    body: str = ""
+    rank: int = 0
+    preferred: bool = False
+    suggested: bool = True
+
+    @property
+    def text(self) -> str:
+        return self.body
+
+
+D = TypeVar("D", bound=Doc)
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    doc: TemplateDoc
+class Hit(Generic[D]):
+    doc: D
     score: float
 
 
 @dataclass(frozen=True, slots=True)
 class Use:
-    """One past use of a template by this agent."""
+    """One past use of a document (by its name) by this agent."""
 
     name: str
     keywords: tuple[str, ...]
@@ -81,7 +139,7 @@ EXACT, FUZZY, FUZZY_FAR, FUZZY_PREFIX = 1.0, 0.75, 0.6, 0.55
 FUZZY_WHEN_EXACT = 0.4
 """Typo alternatives of a word that is itself in the vocabulary count this much less."""
 NAME_PREFIX_BONUS, NAME_EXACT_BONUS = 4.0, 8.0
-PERSONAL_FACTOR = 1.05
+PREFERRED_FACTOR = 1.05
 PREFIX_CAP = 60
 """Body words completing a prefix, at most (the commonest); name and tag words: all."""
 FUZZY_CAP = 40
@@ -90,11 +148,11 @@ SUGGEST_FIELD_WEIGHT = {"name": 3.0, "tags": 3.0, "description": 2.0}
 SUGGEST_TERMS = 40
 """The message's most significant stems (tf * idf) that suggest() matches."""
 SUGGEST_CHECKPOINTS = frozenset({3, 6, 10, 15, 22})
-"""After how many of the message's terms suggest() checks whether it can stop adding templates."""
+"""After how many of the message's terms suggest() checks whether it can stop adding documents."""
 SUGGEST_FLOOR = 0.12
 """Text scores are divided by max(best text score, this): the best match scores about 1."""
 OTHER_LANGUAGE_FACTOR = 0.85
-"""suggest(): a template without a variant in the request's language scores this much less."""
+"""suggest(): a document without a variant in the request's language scores this much less."""
 HISTORY_CAP = 1.0
 HISTORY_SCALE = 1.0
 HISTORY_MIN_SIMILARITY = 0.12
@@ -104,8 +162,6 @@ the boost is HISTORY_CAP * (1 - exp(-sum of similarities / HISTORY_SCALE))."""
 # --- text -------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W_]+")
-_MARKUP_OPEN = re.compile(r"\{[{%#]")
-_MARKUP_CLOSE = {"{": "}}", "%": "%}", "#": "#}"}
 _QUOTED = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 
 
@@ -158,20 +214,6 @@ def _words(normalized: str) -> list[str]:
 def _content_words(normalized: str) -> list[str]:
     """Words worth matching: no stop words, no single letters, no bare numbers."""
     return [w for w in _words(normalized) if len(w) > 1 and w not in STOP_WORDS and not w.isdigit()]
-
-
-def strip_markup(source: str) -> str:
-    """Template source without its Jinja {{ }}, {% %} and {# #} markup (in linear time)."""
-    parts: list[str] = []
-    pos = 0
-    while (found := _MARKUP_OPEN.search(source, pos)) is not None:
-        end = source.find(_MARKUP_CLOSE[source[found.start() + 1]], found.end())
-        if end < 0:
-            break
-        parts += (source[pos : found.start()], " ")
-        pos = end + 2
-    parts.append(source[pos:])
-    return "".join(parts)
 
 
 # --- stemming ---------------------------------------------------------------------------------
@@ -376,29 +418,27 @@ def _trigrams(word: str) -> set[str]:
 
 # --- the index --------------------------------------------------------------------------------
 
-_SCOPE_RANK = {"personal": 0, "team": 1, "system": 2}
+
+def _variant_rank(doc: Doc) -> tuple[int, int]:
+    return (doc.rank, doc.key)
 
 
-def _variant_rank(doc: TemplateDoc) -> tuple[int, int]:
-    return (_SCOPE_RANK.get(doc.scope, 3), doc.key)
+class TextIndex(Generic[D]):
+    """Search and suggestion over a fixed set of documents; build a new one when they change."""
 
-
-class TemplateIndex:
-    """Search and suggestion over a fixed set of templates; build a new one when they change."""
-
-    def __init__(self, docs: Iterable[TemplateDoc]) -> None:
-        self._docs: tuple[TemplateDoc, ...] = tuple(docs)
+    def __init__(self, docs: Iterable[D]) -> None:
+        self._docs: tuple[D, ...] = tuple(docs)
         docs_ = self._docs
         self._names: list[str] = sorted({d.name for d in docs_})
         group_of = {name: g for g, name in enumerate(self._names)}
         self._doc_group = [group_of[d.name] for d in docs_]
         self._group_of = group_of
-        # language -> doc, per name: all scopes (search) and without system ones (suggest)
+        # language -> doc, per name: all documents (search) and the suggested ones (suggest)
         self._variants: list[dict[str, int]] = [{} for _ in self._names]
         self._own_variants: list[dict[str, int]] = [{} for _ in self._names]
         for i, d in enumerate(docs_):
             tables = [self._variants[self._doc_group[i]]]
-            if d.scope != "system":
+            if d.suggested:
                 tables.append(self._own_variants[self._doc_group[i]])
             for table in tables:
                 current = table.get(d.language)
@@ -418,7 +458,7 @@ class TemplateIndex:
             name_words = _words(normalize(d.name))
             tag_words = _words(normalize(" ".join(d.tags)))
             desc_words = _content_words(normalize(d.description))
-            body_words = _content_words(normalize(strip_markup(d.body)))
+            body_words = _content_words(normalize(d.text))
             head.update(name_words)
             head.update(tag_words)
             search_w: dict[str, float] = {}
@@ -448,7 +488,7 @@ class TemplateIndex:
                     search_post[s] = {g: w}
                 elif post.get(g, 0.0) < w:
                     post[g] = w
-            if d.scope != "system":
+            if d.suggested:
                 own_vectors.append((i, suggest_w))
                 own_df.update(suggest_w.keys())
         self._word_stem = word_stem
@@ -468,7 +508,7 @@ class TemplateIndex:
                     trigram_lists.setdefault(gram, []).append(wid)
         self._trigrams = trigram_lists
 
-        # suggest(): TF-IDF vectors of team and personal templates, cosine-normalised
+        # suggest(): TF-IDF vectors of the suggested documents, cosine-normalised
         n_own = max(1, len(own_vectors))
         self._idf = {s: math.log(1.0 + n_own / df) for s, df in own_df.items()}
         self._unknown_idf = math.log(1.0 + n_own)
@@ -482,7 +522,7 @@ class TemplateIndex:
         self._suggest_top = {s: max(post.values()) for s, post in suggest_post.items()}
         self._own_group_names = {self._names[self._doc_group[i]] for i, _ in own_vectors}
         self._candidate_cache: dict[tuple[str, bool], dict[str, float]] = {}
-        self._everything_cache: dict[str | None, list[Hit]] = {}
+        self._everything_cache: dict[str | None, list[Hit[D]]] = {}
         self._use_norms: dict[tuple[str, ...], float] = {}
 
     @staticmethod
@@ -497,10 +537,10 @@ class TemplateIndex:
 
     # --- search -------------------------------------------------------------------------------
 
-    def search(self, query: str, *, language: str | None = None, limit: int = 20) -> list[Hit]:
+    def search(self, query: str, *, language: str | None = None, limit: int = 20) -> list[Hit[D]]:
         """Fuzzy, typo-tolerant search over name (strongest), tags, description and body.
-        One hit per template name: of its language variants, the one in `language`, else
-        'en', else any. Empty/blank query -> every template (one per name), personal first,
+        One hit per name: of its language variants, the one in `language`, else
+        'en', else any. Empty/blank query -> every document (one per name), preferred first,
         then by name (at most `limit`). Prefixes match as you type ('pass' finds
         'password-reset'). A query with no letters or digits at all (only punctuation or
         emoji) finds nothing."""
@@ -537,18 +577,18 @@ class TemplateIndex:
         for name_key, g in self._name_keys[lo:hi]:
             if g in totals:
                 totals[g] += NAME_EXACT_BONUS if name_key == key else NAME_PREFIX_BONUS
-        return self._hits(totals, language, limit, factor=self._personal, high=PERSONAL_FACTOR)
+        return self._hits(totals, language, limit, factor=self._preferred, high=PREFERRED_FACTOR)
 
     @staticmethod
-    def _personal(g: int, doc: TemplateDoc) -> float:
-        return PERSONAL_FACTOR if doc.scope == "personal" else 1.0
+    def _preferred(g: int, doc: Doc) -> float:
+        return PREFERRED_FACTOR if doc.preferred else 1.0
 
-    def _everything(self, language: str | None, limit: int) -> list[Hit]:
+    def _everything(self, language: str | None, limit: int) -> list[Hit[D]]:
         hits = self._everything_cache.get(language)
         if hits is None:
             chosen = [self._pick(self._variants[g], language) for g in range(len(self._names))]
             docs = [self._docs[i] for i in chosen if i is not None]
-            docs.sort(key=lambda d: (d.scope != "personal", d.name))
+            docs.sort(key=lambda d: (not d.preferred, d.name))
             hits = [Hit(d, 0.0) for d in docs]
             if len(self._everything_cache) > 16:
                 self._everything_cache.clear()
@@ -633,12 +673,12 @@ class TemplateIndex:
         language: str | None,
         history: Sequence[Use] = (),
         limit: int = 5,
-    ) -> list[Hit]:
-        """Rank non-system templates for a request whose latest customer message is `message`:
-        TF-IDF cosine of the message's and the template's stems (name and tags weigh more than
+    ) -> list[Hit[D]]:
+        """Rank the suggested documents for a request whose latest customer message is `message`:
+        TF-IDF cosine of the message's and the document's stems (name and tags weigh more than
         the body), scaled so the best match scores about 1, plus a boost of at most
-        HISTORY_CAP for templates this agent used for similar messages. Templates with a
-        variant in `language` are preferred (one hit per name, as in search). Only templates
+        HISTORY_CAP for documents this agent used for similar messages. Documents with a
+        variant in `language` are preferred (one hit per name, as in search). Only documents
         with a positive score; at most `limit`."""
         if limit <= 0 or not self._own_group_names:
             return []
@@ -656,7 +696,7 @@ class TemplateIndex:
         terms = sorted(
             ((s, w / norm) for s, w in weights.items()), key=lambda t: (-t[1] * top[t[0]], t[0])
         )
-        # remaining[j]: the most terms j.. can add to any template's score
+        # remaining[j]: the most terms j.. can add to any document's score
         remaining = [0.0] * (len(terms) + 1)
         for j in range(len(terms) - 1, -1, -1):
             remaining[j] = remaining[j + 1] + terms[j][1] * top[terms[j][0]]
@@ -667,8 +707,8 @@ class TemplateIndex:
         for j, (s, mw) in enumerate(terms):
             postings = self._suggest_post[s]
             if not pruned and j in SUGGEST_CHECKPOINTS and len(scores) > 4 * limit:
-                # MaxScore: once the terms left cannot lift a template that has not matched yet
-                # into the top `limit`, only the templates in the running are scored further.
+                # MaxScore: once the terms left cannot lift a document that has not matched yet
+                # into the top `limit`, only the documents in the running are scored further.
                 kth = self._kth_group_score(scores, limit)
                 if kth is not None and remaining[j] < least * kth:
                     pruned = True
@@ -689,7 +729,7 @@ class TemplateIndex:
             g = self._doc_group[i]
             if v > text.get(g, 0.0):
                 text[g] = v
-        if pruned:  # templates dropped above may still win with a history boost: score them
+        if pruned:  # documents dropped above may still win with a history boost: score them
             for g in boosts:
                 for i in self._own_variants[g].values():
                     if i not in scores:
@@ -703,7 +743,7 @@ class TemplateIndex:
         for g, boost in boosts.items():
             totals[g] = totals.get(g, 0.0) + boost
 
-        def in_language(g: int, doc: TemplateDoc) -> float:
+        def in_language(g: int, doc: D) -> float:
             return 1.0 if language in self._own_variants[g] else OTHER_LANGUAGE_FACTOR
 
         if not language:
@@ -711,7 +751,7 @@ class TemplateIndex:
         return self._hits(totals, language, limit, own=True, factor=in_language, low=least)
 
     def _kth_group_score(self, scores: dict[int, float], k: int) -> float | None:
-        """The k-th best score of a template name (its best variant) in `scores`, if known."""
+        """The k-th best score of a name (its best variant) in `scores`, if known."""
         seen: set[int] = set()
         for _i, v in heapq.nlargest(3 * k + 8, scores.items(), key=itemgetter(1)):
             seen.add(self._doc_group[_i])
@@ -767,10 +807,10 @@ class TemplateIndex:
         limit: int,
         *,
         own: bool = False,
-        factor: Callable[[int, TemplateDoc], float] | None = None,
+        factor: Callable[[int, D], float] | None = None,
         low: float = 1.0,
         high: float = 1.0,
-    ) -> list[Hit]:
+    ) -> list[Hit[D]]:
         """The best `limit` names, each as its preferred variant; `factor` (between `low` and
         `high`) adjusts a name's score once its variant is known; equal scores go by name."""
         variants = self._own_variants if own else self._variants

@@ -48,6 +48,7 @@ def test_desk_loads_neither_typer_nor_ui() -> None:
         "supportdesk.mail.automatic",
         "supportdesk.templating.render",
         "supportdesk.templating.search",
+        "supportdesk.textsearch",
         "supportdesk.templating.files",
     ],
 )

@@ -362,7 +362,7 @@ class Desk:
     def _item_index(self) -> tuple[Any, dict[int, ItemRecord]]:
         """The search index over open items (title, tags, description and the linked
         requests' subjects), rebuilt only when an item changes."""
-        from supportdesk.templating.search import TemplateDoc, TemplateIndex
+        from supportdesk.textsearch import TextDoc, TextIndex
 
         with self.db.read() as conn:
             key = items.fingerprint(conn)
@@ -370,12 +370,11 @@ class Desk:
                 return self._items_index[1], self._items_index[2]
             open_items = items.list_items(conn, statuses=items.OPEN_STATUSES)
             subjects = items.linked_subjects(conn, [i.number for i in open_items])
-        index = TemplateIndex(
-            TemplateDoc(
+        index = TextIndex(
+            TextDoc(
                 key=i.number,
                 name=f"{i.kind} {i.number} {i.title}",
                 language="en",
-                scope="team",
                 tags=(i.kind, *i.tags, i.ref or ""),
                 description=i.description,
                 body="\n".join(subjects.get(i.number, ())),
@@ -603,7 +602,7 @@ class Desk:
         """Templates that fit request `number`, best first: the workflow's own answer when the
         request is a follow-up or a fixed bug, then by its latest customer message and by what
         this agent sent to similar messages."""
-        from supportdesk.templating.search import Use
+        from supportdesk.textsearch import Use
 
         with self.db.read() as conn:
             request = requests.get_request(conn, number)

@@ -23,7 +23,7 @@ from supportdesk.store.database import Connection, Database
 from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
 from supportdesk.store.records import RequestRecord
-from supportdesk.templating.search import keywords
+from supportdesk.textsearch import keywords
 
 CLOSE_REASONS = lifecycle.CLOSE_REASONS
 KEY_MAX = 200
