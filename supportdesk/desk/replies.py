@@ -1,4 +1,4 @@
-"""An agent answers or closes a request: the reply is stored (queued) before it is delivered."""
+"""An agent answers a request: the reply is stored (queued) before it is delivered."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from supportdesk.config import Settings
 from supportdesk.desk import templates
+from supportdesk.desk.context import DeskContext
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
@@ -281,14 +282,74 @@ def _with_tag(subject: str, number: int) -> str:
     return subject if tag in subject else f"{subject} {tag}"
 
 
-def close(db: Database, now: datetime, number: int, reason: str, agent_login: str) -> None:
-    """Close a request (it leaves the stack); a later customer message reopens it."""
-    if reason not in CLOSE_REASONS:
-        raise SupportDeskError(
-            f"unknown close reason {reason!r}: use one of " + ", ".join(CLOSE_REASONS)
+class ReplyService:
+    """Answers to customers: queued in the outbox, delivered by the poller."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        self.ctx = ctx
+
+    def reply(
+        self,
+        number: int,
+        body: str,
+        agent: str,
+        template: str | None = None,
+        *,
+        cc: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Queue an answer. With `template` (the name it started from, perhaps edited since)
+        the use is recorded, so suggestions learn from it. `cc` None copies the Cc of the
+        customer's latest message (`reply_cc`), [] copies nobody. The same
+        `idempotency_key` again queues nothing and returns the first Message-ID."""
+        ctx = self.ctx
+        return reply(
+            ctx.db,
+            ctx.settings,
+            ctx.now(),
+            number,
+            body,
+            agent,
+            template=template,
+            cc=cc,
+            idempotency_key=idempotency_key,
         )
-    with db.write() as conn:
-        if reqs.get_request(conn, number) is None:
-            raise NotFoundError(f"request #{number} does not exist")
-        reqs.update_request(conn, number, **lifecycle.closed(reason, now))
-        add_event(conn, number, now, "close", actor=agent_login, reason=reason)
+
+    def reply_cc(self, number: int) -> list[str]:
+        """Whom an answer to request `number` is copied to unless the agent drops them: the
+        Cc of the customer's latest message, less our address and the customer's."""
+        with self.ctx.db.read() as conn:
+            request = reqs.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            return reply_cc(conn, self.ctx.settings, request)
+
+    def keyed_reply(self, number: int, key: str) -> str | None:
+        """The Message-ID of the reply queued for request `number` with idempotency `key`."""
+        with self.ctx.db.read() as conn:
+            return keyed_reply(conn, number, key)
+
+    def reply_with_template(
+        self,
+        number: int,
+        name: str,
+        agent: str,
+        extra: str = "",
+        language: str | None = None,
+        *,
+        cc: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[str, Rendered]:
+        ctx = self.ctx
+        return reply_with_template(
+            ctx.db,
+            ctx.settings,
+            ctx.now(),
+            number,
+            name,
+            agent,
+            extra=extra,
+            language=language,
+            cc=cc,
+            idempotency_key=idempotency_key,
+        )
