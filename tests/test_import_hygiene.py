@@ -58,6 +58,13 @@ def test_mail_and_templating_know_nothing_of_requests_or_the_store(module: str) 
     assert "sqlalchemy" not in loaded
 
 
+def test_the_generic_text_search_knows_nothing_of_templates() -> None:
+    """Backlog items are searched with it: they are not templates."""
+    loaded = _modules_after_import("supportdesk.textsearch")
+    assert not any(m.startswith("supportdesk.templating") for m in loaded)
+    assert "jinja2" not in loaded
+
+
 @pytest.mark.parametrize(
     "module",
     ["supportdesk.store.database", "supportdesk.store.intake", "supportdesk.store.requests"],
