@@ -29,12 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from supportdesk.templating.search import (  # noqa: E402
-    TemplateDoc,
-    TemplateIndex,
-    Use,
-    keywords,
-)
+from supportdesk.templating.search import TemplateDoc, TemplateIndex  # noqa: E402
+from supportdesk.textsearch import Use, keywords  # noqa: E402
 
 
 def _words(text: str) -> list[str]:

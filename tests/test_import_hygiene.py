@@ -48,6 +48,7 @@ def test_desk_loads_neither_typer_nor_ui() -> None:
         "supportdesk.mail.automatic",
         "supportdesk.templating.render",
         "supportdesk.templating.search",
+        "supportdesk.textsearch",
         "supportdesk.templating.files",
     ],
 )
@@ -55,6 +56,13 @@ def test_mail_and_templating_know_nothing_of_requests_or_the_store(module: str) 
     loaded = _modules_after_import(module)
     assert not any(m.startswith(("supportdesk.store", "supportdesk.desk")) for m in loaded)
     assert "sqlalchemy" not in loaded
+
+
+def test_the_generic_text_search_knows_nothing_of_templates() -> None:
+    """Backlog items are searched with it: they are not templates."""
+    loaded = _modules_after_import("supportdesk.textsearch")
+    assert not any(m.startswith("supportdesk.templating") for m in loaded)
+    assert "jinja2" not in loaded
 
 
 @pytest.mark.parametrize(

@@ -250,7 +250,7 @@ def test_search_finds_open_items_by_typo_and_suggests_by_the_message(
 
 
 def test_export_csv_opens_as_a_table(tmp_path: Path, clock: FrozenClock) -> None:
-    from supportdesk.desk.items import export
+    from supportdesk.desk.backlog import export
 
     desk = three_reports(tmp_path, clock)
     drop_into_maildir(tmp_path, make_mail(subject='=HYPERLINK("http://evil")', message_id="evil@x"))

@@ -6,14 +6,8 @@ import time
 
 import pytest
 
-from supportdesk.templating.search import (
-    HISTORY_CAP,
-    Hit,
-    TemplateDoc,
-    TemplateIndex,
-    Use,
-    keywords,
-)
+from supportdesk.templating.search import TemplateDoc, TemplateIndex
+from supportdesk.textsearch import HISTORY_CAP, Hit, Use, keywords
 
 SIGN = "\n\nBest regards,\n{{ agent.signature }}\n"
 HELLO = "Hello{% if customer.first_name %} {{ customer.first_name }}{% endif %},\n\n"

@@ -247,7 +247,7 @@ def export(
     """The backlog for the product owner's tracker: one item per row, with the linked
     request numbers and how many customers wait. A CSV file gets a byte-order mark so that
     spreadsheets read its UTF-8."""
-    from supportdesk.desk.items import export as render
+    from supportdesk.desk.backlog import export as render
 
     _check(format, ("json", "csv"), "--format")
     _check(kind, KINDS, "--kind")

@@ -15,6 +15,7 @@ from typing import Any
 
 from supportdesk.clock import Clock
 from supportdesk.config import Settings, read_secret
+from supportdesk.domain import lifecycle
 from supportdesk.mail.transport import Outgoing, Transport
 from supportdesk.store import outbox
 from supportdesk.store.database import Database
@@ -155,16 +156,7 @@ def _retry_uncertain(
 
 def push_failed_delivery(conn: Any, request_id: int, now: Any, error: str) -> None:
     """A message that cannot be delivered puts its request back on the stack."""
-    update_request(
-        conn,
-        request_id,
-        status="open",
-        reason="delivery_failed",
-        pushed_at=now,
-        updated_at=now,
-        closed_at=None,
-        close_reason=None,
-    )
+    update_request(conn, request_id, **lifecycle.delivery_failed(now))
     add_event(
         conn, request_id, now, "push", reason="delivery_failed", detail={"error": error[:300]}
     )

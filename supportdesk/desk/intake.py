@@ -25,6 +25,7 @@ from supportdesk.desk.templates import (
     workflow_variants,
 )
 from supportdesk.desk.wording import reply_subject
+from supportdesk.domain import lifecycle
 from supportdesk.mail.automatic import automatic_reason, is_bounce
 from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store import intake as q
@@ -433,22 +434,16 @@ def _new_request(
         "id": rid,
         "customer_id": cid,
         "subject": p.subject or "(no subject)",
-        "status": "closed" if history else "new",
-        "reason": "new",
-        "reminder_count": 0,
+        **lifecycle.created(when, now, history=history),
         "priority": rules.priority or "normal",
         "language": rules.language or guess_language(p.subject, p.text),
         "assignee": rules.assignee,
         "claimed_by": None,
         "claimed_until": None,
         "created_at": when,
-        "pushed_at": when,
-        "updated_at": now,
         "first_response_at": None,
         "last_inbound_at": when,
         "last_outbound_at": None,
-        "closed_at": now if history else None,
-        "close_reason": "imported" if history else None,
         "message_count": 0,
         "inbound_count": 0,
         # Automatic mail and history promise no answer; a customer's question does.
@@ -498,24 +493,16 @@ def _push(
     auto: str | None,
 ) -> None:
     facts = known.threads[rid]
-    if reason != "delivery_failed" and facts.status == "closed":
-        reason = "reopened"
     change = batch.requests.get(rid)
-    values: dict[str, Any] = {
-        "status": "open",
-        "reason": reason,
-        "pushed_at": when,
-        "updated_at": now,
-    }
-    if reason != "delivery_failed":
-        values.update(reminder_count=0, last_inbound_at=when)
-    if reason == "reopened":
-        values.update(closed_at=None, close_reason=None)
+    values = lifecycle.message_arrived(facts.status, reason, when, now)
+    reason = values["reason"]
+    if reason != lifecycle.DELIVERY_FAILED:
+        values["last_inbound_at"] = when
     if change is not None:  # created in this same batch
         change.update(values)
     else:
         batch.request_changes.setdefault(rid, {}).update(values)
-    facts.status = "open"
+    facts.status = values["status"]
     batch.events.append(event_row(rid, now, "push", reason, {"message_id": p.message_id}))
 
 

@@ -1,4 +1,4 @@
-"""An agent answers or closes a request: the reply is stored (queued) before it is delivered."""
+"""An agent answers a request: the reply is stored (queued) before it is delivered."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 from supportdesk.config import Settings
 from supportdesk.desk import templates
+from supportdesk.desk.context import DeskContext
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
+from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.compose import writable
 from supportdesk.store import intake as q
@@ -22,9 +24,9 @@ from supportdesk.store.database import Connection, Database
 from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
 from supportdesk.store.records import RequestRecord
-from supportdesk.templating.search import keywords
+from supportdesk.textsearch import keywords
 
-CLOSE_REASONS = ("resolved", "no_reply", "idea", "spam", "duplicate", "other")
+CLOSE_REASONS = lifecycle.CLOSE_REASONS
 KEY_MAX = 200
 CC_MAX = 20
 
@@ -101,22 +103,12 @@ def reply(
             )
         except _Repeated as repeated:  # a concurrent run with the same key won: no change
             return repeated.message_id
-        # Answering a follow-up is a reminder: after max_reminders of them, silence closes it.
-        reminder = request.reason == "follow_up" and request.status in reqs.ON_STACK
-        # Linked to a bug still being worked on: it waits for the fix, not for the customer.
-        linked = request.item is not None and items.is_open(conn, request.item)
-        reqs.update_request(
-            conn,
-            number,
-            status="linked" if linked else "waiting",
-            reason="linked" if linked else "answered",
-            reminder_count=request.reminder_count + 1 if reminder else request.reminder_count,
-            updated_at=now,
-            claimed_by=None,
-            claimed_until=None,
-            closed_at=None,
-            close_reason=None,
+        reminder = lifecycle.answer_is_reminder(request.status, request.reason)
+        item_open = request.item is not None and items.is_open(conn, request.item)
+        change = lifecycle.answered(
+            request.status, request.reason, request.reminder_count, now, item_open=item_open
         )
+        reqs.update_request(conn, number, **change)
         detail: dict[str, Any] = {"message_id": message_id}
         if template is not None:
             language = template_language or request.language
@@ -129,7 +121,7 @@ def reply(
                 store_templates.record_use(conn, record, agent_login, number, now, words)
                 detail["template"] = record.name
         if reminder:
-            detail["reminder"] = request.reminder_count + 1
+            detail["reminder"] = change["reminder_count"]
         add_event(
             conn, number, now, "reminder" if reminder else "reply", actor=agent_login, detail=detail
         )
@@ -290,23 +282,74 @@ def _with_tag(subject: str, number: int) -> str:
     return subject if tag in subject else f"{subject} {tag}"
 
 
-def close(db: Database, now: datetime, number: int, reason: str, agent_login: str) -> None:
-    """Close a request (it leaves the stack); a later customer message reopens it."""
-    if reason not in CLOSE_REASONS:
-        raise SupportDeskError(
-            f"unknown close reason {reason!r}: use one of " + ", ".join(CLOSE_REASONS)
-        )
-    with db.write() as conn:
-        if reqs.get_request(conn, number) is None:
-            raise NotFoundError(f"request #{number} does not exist")
-        reqs.update_request(
-            conn,
+class ReplyService:
+    """Answers to customers: queued in the outbox, delivered by the poller."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        self.ctx = ctx
+
+    def reply(
+        self,
+        number: int,
+        body: str,
+        agent: str,
+        template: str | None = None,
+        *,
+        cc: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Queue an answer. With `template` (the name it started from, perhaps edited since)
+        the use is recorded, so suggestions learn from it. `cc` None copies the Cc of the
+        customer's latest message (`reply_cc`), [] copies nobody. The same
+        `idempotency_key` again queues nothing and returns the first Message-ID."""
+        ctx = self.ctx
+        return reply(
+            ctx.db,
+            ctx.settings,
+            ctx.now(),
             number,
-            status="closed",
-            close_reason=reason,
-            closed_at=now,
-            updated_at=now,
-            claimed_by=None,
-            claimed_until=None,
+            body,
+            agent,
+            template=template,
+            cc=cc,
+            idempotency_key=idempotency_key,
         )
-        add_event(conn, number, now, "close", actor=agent_login, reason=reason)
+
+    def reply_cc(self, number: int) -> list[str]:
+        """Whom an answer to request `number` is copied to unless the agent drops them: the
+        Cc of the customer's latest message, less our address and the customer's."""
+        with self.ctx.db.read() as conn:
+            request = reqs.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            return reply_cc(conn, self.ctx.settings, request)
+
+    def keyed_reply(self, number: int, key: str) -> str | None:
+        """The Message-ID of the reply queued for request `number` with idempotency `key`."""
+        with self.ctx.db.read() as conn:
+            return keyed_reply(conn, number, key)
+
+    def reply_with_template(
+        self,
+        number: int,
+        name: str,
+        agent: str,
+        extra: str = "",
+        language: str | None = None,
+        *,
+        cc: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[str, Rendered]:
+        ctx = self.ctx
+        return reply_with_template(
+            ctx.db,
+            ctx.settings,
+            ctx.now(),
+            number,
+            name,
+            agent,
+            extra=extra,
+            language=language,
+            cc=cc,
+            idempotency_key=idempotency_key,
+        )

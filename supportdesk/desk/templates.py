@@ -10,26 +10,37 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supportdesk.config import Settings
+from supportdesk.desk.agents import known_agent
+from supportdesk.desk.context import DeskContext
 from supportdesk.desk.wording import human_duration
+from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import templates as store
-from supportdesk.store.agents import AgentRecord
+from supportdesk.store.agents import AgentRecord, get_agent
 from supportdesk.store.database import Connection
-from supportdesk.store.items import SHIPPED, ItemRecord
+from supportdesk.store.items import SHIPPED, ItemRecord, get_item
+from supportdesk.store.messages import last_inbound
 from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.store.requests import get_request
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.files import (
     TemplateFile,
+    check_language,
+    check_name,
+    parse_template_text,
     read_template_dir,
     write_template_files,
 )
 from supportdesk.templating.render import RENDER_SECONDS, Fields, Renderer, TemplateError
+
+if TYPE_CHECKING:  # the index loads when an agent first searches
+    from supportdesk.templating.search import TemplateIndex
 
 RENDERER = Renderer()
 WORKFLOW_SECONDS = 0.05
@@ -263,7 +274,7 @@ def customer_text(last: MessageRecord | None, fallback: str) -> str:
 def workflow_suggestion(request: RequestRecord) -> str | None:
     """The system template a request's reason calls for, if any."""
     if request.reason == "follow_up":
-        return "reminder_1" if request.reminder_count < 1 else "reminder_2"
+        return lifecycle.reminder_template(request.reminder_count + 1)  # the next one
     if request.reason == "fixed":
         return "fixed_notice"
     return None
@@ -498,6 +509,7 @@ __all__ = [
     "ItemRequired",
     "Rendered",
     "TemplateError",
+    "TemplateService",
     "context",
     "desk_dir",
     "effective",
@@ -515,3 +527,194 @@ __all__ = [
     "shipped_dir",
     "workflow_variants",
 ]
+
+
+class TemplateService:
+    """Templates as agents use them: listing, finding and suggesting, adding, removing,
+    importing, exporting and rendering. Keeps one search index per agent until a template
+    they see changes."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        self.ctx = ctx
+        self._indexes: dict[str | None, tuple[Any, TemplateIndex, dict[int, TemplateRecord]]] = {}
+
+    def templates(
+        self, agent: str | None, *, shadowed: bool = False, for_request: int | None = None
+    ) -> list[TemplateRecord]:
+        """What `agent` can use (one scope per name); with `shadowed`, everything visible.
+        `for_request`: only what is offered for that request (bug_ack, idea_thanks and
+        fixed_notice only in their flow)."""
+        with self.ctx.db.read() as conn:
+            records = store.visible_templates(conn, agent)
+        found = records if shadowed else effective(records, agent)
+        if for_request is None:
+            return found
+        hidden = self._not_offered(for_request)
+        return [r for r in found if r.name not in hidden]
+
+    def _not_offered(self, number: int) -> set[str]:
+        """The names of the templates that need an item and do not fit request `number`."""
+        with self.ctx.db.read() as conn:
+            request, item = _request_and_item(conn, number)
+        return {name for name in ITEM_TEMPLATES if not offered(name, item)}
+
+    def template(self, name: str, agent: str | None, language: str | None = None) -> TemplateRecord:
+        with self.ctx.db.read() as conn:
+            return resolve(conn, name, agent, language)
+
+    def template_scopes(self, name: str, agent: str) -> list[str]:
+        """The scopes in which `agent` sees a template named `name` (personal, team, system)."""
+        with self.ctx.db.read() as conn:
+            found = store.templates_named(conn, name, agent)
+        return sorted(
+            {r.scope for r in found if r.scope != "personal" or r.owner == agent},
+            key=lambda s: PRECEDENCE.get(s, 3),
+        )
+
+    def free_template_name(self, name: str, agent: str) -> str:
+        """`name-2`, `name-3` … the first that `agent` sees no template of."""
+        base = re.sub(r"-\d+$", "", name) or name
+        taken = {r.name for r in self.templates(agent, shadowed=True)}
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
+
+    def save_template_from(self, record: TemplateRecord, name: str, owner: str) -> str:
+        """Store `record`'s source (placeholders, subject and tags as they are) as `owner`'s
+        personal template `name`. Returns 'added', 'updated' or 'unchanged'."""
+        source = replace(as_file(record), name=check_name(name))
+        RENDERER.check(f"{source.name!r} ({source.language})", source.body)
+        with self.ctx.db.write() as conn:
+            known_agent(conn, owner)
+            return save_file(conn, "personal", owner, source, self.ctx.now())
+
+    def add_template(
+        self,
+        name: str,
+        text: str,
+        *,
+        owner: str | None,
+        language: str | None = None,
+        source: str = "the template",
+    ) -> str:
+        """Store a template from its text (front matter optional): personal for `owner`, the
+        team's when `owner` is None. Checked before it is stored.
+
+        Returns 'added', 'updated' or 'unchanged'."""
+        parsed = parse_template_text(text, source=source, name=name, language=language)
+        if language:
+            parsed = replace(parsed, language=check_language(language))
+        parsed = replace(parsed, name=check_name(name))
+        RENDERER.check(f"{parsed.name!r} ({parsed.language})", parsed.body)
+        with self.ctx.db.write() as conn:
+            known_agent(conn, owner)
+            scope = "personal" if owner else "team"
+            return save_file(conn, scope, owner or "", parsed, self.ctx.now())
+
+    def remove_template(self, name: str, *, owner: str | None, language: str | None = None) -> int:
+        scope = "personal" if owner else "team"
+        with self.ctx.db.write() as conn:
+            ids = [
+                r.id
+                for r in store.templates_in_scope(conn, scope, owner or "")
+                if r.name == name and (language is None or r.language == language)
+            ]
+            if not ids:
+                raise NotFoundError(f"no {scope} template named {name!r}")
+            return store.delete_templates(conn, ids)
+
+    def import_templates(self, folder: Path, owner: str | None = None) -> ImportReport:
+        with self.ctx.db.write() as conn:
+            known_agent(conn, owner)
+            return import_folder(conn, folder, self.ctx.now(), owner=owner)
+
+    def export_templates(self, folder: Path, owner: str | None = None) -> list[Path]:
+        with self.ctx.db.read() as conn:
+            known_agent(conn, owner)
+            return export_folder(conn, folder, owner=owner)
+
+    def render_template(
+        self, name: str, agent: str, number: int | None = None, language: str | None = None
+    ) -> Rendered:
+        """Render for request `number` (or a made-up sample); TemplateError if it fails."""
+        settings = self.ctx.settings
+        with self.ctx.db.read() as conn:
+            person = get_agent(conn, agent)
+            if number is None:
+                record = resolve(conn, name, agent, language)
+                return render(record, sample_context(settings, person, record.language))
+            request = get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            record = resolve(conn, name, agent, language or request.language)
+            values = request_context(conn, settings, request, person, record.language)
+            return render(record, values)
+
+    def search_templates(
+        self,
+        query: str,
+        agent: str | None,
+        language: str | None = None,
+        limit: int = 20,
+        *,
+        number: int | None = None,
+    ) -> list[tuple[TemplateRecord, float]]:
+        """Fuzzy search; for request `number`, only what is offered for it."""
+        index, by_id = self._template_index(agent)
+        hidden = self._not_offered(number) if number is not None else set()
+        hits = index.search(query, language=language, limit=limit + len(hidden) * 4)
+        found = [(by_id[h.doc.key], h.score) for h in hits if h.doc.name not in hidden]
+        return found[:limit]
+
+    def suggest_templates(
+        self, number: int, agent: str, limit: int = 5
+    ) -> list[tuple[TemplateRecord, float]]:
+        """Templates that fit request `number`, best first: the workflow's own answer when the
+        request is a follow-up or a fixed bug, then by its latest customer message and by what
+        this agent sent to similar messages."""
+        from supportdesk.textsearch import Use
+
+        with self.ctx.db.read() as conn:
+            request, item = _request_and_item(conn, number)
+            last = last_inbound(conn, number)
+            uses = store.recent_uses(conn, agent)
+        hidden = {name for name in ITEM_TEMPLATES if not offered(name, item)}
+        index, by_id = self._template_index(agent)
+        language = request.language or "en"
+        found: list[tuple[TemplateRecord, float]] = []
+        workflow = workflow_suggestion(request)
+        if workflow and workflow not in hidden:
+            variants = [r for r in by_id.values() if r.name == workflow]
+            if variants:
+                found.append((pick_language(variants, language), 1.0))
+        message = customer_text(last, request.subject)
+        history = [Use(name, tuple(words.split())) for name, words in uses]
+        hits = index.suggest(message, language=language, history=history, limit=limit + len(hidden))
+        for hit in hits:
+            if hit.doc.name not in hidden and all(r.name != hit.doc.name for r, _ in found):
+                found.append((by_id[hit.doc.key], hit.score))
+        return found[:limit]
+
+    def _template_index(self, agent: str | None) -> tuple[TemplateIndex, dict[int, TemplateRecord]]:
+        """The search index over what `agent` sees, rebuilt only when templates change."""
+        from supportdesk.templating.search import TemplateIndex
+
+        with self.ctx.db.read() as conn:
+            key = (agent, store.fingerprint(conn, agent))
+            cached = self._indexes.get(agent)
+            if cached is not None and cached[0] == key:
+                return cached[1], cached[2]
+            records = effective(store.visible_templates(conn, agent), agent)
+        by_id = {r.id: r for r in records}
+        index = TemplateIndex(to_docs(records))
+        self._indexes[agent] = (key, index, by_id)
+        return index, by_id
+
+
+def _request_and_item(conn: Connection, number: int) -> tuple[RequestRecord, ItemRecord | None]:
+    request = get_request(conn, number)
+    if request is None:
+        raise NotFoundError(f"request #{number} does not exist")
+    item = get_item(conn, request.item) if request.item is not None else None
+    return request, item

@@ -22,6 +22,7 @@ from typing import Any
 from supportdesk.config import Settings
 from supportdesk.desk import templates
 from supportdesk.desk.replies import queue_mail
+from supportdesk.domain import lifecycle
 from supportdesk.errors import SupportDeskError
 from supportdesk.store import followups
 from supportdesk.store import messages as msgs
@@ -158,20 +159,12 @@ def _remind(
     counts = dict(taken)
     for request in reqs.get_requests(conn, list(counts)):
         number, count = request.number, counts[request.number]
-        name = "reminder_1" if count <= 1 else "reminder_2"
+        name = lifecycle.reminder_template(count)
         if _send_system(conn, settings, now, request, name, "reminder"):
             report.reminders.append(number)
             add_event(conn, number, now, "reminder", detail={"reminder": count, "auto": True})
         else:
-            reqs.update_request(
-                conn,
-                number,
-                status="open",
-                reason="follow_up",
-                reminder_count=count - 1,
-                pushed_at=now,
-                updated_at=now,
-            )
+            reqs.update_request(conn, number, **lifecycle.follow_up(now, reminder_count=count - 1))
             report.follow_ups.append(number)
             detail = {"reminders": count - 1}
             add_event(conn, number, now, "push", reason="follow_up", detail=detail)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, update
 
+from supportdesk.domain import lifecycle
 from supportdesk.store import tables as t
 from supportdesk.store.requests import ON_STACK
 
@@ -38,7 +39,7 @@ def push_follow_ups(
     rows = conn.execute(
         update(_r)
         .where(_silent(silent_since), counted)
-        .values(status="open", reason="follow_up", pushed_at=now, updated_at=now)
+        .values(**lifecycle.follow_up(now))
         .returning(_r.c.id, _r.c.reminder_count)
     )
     return [(int(n), int(c)) for n, c in rows]
@@ -65,14 +66,7 @@ def close_silent(
     rows = conn.execute(
         update(_r)
         .where(_silent(silent_since), _r.c.reminder_count >= reminders)
-        .values(
-            status="closed",
-            close_reason="no_reply",
-            closed_at=now,
-            updated_at=now,
-            claimed_by=None,
-            claimed_until=None,
-        )
+        .values(**lifecycle.closed(lifecycle.NO_REPLY, now))
         .returning(_r.c.id)
     )
     return [int(n) for n in rows.scalars()]

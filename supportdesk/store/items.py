@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
+from supportdesk.domain import lifecycle
 from supportdesk.store import tables as t
 from supportdesk.store.requests import ON_STACK
 
 KINDS = ("bug", "idea", "story")
 ITEM_STATUSES = ("open", "in_progress", "fixed", "done", "wont_do")
 OPEN_STATUSES = ("open", "in_progress")
-SHIPPED = ("fixed", "done")
+SHIPPED = lifecycle.SHIPPED
 """Statuses that tell the customers waiting on the item."""
 
 _i, _r = t.item, t.request
@@ -98,7 +99,8 @@ _WAITING = or_(
     and_(_r.c.status == "closed", _r.c.close_reason == "idea"),
 )
 """A linked request whose customer still waits: told "we'll write when it is fixed" (linked,
-or closed as an idea), or back on the stack and not yet answered."""
+or closed as an idea), or back on the stack and not yet answered (lifecycle.waits_on_item,
+as SQL)."""
 
 
 def add_item(
@@ -192,23 +194,16 @@ def link(conn: Connection, number: int, item: int, now: datetime) -> None:
 
 
 def push_shipped(
-    conn: Connection, item: int, now: datetime, reason: str, *, linked_only: bool = False
+    conn: Connection, item: int, change: dict[str, Any], *, linked_only: bool = False
 ) -> list[int]:
-    """Put every request whose customer waits on `item` back on the stack with `reason`
-    (linked ones, ideas closed when they were recorded, and those already on the stack; with
-    `linked_only`, the linked ones); returns their numbers."""
+    """Put every request whose customer waits on `item` back on the stack, setting `change`
+    (lifecycle.item_pushed) in one statement: linked ones, ideas closed when they were
+    recorded, and those already on the stack; with `linked_only`, the linked ones. Returns
+    their numbers."""
     rows = conn.execute(
         update(_r)
         .where(_r.c.item_id == item, _r.c.status == "linked" if linked_only else _WAITING)
-        .values(
-            status="open",
-            reason=reason,
-            pushed_at=now,
-            updated_at=now,
-            closed_at=None,
-            close_reason=None,
-            reminder_count=0,
-        )
+        .values(**change)
         .returning(_r.c.id)
     )
     return sorted(int(n) for (n,) in rows)

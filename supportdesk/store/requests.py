@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, or_, select, update
 
+from supportdesk.domain import lifecycle
 from supportdesk.store import tables as t
 from supportdesk.store.customers import name_key, namesakes
 from supportdesk.store.records import RequestRecord
 
-ON_STACK = ("new", "open")
-STATUSES = ("new", "open", "waiting", "linked", "closed")
+ON_STACK = lifecycle.ON_STACK
+STATUSES = lifecycle.STATUSES
 
 _r, _c = t.request, t.customer
 _COLUMNS = (

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
 
 from supportdesk.desk import ItemDetail
-from supportdesk.desk.items import ItemChange
+from supportdesk.desk.backlog import ItemChange
 from supportdesk.desk.senders import request_sender
 from supportdesk.ui.columns import (
     Column,

@@ -26,7 +26,7 @@ from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
-    from supportdesk.desk.items import Linked
+    from supportdesk.desk.backlog import Linked
     from supportdesk.ui.app import SupportDeskApp
     from supportdesk.ui.modals.convert import AttachTo, NewItem
 

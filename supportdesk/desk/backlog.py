@@ -14,15 +14,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supportdesk.config import Settings
 from supportdesk.desk import templates
+from supportdesk.desk.context import DeskContext
 from supportdesk.desk.replies import queue_mail, reply_with_template
 from supportdesk.desk.wording import strip_subject
+from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.sanitize import display_safe
 from supportdesk.store import items as store
@@ -35,6 +37,9 @@ from supportdesk.store.events import add_event
 from supportdesk.store.items import ITEM_STATUSES, KINDS, SHIPPED, ItemRecord
 from supportdesk.store.records import RequestRecord
 from supportdesk.templating.render import TemplateError
+
+if TYPE_CHECKING:  # the index loads when an agent first searches the backlog
+    from supportdesk.textsearch import TextDoc, TextIndex
 
 ACK_TEMPLATE = templates.ACK_TEMPLATE
 TITLE_MAX = 200
@@ -199,12 +204,14 @@ def _link(
     template that fails to render rolls all of it back. A request moved from another item
     gets this one message (the new item's), not one per item."""
     number = request.number
+    change = lifecycle.linked(item.kind, item.status, now)
     if item.status in SHIPPED:  # attached after the fix: tell them it is already fixed
-        name, status, reason, close_reason = "fixed_notice", "waiting", "answered", None
+        name = "fixed_notice"
     elif item.kind == "idea":
-        name, status, reason, close_reason = "idea_thanks", "closed", "idea", "idea"
+        name = "idea_thanks"
     else:
-        name, status, reason, close_reason = ACK_TEMPLATE[item.kind], "linked", "linked", None
+        name = ACK_TEMPLATE[item.kind]
+    status, close_reason = change["status"], change["close_reason"]
     store.link(conn, number, item.number, now)
     item = _item(conn, item.number)  # with this request counted
     person = get_agent(conn, agent)
@@ -230,18 +237,7 @@ def _link(
         agent_login=agent,
         subject=rendered.subject,
     )
-    reqs.update_request(
-        conn,
-        number,
-        status=status,
-        reason=reason,
-        updated_at=now,
-        claimed_by=None,
-        claimed_until=None,
-        closed_at=now if status == "closed" else None,
-        close_reason=close_reason,
-        reminder_count=0,
-    )
+    reqs.update_request(conn, number, **change)
     add_event(
         conn,
         number,
@@ -303,12 +299,13 @@ def set_item(
             values["status"] = status
             if status in SHIPPED:
                 values["fixed_at"] = item.fixed_at or now
-                if item.status not in SHIPPED:
-                    pushed = store.push_shipped(conn, number, now, "fixed")
-            elif status == "wont_do":
-                pushed = store.push_shipped(conn, number, now, "wont_do", linked_only=True)
-            else:
+            elif status != "wont_do":
                 values["fixed_at"] = None
+            push = lifecycle.item_push(item.status, status)
+            if push is not None:
+                reason, linked_only = push
+                change = lifecycle.item_pushed(reason, now)
+                pushed = store.push_shipped(conn, number, change, linked_only=linked_only)
             add_event(
                 conn,
                 None,
@@ -318,14 +315,11 @@ def set_item(
                 reason=status,
                 detail={"item": number, "from": item.status, "pushed": len(pushed)},
             )
-            for n in pushed:
-                add_event(conn, n, now, "push", actor=agent, reason=_push_reason(status))
+            if push is not None:
+                for n in pushed:
+                    add_event(conn, n, now, "push", actor=agent, reason=push[0])
         store.update_item(conn, number, **values)
         return ItemChange(_item(conn, number), pushed)
-
-
-def _push_reason(status: str) -> str:
-    return "fixed" if status in SHIPPED else status
 
 
 def fix(
@@ -435,3 +429,165 @@ def _item(conn: Connection, number: int) -> ItemRecord:
     if item is None:
         raise NotFoundError(f"item #{number} does not exist")
     return item
+
+
+@dataclass(slots=True)
+class ItemDetail:
+    item: ItemRecord
+    requests: list[RequestRecord]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.item.as_dict(), "linked": [r.as_dict() for r in self.requests]}
+
+
+class BacklogService:
+    """The backlog: listing, finding, converting, attaching and shipping items. Keeps the
+    search index over open items until an item changes."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        self.ctx = ctx
+        self._index: tuple[Any, TextIndex[TextDoc], dict[int, ItemRecord]] | None = None
+
+    def items(
+        self,
+        kind: str | None = None,
+        statuses: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[ItemRecord]:
+        """The backlog, the most customers waiting first."""
+        with self.ctx.db.read() as conn:
+            return store.list_items(conn, kind=kind, statuses=statuses, limit=limit)
+
+    def item(self, number: int) -> ItemDetail:
+        with self.ctx.db.read() as conn:
+            record = _item(conn, number)
+            return ItemDetail(record, reqs.get_requests(conn, record.requests))
+
+    def item_draft(self, number: int) -> tuple[str, str]:
+        """A title and description for a new item from request `number` (to edit)."""
+        with self.ctx.db.read() as conn:
+            request = _request(conn, number)
+            last = msgs.last_inbound(conn, number)
+        return draft_from(request, last.text if last else "")
+
+    def search_items(
+        self, query: str, number: int | None = None, limit: int = 10
+    ) -> list[ItemRecord]:
+        """Open items matching `query` (fuzzy, as you type); with an empty query and a request
+        `number`, the open items that fit its latest customer message, then the rest."""
+        index, by_number = self._item_index()
+        if query.strip():
+            return [by_number[h.doc.key] for h in index.search(query, limit=limit)]
+        message = ""
+        if number is not None:
+            with self.ctx.db.read() as conn:
+                request = reqs.get_request(conn, number)
+                last = msgs.last_inbound(conn, number)
+            message = templates.customer_text(last, request.subject if request else "")
+        hits = index.suggest(message, language=None, limit=limit) if message else []
+        found = [by_number[h.doc.key] for h in hits]
+        rest = [i for i in by_number.values() if i not in found]  # the backlog's order
+        return (found + rest)[:limit]
+
+    def _item_index(self) -> tuple[TextIndex[TextDoc], dict[int, ItemRecord]]:
+        """The search index over open items (title, tags, description and the linked
+        requests' subjects), rebuilt only when an item changes."""
+        from supportdesk.textsearch import TextDoc, TextIndex
+
+        with self.ctx.db.read() as conn:
+            key = store.fingerprint(conn)
+            if self._index is not None and self._index[0] == key:
+                return self._index[1], self._index[2]
+            open_items = store.list_items(conn, statuses=store.OPEN_STATUSES)
+            subjects = store.linked_subjects(conn, [i.number for i in open_items])
+        index = TextIndex(
+            TextDoc(
+                key=i.number,
+                name=f"{i.kind} {i.number} {i.title}",
+                language="en",
+                tags=(i.kind, *i.tags, i.ref or ""),
+                description=i.description,
+                body="\n".join(subjects.get(i.number, ())),
+            )
+            for i in open_items
+        )
+        by_number = {i.number: i for i in open_items}
+        self._index = (key, index, by_number)
+        return index, by_number
+
+    def convert(
+        self,
+        number: int,
+        kind: str,
+        agent: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        ref: str | None = None,
+        move: bool = False,
+    ) -> Linked:
+        """Turn request `number` into a new bug, idea or story and thank the customer. A
+        request linked to another item is refused unless `move`."""
+        ctx = self.ctx
+        return convert(
+            ctx.db,
+            ctx.settings,
+            ctx.now(),
+            number,
+            kind,
+            agent,
+            title=title,
+            description=description,
+            ref=ref,
+            move=move,
+        )
+
+    def attach(self, number: int, item: int, agent: str, *, move: bool = False) -> Linked:
+        """Link request `number` to item `item` and tell the customer. A request linked to
+        another item is refused unless `move`."""
+        ctx = self.ctx
+        return attach(ctx.db, ctx.settings, ctx.now(), number, item, agent, move=move)
+
+    def set_item(
+        self,
+        number: int,
+        agent: str,
+        *,
+        status: str | None = None,
+        ref: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> ItemChange:
+        return set_item(
+            self.ctx.db,
+            self.ctx.now(),
+            number,
+            agent,
+            status=status,
+            ref=ref,
+            title=title,
+            description=description,
+        )
+
+    def fix_item(
+        self,
+        number: int,
+        agent: str,
+        *,
+        status: str = "fixed",
+        notify: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ItemChange:
+        """Mark item `number` fixed (or done): its customers' requests come back on the
+        stack with `fixed_notice` pre-selected; with `notify`, each is told at once."""
+        ctx = self.ctx
+        return fix(
+            ctx.db,
+            ctx.settings,
+            ctx.now(),
+            number,
+            agent,
+            status=status,
+            notify=notify,
+            progress=progress,
+        )

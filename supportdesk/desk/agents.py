@@ -1,0 +1,138 @@
+"""Agents and roles: who may act on this desk, and as what."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from supportdesk.desk.context import DeskContext
+from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.store import agents, claims
+from supportdesk.store.agents import AgentRecord
+from supportdesk.store.events import add_event
+from supportdesk.templating.files import check_language
+
+AGENT_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def unknown_agent(login: str) -> str:
+    """The one line for a login that is not an agent of this desk, and what to do."""
+    return (
+        f"unknown agent {login!r}: an admin adds it with "
+        f"`supportdesk agents add {login} --name NAME`, or choose another with --agent"
+    )
+
+
+def known_agent(conn: Any, login: str | None) -> None:
+    """NotFoundError (with what to do) unless `login` is None or an agent of this desk."""
+    if login is not None and agents.get_agent(conn, login) is None:
+        raise NotFoundError(unknown_agent(login))
+
+
+class AgentService:
+    """Adding, enabling and listing agents; the agent a command or console acts as."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        self.ctx = ctx
+
+    def ensure_agent(
+        self, login: str, name: str = "", email: str = "", role: str = "agent"
+    ) -> bool:
+        """Create the agent if missing; True when created."""
+        with self.ctx.db.write() as conn:
+            if agents.get_agent(conn, login) is not None:
+                return False
+            return agents.add_agent(conn, login, name or login, email, role, self.ctx.now())
+
+    def first_admin(self, login: str, name: str = "") -> bool:
+        """`supportdesk init`'s bootstrap: on a desk with no agents yet, `login` becomes the
+        first agent, an admin. True when created; False when the desk has agents (then only
+        an admin adds more)."""
+        with self.ctx.db.write() as conn:
+            if agents.list_agents(conn):
+                return False
+            return agents.add_agent(conn, login, name or login, "", "admin", self.ctx.now())
+
+    def add_agent(
+        self,
+        login: str,
+        name: str = "",
+        email: str = "",
+        role: str = "agent",
+        languages: list[str] | None = None,
+    ) -> AgentRecord:
+        """A new agent; refused when the login exists or a value is not valid."""
+        login = login.strip()
+        if not AGENT_LOGIN.fullmatch(login):
+            raise SupportDeskError(
+                f"invalid login {login!r}: letters, digits, '.', '_' or '-', up to 64"
+            )
+        if role not in agents.ROLES:
+            raise SupportDeskError(f"unknown role {role!r}: use one of {', '.join(agents.ROLES)}")
+        checked = [check_language(x.strip()) for x in languages or [] if x.strip()]
+        if email and not EMAIL.fullmatch(email):
+            raise SupportDeskError(f"invalid email address {email!r}")
+        with self.ctx.db.write() as conn:
+            now = self.ctx.now()
+            if not agents.add_agent(conn, login, name or login, email, role, now, checked):
+                raise SupportDeskError(f"agent {login!r} exists")
+            found = agents.get_agent(conn, login)
+            assert found is not None
+            return found
+
+    def set_agent_active(self, login: str, active: bool) -> int:
+        """Enable or disable an agent; disabling drops their claims so others can take the
+        requests. Returns how many claims were dropped."""
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            if not agents.set_active(conn, login, active):
+                raise NotFoundError(f"no agent {login!r}")
+            dropped = 0
+            if not active:
+                for number in sorted(claims.held_by(conn, login, now)):
+                    dropped += claims.release(conn, number, login)
+                    add_event(conn, number, now, "release", actor=login, reason="disabled")
+            return dropped
+
+    def acting_agent(self, login: str, *, admin: str | None = None) -> AgentRecord:
+        """The agent a command acts as: one that exists and is enabled, else a one-line error
+        saying what to do. With `admin` (what is being done, e.g. "agents add"), it must also
+        be an admin. The identity itself is the operating system's user (`desk.agent`,
+        `--agent` or $USER): this guards against mistakes and ghosts, not against a user who
+        can edit config.toml or the database (see the README on PostgreSQL roles)."""
+        with self.ctx.db.read() as conn:
+            found = agents.get_agent(conn, login)
+        if found is None:
+            raise NotFoundError(unknown_agent(login))
+        if not found.active:
+            raise SupportDeskError(
+                f"agent {login!r} is disabled (an admin enables it again with "
+                f"`supportdesk agents enable {login}`)"
+            )
+        if admin is not None and found.role != "admin":
+            raise SupportDeskError(
+                f"{admin} needs an admin, and {login!r} is not one "
+                "(an admin runs it, e.g. with --agent ADMIN)"
+            )
+        return found
+
+    def template_manager(self, login: str, owner: str | None, action: str) -> AgentRecord:
+        """The agent `login` adding, importing or removing templates: their own personal ones
+        as any agent; the team's (`owner` None) or another agent's only as an admin."""
+        if owner is None:
+            return self.acting_agent(login, admin=f"{action} team templates")
+        if owner != login:
+            found = self.acting_agent(login, admin=f"{action} another agent's templates")
+            with self.ctx.db.read() as conn:
+                known_agent(conn, owner)
+            return found
+        return self.acting_agent(login)
+
+    def console_agent(self, login: str) -> AgentRecord:
+        """The agent a console opens for; a clear error when unknown or disabled."""
+        return self.acting_agent(login)
+
+    def agents(self) -> list[AgentRecord]:
+        with self.ctx.db.read() as conn:
+            return agents.list_agents(conn)

@@ -1,0 +1,211 @@
+"""Working requests: the stack, listings, one request with its thread, full-text search,
+claims, closing, internal notes, drafts and the language a request is answered in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from supportdesk.desk.context import DeskContext
+from supportdesk.desk.senders import message_json, request_json
+from supportdesk.domain import lifecycle
+from supportdesk.errors import NotFoundError, SupportDeskError
+from supportdesk.mail.compose import make_message_id
+from supportdesk.mail.parse import Attachment, attachment_bytes
+from supportdesk.mail.sanitize import safe_filename
+from supportdesk.store import agents, claims, drafts, messages, notes, requests
+from supportdesk.store.drafts import DraftRecord
+from supportdesk.store.events import add_event, events_of
+from supportdesk.store.records import MessageRecord, RequestRecord
+from supportdesk.templating.files import check_language
+
+
+@dataclass(slots=True)
+class RequestDetail:
+    request: RequestRecord
+    messages: list[MessageRecord]
+    events: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **request_json(self.request),
+            "messages": [message_json(m) for m in self.messages],
+            "events": self.events,
+        }
+
+
+class RequestService:
+    """What an agent does with requests, outside answering them (desk/replies.py)."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        self.ctx = ctx
+
+    # -- reading --------------------------------------------------------------------------
+
+    def stack(self, limit: int = 500) -> list[RequestRecord]:
+        """The stack as agents work it: pinned requests (first answer due soon) first, then
+        last in, first out."""
+        pin_before = self.ctx.now() + self.ctx.settings.sla.warn_before
+        with self.ctx.db.read() as conn:
+            return requests.stack(conn, limit, pin_before)
+
+    def list_requests(self, **filters: Any) -> list[RequestRecord]:
+        with self.ctx.db.read() as conn:
+            return requests.list_requests(conn, **filters)
+
+    def request(self, number: int) -> RequestDetail:
+        with self.ctx.db.read() as conn:
+            record = requests.get_request(conn, number)
+            if record is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            return RequestDetail(
+                record, messages.messages_of(conn, number), events_of(conn, number)
+            )
+
+    def search(self, query: str, limit: int = 50) -> list[messages.SearchHit]:
+        with self.ctx.db.read() as conn:
+            return messages.search(conn, query, limit)
+
+    def customer_requests(
+        self, customer_id: int, exclude: int | None = None, limit: int = 50
+    ) -> list[RequestRecord]:
+        """The customer's requests, newest first."""
+        with self.ctx.db.read() as conn:
+            return requests.customer_requests(conn, customer_id, exclude, limit)
+
+    def save_attachment(self, attachment_id: int, folder: Path) -> Path:
+        """Decode an attachment and save it under `folder` with a sanitised, unused name."""
+        with self.ctx.db.read() as conn:
+            stored = messages.attachment(conn, attachment_id)
+        if stored is None:
+            raise NotFoundError(f"attachment {attachment_id} does not exist")
+        data = attachment_bytes(
+            stored.raw,
+            Attachment(
+                stored.filename,
+                None,
+                stored.content_type,
+                stored.encoding,
+                stored.start,
+                stored.end,
+            ),
+        )
+        folder = folder.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        name = safe_filename(stored.filename)
+        target = folder / name
+        stem, dot, ext = name.rpartition(".")
+        n = 1
+        while target.exists():
+            target = folder / (f"{stem} ({n}).{ext}" if dot else f"{name} ({n})")
+            n += 1
+        if target.resolve().parent != folder:
+            raise SupportDeskError(f"refusing to write outside {folder}")
+        target.write_bytes(data)
+        return target
+
+    # -- changing -------------------------------------------------------------------------
+
+    def close(self, number: int, reason: str, agent: str) -> None:
+        """Close a request (it leaves the stack); a later customer message reopens it."""
+        if reason not in lifecycle.CLOSE_REASONS:
+            raise SupportDeskError(
+                f"unknown close reason {reason!r}: use one of " + ", ".join(lifecycle.CLOSE_REASONS)
+            )
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            requests.update_request(conn, number, **lifecycle.closed(reason, now))
+            add_event(conn, number, now, "close", actor=agent, reason=reason)
+
+    def set_language(self, number: int, language: str, agent: str) -> None:
+        """The language templates use for this request (an agent may correct the guess)."""
+        language = check_language(language)
+        with self.ctx.db.write() as conn:
+            if not requests.update_request(conn, number, language=language):
+                raise NotFoundError(f"request #{number} does not exist")
+            add_event(conn, number, self.ctx.now(), "language", actor=agent, reason=language)
+
+    def add_note(self, number: int, text: str, agent: str) -> None:
+        """An internal note in the thread; customers never see it."""
+        if not text.strip():
+            raise SupportDeskError("the note is empty")
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            person = agents.get_agent(conn, agent)
+            pk = notes.add_note(
+                conn,
+                number,
+                "note." + make_message_id(self.ctx.settings.desk.address.rpartition("@")[2]),
+                text.rstrip() + "\n",
+                request.subject,
+                agent,
+                person.name if person else agent,
+                now,
+            )
+            add_event(conn, number, now, "note", actor=agent, detail={"message": pk})
+
+    # -- claims ---------------------------------------------------------------------------
+
+    def claim(self, number: int, agent: str) -> bool:
+        """Claim (or renew) request `number` for `agent` for `workflow.claim_ttl`; False when
+        another agent holds an unexpired claim. A 'claim' event only when newly claimed."""
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            exists, holder = claims.holder(conn, number, now)
+            if not exists:
+                raise NotFoundError(f"request #{number} does not exist")
+            until = now + self.ctx.settings.workflow.claim_ttl
+            if not claims.claim(conn, number, agent, now, until):
+                return False
+            if holder != agent:
+                add_event(conn, number, now, "claim", actor=agent)
+            return True
+
+    def release(self, number: int, agent: str) -> bool:
+        """Drop `agent`'s claim on request `number`; False when the agent held none."""
+        with self.ctx.db.write() as conn:
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            released = claims.release(conn, number, agent)
+            if released:
+                add_event(conn, number, self.ctx.now(), "release", actor=agent)
+            return released
+
+    def claim_next(self, agent: str) -> RequestRecord | None:
+        """Claim the top of the stack that nobody else holds ("take next"); None when there
+        is nothing to take. The agent's own claims count as free."""
+        now = self.ctx.now()
+        settings = self.ctx.settings
+        with self.ctx.db.write() as conn:
+            held = claims.held_by(conn, agent, now)
+            until = now + settings.workflow.claim_ttl
+            pin_before = now + settings.sla.warn_before
+            number = claims.claim_next(conn, agent, now, until, pin_before)
+            if number is None:
+                return None
+            if number not in held:
+                add_event(conn, number, now, "claim", actor=agent)
+            return requests.get_request(conn, number)
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    def save_draft(self, number: int, agent: str, text: str, template: str | None = None) -> None:
+        """Keep what `agent` is writing to request `number` (it survives closing the console)."""
+        with self.ctx.db.write() as conn:
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            drafts.save_draft(conn, number, agent, text, template, self.ctx.now())
+
+    def draft(self, number: int, agent: str) -> DraftRecord | None:
+        with self.ctx.db.read() as conn:
+            return drafts.get_draft(conn, number, agent)
+
+    def drop_draft(self, number: int, agent: str) -> None:
+        with self.ctx.db.write() as conn:
+            drafts.drop_draft(conn, number, agent)

@@ -1,0 +1,204 @@
+"""The request life cycle as pure functions: what an event does to a request.
+
+Each function takes what it needs to know about the request and returns the columns to set
+(a plain dict, `Change`). It is the one place a rule is decided; the store applies the result,
+either for one request or as the target values of a conditional UPDATE that also checks the
+rule's condition (the follow-up rules, pushing an item's requests back), so what must stay one
+atomic statement on PostgreSQL still is, while its outcome is written only here.
+
+| event                                  | status          | reason                 |
+|----------------------------------------|-----------------|------------------------|
+| first customer message                 | new             | new                    |
+| customer writes again                  | open            | customer_reply/reopened|
+| our mail bounced or failed             | open            | delivery_failed        |
+| an agent answers                       | waiting (linked)| answered (linked)      |
+| silence after an answer                | open            | follow_up              |
+| silence after the last reminder        | closed          | (close_reason no_reply)|
+| an agent closes                        | closed          | (close_reason given)   |
+| linked to a bug or story / an idea     | linked / closed | linked / idea          |
+| its item ships / is dropped            | open            | fixed / wont_do        |
+
+Standard library only; the strings equal the values stored in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+Change = dict[str, Any]
+"""Columns of a request to set, by name."""
+
+NEW, OPEN, WAITING, LINKED, CLOSED = "new", "open", "waiting", "linked", "closed"
+STATUSES = (NEW, OPEN, WAITING, LINKED, CLOSED)
+ON_STACK = (NEW, OPEN)
+"""The statuses that put a request on the stack."""
+
+CUSTOMER_REPLY = "customer_reply"
+DELIVERY_FAILED = "delivery_failed"
+REOPENED = "reopened"
+FOLLOW_UP = "follow_up"
+FIXED = "fixed"
+WONT_DO = "wont_do"
+ANSWERED = "answered"
+IDEA = "idea"
+NO_REPLY = "no_reply"
+IMPORTED = "imported"
+
+CLOSE_REASONS = ("resolved", NO_REPLY, IDEA, "spam", "duplicate", "other")
+"""Why an agent (or the tick: no_reply) may close a request."""
+
+SHIPPED = ("fixed", "done")
+"""Item statuses that mean the work shipped: its customers are told."""
+
+_UNCLAIMED: Change = {"claimed_by": None, "claimed_until": None}
+_NOT_CLOSED: Change = {"closed_at": None, "close_reason": None}
+
+
+def on_stack(status: str) -> bool:
+    return status in ON_STACK
+
+
+def created(at: datetime, now: datetime, *, history: bool = False) -> Change:
+    """A first message makes a request: `new` on the stack (pushed when the message was
+    written, `at`); imported history is closed at once (`imported`) and waits for nobody."""
+    return {
+        "status": CLOSED if history else NEW,
+        "reason": NEW,
+        "reminder_count": 0,
+        "pushed_at": at,
+        "updated_at": now,
+        "closed_at": now if history else None,
+        "close_reason": IMPORTED if history else None,
+    }
+
+
+def message_arrived(status: str, reason: str, at: datetime, now: datetime) -> Change:
+    """A message about the request arrived: the customer wrote again (`customer_reply`) or
+    our mail to them bounced (`delivery_failed`). Either way it goes back on the stack; a
+    customer's message reopens a closed request (`reopened`) and resets the reminders; an
+    open request is never left with a close reason."""
+    if reason not in (CUSTOMER_REPLY, DELIVERY_FAILED):
+        raise ValueError(f"not a reason a message pushes with: {reason!r}")
+    if reason == CUSTOMER_REPLY and status == CLOSED:
+        reason = REOPENED
+    change: Change = {
+        "status": OPEN,
+        "reason": reason,
+        "pushed_at": at,
+        "updated_at": now,
+        **_NOT_CLOSED,
+    }
+    if reason != DELIVERY_FAILED:
+        change["reminder_count"] = 0
+    return change
+
+
+def delivery_failed(now: datetime) -> Change:
+    """Mail to the customer cannot be delivered (the outbox gave up): an agent must look
+    again. The same push as a bounce that comes back by mail."""
+    return message_arrived(OPEN, DELIVERY_FAILED, now, now)
+
+
+def answer_is_reminder(status: str, reason: str) -> bool:
+    """Answering a request pushed back as a follow-up is a reminder: after max_reminders of
+    them, silence closes it."""
+    return reason == FOLLOW_UP and status in ON_STACK
+
+
+def answered(
+    status: str, reason: str, reminder_count: int, now: datetime, *, item_open: bool = False
+) -> Change:
+    """An agent's answer takes the request off the stack: it waits for the customer, or,
+    linked to an item still being worked on, for the fix (`linked`). A closed request
+    answered is open again (waiting). Its claim ends."""
+    reminder = answer_is_reminder(status, reason)
+    return {
+        "status": LINKED if item_open else WAITING,
+        "reason": LINKED if item_open else ANSWERED,
+        "reminder_count": reminder_count + 1 if reminder else reminder_count,
+        "updated_at": now,
+        **_UNCLAIMED,
+        **_NOT_CLOSED,
+    }
+
+
+def closed(reason: str, now: datetime) -> Change:
+    """Closed by an agent (or `no_reply` by the tick): off the stack, the claim ends; a
+    later customer message reopens it."""
+    return {
+        "status": CLOSED,
+        "close_reason": reason,
+        "closed_at": now,
+        "updated_at": now,
+        **_UNCLAIMED,
+    }
+
+
+def follow_up(now: datetime, reminder_count: int | None = None) -> Change:
+    """A waiting request whose customer stayed silent comes back on the stack for a
+    reminder (`reminder_count`: only when it changes)."""
+    change: Change = {"status": OPEN, "reason": FOLLOW_UP, "pushed_at": now, "updated_at": now}
+    if reminder_count is not None:
+        change["reminder_count"] = reminder_count
+    return change
+
+
+def reminder_template(count: int) -> str:
+    """The workflow template for reminder number `count`: the first repeats the last answer,
+    later ones ask whether all is well."""
+    return "reminder_1" if count <= 1 else "reminder_2"
+
+
+def linked(item_kind: str, item_status: str, now: datetime) -> Change:
+    """Turned into or attached to an item: a bug or story keeps the request `linked` until
+    it ships; an idea closes it (`idea`); an item that already shipped makes the request an
+    answered one (the customer is told it is fixed). Reminders start over; the claim ends."""
+    if item_status in SHIPPED:
+        status, reason, close_reason = WAITING, ANSWERED, None
+    elif item_kind == IDEA:
+        status, reason, close_reason = CLOSED, IDEA, IDEA
+    else:
+        status, reason, close_reason = LINKED, LINKED, None
+    return {
+        "status": status,
+        "reason": reason,
+        "updated_at": now,
+        **_UNCLAIMED,
+        "closed_at": now if status == CLOSED else None,
+        "close_reason": close_reason,
+        "reminder_count": 0,
+    }
+
+
+def waits_on_item(status: str, close_reason: str | None) -> bool:
+    """Whether a linked request's customer still waits for the item: told "we will write
+    when it is fixed" (linked, or closed as an idea), or back on the stack and not answered."""
+    return status in (LINKED, *ON_STACK) or (status == CLOSED and close_reason == IDEA)
+
+
+def item_push(old_status: str, new_status: str) -> tuple[str, bool] | None:
+    """Which of an item's requests a status change puts back on the stack, and why:
+    shipping (fixed or done, not already shipped) pushes every waiting customer's request
+    (`fixed`, False); wont_do pushes the `linked` ones (`wont_do`, True: linked only) so an
+    agent tells them. None: nobody is pushed."""
+    if new_status == old_status:
+        return None
+    if new_status in SHIPPED:
+        return None if old_status in SHIPPED else (FIXED, False)
+    if new_status == WONT_DO:
+        return (WONT_DO, True)
+    return None
+
+
+def item_pushed(reason: str, now: datetime) -> Change:
+    """A request pushed back by its item (`fixed` or `wont_do`): open, reminders start over,
+    a request closed as an idea is open again."""
+    return {
+        "status": OPEN,
+        "reason": reason,
+        "pushed_at": now,
+        "updated_at": now,
+        **_NOT_CLOSED,
+        "reminder_count": 0,
+    }
