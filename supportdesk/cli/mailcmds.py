@@ -86,7 +86,8 @@ def _watch(json: bool) -> None:
     if settings.mailbox.kind == "none":
         raise SupportDeskError("no mailbox configured: set [mailbox] kind in config.toml")
     interval = settings.mailbox.poll_interval.total_seconds()
-    poller = Poller(desk, f"fetch@{socket.gethostname()}:{os.getpid()}")
+    holder = f"fetch@{socket.gethostname()}:{os.getpid()}"
+    poller = Poller(desk, holder, on_takeover=lambda held: say(f"Taking over from {held}."))
     _stop_on_signals()
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
     waiting_for = None
@@ -111,8 +112,6 @@ def _watch(json: bool) -> None:
 def _said(result: RoundResult, json: bool) -> None:
     """What a round of `fetch --watch` did, for a person or (--json) a script. A failure that
     is not the server's or the database's hiccup (a password_cmd that fails) stops it."""
-    if result.took_over_from is not None:
-        say(f"Taking over from {result.took_over_from}.")
     for line in result.tick.lines() if result.tick else []:
         say(line)
     for failure in (result.exception, result.tick_error):

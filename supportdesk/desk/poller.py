@@ -10,8 +10,10 @@ Each `round()` says what it did and when the next one is due; the caller only wa
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -77,9 +79,14 @@ class RoundResult:
 class Poller:
     """Rounds of polling, tick and delivery for process `holder`, while it holds the lease."""
 
-    def __init__(self, desk: Desk, holder: str) -> None:
+    def __init__(
+        self, desk: Desk, holder: str, on_takeover: Callable[[str], None] | None = None
+    ) -> None:
         self.desk = desk
         self.holder = holder
+        self.on_takeover = on_takeover
+        """Called with the former holder's name when a round takes the lease over, before
+        it works (its fetch may take minutes)."""
         box = desk.settings.mailbox
         self.lease = box.lease
         self.every = min(
@@ -118,22 +125,24 @@ class Poller:
             return RoundResult(now, self.every, held_by=held[0] if held else "another process")
         result = RoundResult(now, self.every, took_over_from=self._seen_holder)
         self._seen_holder = None
-        renew = self._keep_lease(progress)
-        try:
-            if desk.settings.mailbox.kind != "none":
-                # first: a customer's answer waiting there stops a reminder
-                result.fetch = self._fetch(renew)
-        except Exception as exc:  # reported in the result; the next round tries again
-            self._failed(result, exc)
-        try:
-            result.tick = desk.tick_if_due()  # whatever the mail server does
-        except Exception as exc:
-            result.tick_error = exc
-        try:
-            result.delivered = desk.deliver()  # a mailbox that is down holds back no reply
-        except Exception as exc:
-            if result.exception is None:
+        if result.took_over_from is not None and self.on_takeover is not None:
+            self.on_takeover(result.took_over_from)
+        with self._keeping_lease():
+            try:
+                if desk.settings.mailbox.kind != "none":
+                    # first: a customer's answer waiting there stops a reminder
+                    result.fetch = self._fetch(progress)
+            except Exception as exc:  # reported in the result; the next round tries again
                 self._failed(result, exc)
+            try:
+                result.tick = desk.tick_if_due()  # whatever the mail server does
+            except Exception as exc:
+                result.tick_error = exc
+            try:
+                result.delivered = desk.deliver()  # a mailbox that is down holds back no reply
+            except Exception as exc:
+                if result.exception is None:
+                    self._failed(result, exc)
         if result.exception is None:
             self.failures = 0
         else:
@@ -142,7 +151,7 @@ class Poller:
             result.next_in = min(delay, self.every)
         return result
 
-    def _fetch(self, progress: Progress) -> FetchReport:
+    def _fetch(self, progress: Progress | None) -> FetchReport:
         if self.desk.settings.mailbox.kind != "imap":
             return self.desk.fetch(progress)  # a Maildir or an mbox: read as it is each time
         if self._imap is None:
@@ -158,20 +167,24 @@ class Poller:
             kind = self.desk.settings.mailbox.kind
             result.error_source = "mail server" if kind == "imap" else "mailbox"
 
-    def _keep_lease(self, progress: Progress | None) -> Progress:
-        """A progress callback that also renews the lease during a long fetch (a first one,
-        a backlog), every quarter lease at least."""
-        clock, every = self.desk.clock, timedelta(seconds=self.every / 2)
-        renewed = [clock.now()]
+    @contextlib.contextmanager
+    def _keeping_lease(self) -> Iterator[None]:
+        """Renew the lease every half round while the round works (a first fetch or a backlog
+        takes minutes): it lapses only when this process dies."""
+        stop = threading.Event()
 
-        def renew(done: int, total: int) -> None:
-            if clock.now() - renewed[0] >= every:
-                self.desk.acquire_lease(POLLER_LEASE, self.holder, self.lease)
-                renewed[0] = clock.now()
-            if progress is not None:
-                progress(done, total)
+        def keep() -> None:
+            while not stop.wait(self.every / 2):
+                with contextlib.suppress(Exception):  # the round's own calls report failures
+                    self.desk.acquire_lease(POLLER_LEASE, self.holder, self.lease)
 
-        return renew
+        keeper = threading.Thread(target=keep, name="poller-lease", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
 
     # -- between rounds --------------------------------------------------------------------
 
