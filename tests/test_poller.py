@@ -182,3 +182,24 @@ async def test_a_console_polling_for_ten_minutes_logs_in_once(
     assert pymap_server.logins == 1
     assert runs.read_text().splitlines() == ["run"]
     assert desk.lease_holder("poller") is None  # the console gave the lease back
+
+
+def test_a_password_changed_after_a_failed_login_is_read_again(
+    tmp_path: Path, clock: FrozenClock, pymap_server: Any, imap_desk: Callable[..., Desk]
+) -> None:
+    """The password is read once, but a login the server refuses reads it again next round
+    (an admin fixed the secret store): the poller never retries a wrong password forever."""
+    secret = tmp_path / "secret"
+    secret.write_text("wrong\n")
+    script = f"print(open({str(secret)!r}).read().strip())"
+    poller = Poller(imap_desk(password_cmd=shlex.join([sys.executable, "-c", script])), "a")
+    try:
+        refused = poller.round()
+        assert refused.error and "login failed" in refused.error
+        assert refused.error_source == "mail server" and refused.next_in == 2
+        secret.write_text(f"{pymap_server.password}\n")
+        clock.advance(timedelta(seconds=2))
+        assert poller.round().error is None
+    finally:
+        poller.close()
+    assert pymap_server.logins == 1
