@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from supportdesk.cli.app import app, handled_interrupt, state
 from supportdesk.cli.output import emit_json, progress_bar, say, visible
-from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.errors import MailServerError, RetryableError, SupportDeskError
 
-RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
-"""Seconds before reconnecting after a mail server error, by consecutive failures."""
+if TYPE_CHECKING:
+    from supportdesk.desk.poller import RoundResult
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -78,78 +76,64 @@ def tick(json: JsonFlag = False) -> None:
 
 
 def _watch(json: bool) -> None:
-    """Poll, tick and deliver while this process holds the poller lease; when another process
-    (a console, another watcher) holds it, wait and take over once it lapses: a holder that
-    died is replaced within two leases (`mailbox.lease`)."""
+    """Rounds of the poller (desk/poller.py) while this process holds the poller lease; when
+    another process (a console, another watcher) holds it, wait and take over once it lapses:
+    a holder that died is replaced within two leases (`mailbox.lease`)."""
+    from supportdesk.desk.poller import Poller
+
     desk = state.desk()
     settings = desk.settings
+    if settings.mailbox.kind == "none":
+        raise SupportDeskError("no mailbox configured: set [mailbox] kind in config.toml")
     interval = settings.mailbox.poll_interval.total_seconds()
     holder = f"fetch@{socket.gethostname()}:{os.getpid()}"
-    lease_ttl = settings.mailbox.lease
-    # Renew at least every half lease, and run the tick every minute.
-    cadence = min(interval, TICK_EVERY.total_seconds(), lease_ttl.total_seconds() / 2)
-    poller = desk.imap_poller() if settings.mailbox.kind == "imap" else None
+    poller = Poller(desk, holder, on_takeover=lambda held: say(f"Taking over from {held}."))
     _stop_on_signals()
     say(f"Watching {settings.mailbox.kind} mail every {interval:g}s (Ctrl-C stops).")
-    failures = 0
     waiting_for = None
-    renewed = time.monotonic()
-
-    def renew(done: int, total: int) -> None:
-        """A long fetch (the first one, a backlog) keeps the lease while it works."""
-        nonlocal renewed
-        if time.monotonic() - renewed >= cadence / 2:
-            desk.acquire_lease(POLLER_LEASE, holder, lease_ttl)
-            renewed = time.monotonic()
-
     try:
         while True:
-            if not desk.acquire_lease(POLLER_LEASE, holder, lease_ttl):
-                held = desk.lease_holder(POLLER_LEASE)
-                if held and held[0] != waiting_for:
-                    waiting_for = held[0]
+            result = poller.round()
+            if result.held_by is not None:
+                if result.held_by != waiting_for:
+                    waiting_for = result.held_by
                     say(f"{waiting_for} polls the mailbox; waiting to take over.")
-                time.sleep(cadence)
-                continue
-            renewed = time.monotonic()
-            if waiting_for is not None:
-                say(f"Taking over from {waiting_for}.")
+            else:
                 waiting_for = None
-            try:
-                report = (poller.poll(renew) if poller else desk.fetch(renew)).as_dict()
-                ticked = desk.tick_if_due()
-                for line in ticked.lines() if ticked else []:
-                    say(line)
-                delivered = desk.deliver().as_dict()
-                if json:
-                    emit_json({"fetch": report, "send": delivered})
-                elif report["stored"] or delivered["sent"] or delivered["failed"]:
-                    say(_describe(report) + f"; {delivered['sent']} sent.")
-                if not json:
-                    _warn(report)
-                if poller and poller.settings.mailbox.kind == "imap":
-                    poller.wait_for_news(cadence)
-                else:
-                    time.sleep(cadence)
-            except (MailServerError, RetryableError) as exc:
-                # A dropped connection is retried within seconds, backing off to the interval;
-                # so is a batch the database gave up (a deadlock): intake is idempotent.
-                wait = min(cadence, RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
-                failures += 1
-                source = "database"
-                if isinstance(exc, MailServerError):
-                    source = "mail server" if settings.mailbox.kind == "imap" else "mailbox"
-                say(f"{source}: {exc}; retrying in {wait:g}s")
-                time.sleep(wait)
-                continue
-            failures = 0
+                _said(result, json)
+            poller.wait(result)
     except KeyboardInterrupt:
         handled_interrupt()
         say("Stopped.")
     finally:
-        if poller:
-            poller.close()
-        desk.release_lease(POLLER_LEASE, holder)
+        poller.close()
+
+
+def _said(result: RoundResult, json: bool) -> None:
+    """What a round of `fetch --watch` did, for a person or (--json) a script. A failure that
+    is not the server's or the database's hiccup (a password_cmd that fails) stops it."""
+    for line in result.tick.lines() if result.tick else []:
+        say(line)
+    for failure in (result.exception, result.tick_error):
+        if failure is not None and not isinstance(failure, MailServerError | RetryableError):
+            raise failure
+    if result.fetch is not None:
+        from supportdesk.desk.delivery import DeliveryReport
+
+        report = result.fetch.as_dict()
+        delivered = (result.delivered or DeliveryReport()).as_dict()
+        if json:
+            emit_json({"fetch": report, "send": delivered})
+        elif report["stored"] or delivered["sent"] or delivered["failed"]:
+            say(_describe(report) + f"; {delivered['sent']} sent.")
+        if not json:
+            _warn(report)
+    # A dropped connection is retried within seconds, backing off to the interval; so is a
+    # batch the database gave up (a deadlock): intake is idempotent.
+    if result.error is not None:
+        say(f"{result.error_source}: {result.error}; retrying in {result.next_in:g}s")
+    if isinstance(result.tick_error, RetryableError):
+        say(f"database: {result.tick_error}; retrying in {result.next_in:g}s")
 
 
 def _stop_on_signals() -> None:

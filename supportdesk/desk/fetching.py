@@ -86,7 +86,14 @@ class ImapPoller:
                 self._password,
                 timeout=box.timeout.total_seconds(),
             )
-            mailbox.__enter__()
+            try:
+                mailbox.__enter__()
+            except MailServerError as exc:
+                from imapclient.exceptions import LoginError
+
+                if isinstance(exc.__cause__, LoginError):  # read the password again next time
+                    self._password = None
+                raise
             self._box = mailbox
         return self._box
 

@@ -9,7 +9,6 @@ import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -23,13 +22,11 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from supportdesk.desk import Desk
-from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
+from supportdesk.desk.poller import Poller
 from supportdesk.ui.screens.stack import StackScreen
 from supportdesk.ui.text import plain
 from supportdesk.ui.work import WorkDone, WorkFailed, failure_line
 
-RETRY_DELAYS = (5.0, 15.0, 30.0)
-"""Seconds before polling again after a mail server error (then the normal interval)."""
 REFRESH_EVERY = 0.5
 """Seconds between looks for other agents' changes (a cheap PRAGMA data_version on SQLite):
 another console's answer shows here within a second."""
@@ -64,7 +61,6 @@ class SupportDeskApp(App[None]):
         self.mail_status = "mail: starting"
         self.outbox_status = ""
         self._version: int | None = None
-        self._failures = 0
         self._frozen = False
         self.ahead: dict[int, Any] = {}
         """Requests read ahead (the one under the cursor), by number: opening one draws at once."""
@@ -73,13 +69,9 @@ class SupportDeskApp(App[None]):
         self._last_failure: tuple[str, float] = ("", 0.0)
         settings = desk.settings
         self.title = f"{settings.desk.name} · {agent}"
-        # The poller's round: the mailbox's interval, but at least once a minute for the tick.
-        # (and at least every half lease, so that the poller lease never lapses while it lives).
-        self.poll_every = min(
-            settings.mailbox.poll_interval.total_seconds(),
-            TICK_EVERY.total_seconds(),
-            settings.mailbox.lease.total_seconds() / 2,
-        )
+        self.poller = Poller(desk, self.holder) if background else None
+        """Mail in, the tick and the outbox, while this console holds the poller lease."""
+        self._poll_timer: Timer | None = None
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -249,58 +241,33 @@ class SupportDeskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False, name="Mail")
     def poll_mail(self) -> None:
-        """Poll the mailbox and deliver the outbox when this console holds the poller lease."""
-        desk = self.desk
-        if not desk.acquire_lease(POLLER_LEASE, self.holder, desk.settings.mailbox.lease):
-            held = desk.lease_holder(POLLER_LEASE)
-            self.mail_status = f"mail: polled by {held[0] if held else 'another process'}"
-            self.call_from_thread(self._show_status)
-            self.call_from_thread(self._schedule_poll, self.poll_every)
+        """One round of the poller (desk/poller.py): mail in, the tick and the outbox when
+        this console holds the poller lease; then the next round is scheduled."""
+        if self.poller is None:
             return
-        try:
-            try:
-                if desk.settings.mailbox.kind != "none":
-                    # first: a customer's answer waiting there stops a reminder
-                    desk.fetch(self._keep_lease(desk.settings.mailbox.lease / 4))
-            finally:
-                self._tick()  # whatever the mail server does
-            desk.deliver()
-        except Exception as exc:  # a mail server that is down must not stop the console
-            self._failures += 1
-            delay = RETRY_DELAYS[min(self._failures, len(RETRY_DELAYS)) - 1]
-            self.mail_status = f"mail: {str(exc)[:120]} — retrying in {delay:.0f}s"
-            self.call_from_thread(self._show_status)
-            self.call_from_thread(self._schedule_poll, min(delay, self.poll_every))
-            return
-        self._failures = 0
-        status = desk.mailbox_status()
-        when = status.last_poll_at.astimezone().strftime("%H:%M") if status.last_poll_at else "–"
-        self.mail_status = f"mail: checked {when}"
+        result = self.poller.round()
+        if result.tick_error is not None:  # reported; the next round tries again
+            self.post_message(WorkFailed("Time-based rules", result.tick_error))
+        if result.held_by is not None:
+            self.mail_status = f"mail: polled by {result.held_by}"
+        elif result.error is not None:  # a mail server that is down must not stop the console
+            self.mail_status = f"mail: {result.error[:120]} — retrying in {result.next_in:.0f}s"
+        else:
+            status = self.desk.mailbox_status()
+            when = (
+                status.last_poll_at.astimezone().strftime("%H:%M") if status.last_poll_at else "–"
+            )
+            self.mail_status = f"mail: checked {when}"
+            self.call_from_thread(self.check_for_changes)
         self.call_from_thread(self._show_status)
-        self.call_from_thread(self.check_for_changes)
-        self.call_from_thread(self._schedule_poll, self.poll_every)
-
-    def _keep_lease(self, every: timedelta) -> Callable[[int, int], None]:
-        """A progress callback that renews the poller lease during a long fetch."""
-        renewed = [self.desk.clock.now()]
-
-        def renew(done: int, total: int) -> None:
-            if self.desk.clock.now() - renewed[0] >= every:
-                self.desk.acquire_lease(POLLER_LEASE, self.holder, self.desk.settings.mailbox.lease)
-                renewed[0] = self.desk.clock.now()
-
-        return renew
-
-    def _tick(self) -> None:
-        """The time-based rules, at most once a minute, whatever the mail server does."""
-        try:
-            self.desk.tick_if_due()
-        except Exception as exc:  # reported; the next round tries again
-            self.post_message(WorkFailed("Time-based rules", exc))
+        self.call_from_thread(self._schedule_poll, result.next_in)
 
     def _schedule_poll(self, delay: float) -> None:
+        if self._poll_timer is not None:  # "Poll mail now" replaces the round that was due
+            self._poll_timer.stop()
+            self._poll_timer = None
         if self.background and self.is_running:
-            self.set_timer(delay, self.poll_mail, name="poll")
+            self._poll_timer = self.set_timer(delay, self.poll_mail, name="poll")
 
     def _show_status(self) -> None:
         self.sub_title = " · ".join(s for s in (self.mail_status, self.outbox_status) if s)
@@ -350,12 +317,17 @@ class SupportDeskApp(App[None]):
     def on_unmount(self) -> None:
         if self._stop_listening is not None:
             self._stop_listening()
+        self._stop_polling()
 
     async def action_quit(self) -> None:
-        if self.background:
-            with contextlib.suppress(Exception):  # quitting must always work
-                self.desk.release_lease(POLLER_LEASE, self.holder)
+        self._stop_polling()
         self.exit()
+
+    def _stop_polling(self) -> None:
+        """Give the poller lease back (another process takes over at once) and log out."""
+        if self.poller is not None:
+            with contextlib.suppress(Exception):  # quitting must always work
+                self.poller.close()
 
 
 def make_app(desk: Desk, agent: str, *, background: bool = True) -> SupportDeskApp:

@@ -56,12 +56,29 @@ def _pymap_args(username: str, password: str, starttls: bool) -> argparse.Namesp
     return parser.parse_args([*argv, "--demo-user", username, "--demo-password", password])
 
 
+class _CountingLogin:
+    """pymap's login interface, counting the logins it lets in (LOGIN and AUTHENTICATE)."""
+
+    def __init__(self, login: Any, server: PymapServer) -> None:
+        self._login, self._server = login, server
+
+    async def authenticate(self, credentials: Any) -> Any:
+        identity = await self._login.authenticate(credentials)
+        self._server.logins += 1
+        return identity
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._login, name)
+
+
 class PymapServer(ImapTestServer):
     """pymap's in-memory dict backend, served from the shared loop thread; with `tls`
-    ("implicit" or "starttls") and a (cert, key) pair it speaks TLS."""
+    ("implicit" or "starttls") and a (cert, key) pair it speaks TLS. `logins` counts the
+    successful logins of its clients (client() and count() included)."""
 
     kind = "pymap"
     username = "support"
+    logins = 0
 
     def __init__(
         self, loop: _LoopThread, tls: str | None = None, cert: tuple[Path, Path] | None = None
@@ -107,7 +124,7 @@ class PymapServer(ImapTestServer):
         from pymap.imap import IMAPServer
 
         self._config.apply_context()  # connection tasks inherit this task's context
-        imap = IMAPServer(self._backend.login, self._config)
+        imap = IMAPServer(_CountingLogin(self._backend.login, self), self._config)
         handler = ProxyProtocolReader(self._config.proxy_protocol).get_callback(imap)
 
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
