@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from supportdesk.mail.sanitize import display_safe
+from supportdesk.domain.text import display_safe
 
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True, highlight=False)

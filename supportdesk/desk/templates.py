@@ -26,6 +26,7 @@ from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.store.templates import TemplateRecord
 from supportdesk.templating.files import (
     TemplateFile,
+    format_template_file,
     read_template_dir,
     write_template_files,
 )
@@ -167,6 +168,11 @@ def as_file(record: TemplateRecord) -> TemplateFile:
         tags=record.tags,
         description=record.description,
     )
+
+
+def file_text(record: TemplateRecord) -> str:
+    """The template as its file: TOML front matter and body (`templates show`)."""
+    return format_template_file(as_file(record))
 
 
 def ensure_system_templates(conn: Connection, now: datetime) -> bool:
