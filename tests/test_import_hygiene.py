@@ -77,3 +77,31 @@ def test_sql_lives_in_the_store_only() -> None:
         if "store" not in p.parts and "sqlalchemy" in p.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_console_and_the_cli_import_domain_and_desk_not_store_mail_or_templating() -> None:
+    """ui/ and cli/ name records, statuses and errors from `supportdesk.domain` and
+    `supportdesk.errors`, and act through `supportdesk.desk` (import-linter checks the same
+    in `make lint`, with indirect imports allowed)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "supportdesk"
+    forbidden = ("supportdesk.store", "supportdesk.mail", "supportdesk.templating")
+    offenders = []
+    for folder in ("ui", "cli"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else []
+                )
+                offenders += [
+                    f"{path.relative_to(root)}:{node.lineno} {name}"  # type: ignore[attr-defined]
+                    for name in names
+                    if name.startswith(forbidden)
+                ]
+    assert offenders == []
