@@ -105,3 +105,22 @@ def test_the_console_and_the_cli_import_domain_and_desk_not_store_mail_or_templa
                     if name.startswith(forbidden)
                 ]
     assert offenders == []
+
+
+def test_help_loads_neither_the_database_nor_the_console_nor_rich() -> None:
+    """`supportdesk --help` (scripts pay its start on every call) imports Typer and our
+    command modules, not SQLAlchemy/SQLModel, the desk, Textual, Rich, pydantic or Jinja2."""
+    code = (
+        "import json, sys\n"
+        "sys.argv = ['supportdesk', '--help']\n"
+        "from supportdesk.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "Usage: supportdesk" in done.stdout and "stack" in done.stdout
+    loaded = set(json.loads(done.stderr.splitlines()[-1]))
+    heavy = ["sqlalchemy", "sqlmodel", "textual", "rich", "pydantic", "jinja2", "alembic"]
+    assert [m for m in heavy if m in loaded] == []
+    ours = ("supportdesk.desk", "supportdesk.store", "supportdesk.mail", "supportdesk.templating")
+    assert not any(m.startswith(ours) for m in loaded)

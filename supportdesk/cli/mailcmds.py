@@ -13,7 +13,6 @@ import typer
 
 from supportdesk.cli.app import app, handled_interrupt, state
 from supportdesk.cli.output import emit_json, progress_bar, say, visible
-from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
 from supportdesk.errors import MailServerError, RetryableError, SupportDeskError
 
 RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
@@ -81,6 +80,8 @@ def _watch(json: bool) -> None:
     """Poll, tick and deliver while this process holds the poller lease; when another process
     (a console, another watcher) holds it, wait and take over once it lapses: a holder that
     died is replaced within two leases (`mailbox.lease`)."""
+    from supportdesk.desk.tick import POLLER_LEASE, TICK_EVERY
+
     desk = state.desk()
     settings = desk.settings
     interval = settings.mailbox.poll_interval.total_seconds()
