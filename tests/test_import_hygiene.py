@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +126,27 @@ def test_help_loads_neither_the_database_nor_the_console_nor_rich() -> None:
     assert [m for m in heavy if m in loaded] == []
     ours = ("supportdesk.desk", "supportdesk.store", "supportdesk.mail", "supportdesk.templating")
     assert not any(m.startswith(ours) for m in loaded)
+
+
+def test_stack_json_loads_no_orm_no_migrations_no_mail_clients_no_console(tmp_path: Path) -> None:
+    """A script's `supportdesk stack --json` on a desk whose schema is current reads the
+    database through SQLAlchemy Core: no ORM or SQLModel classes to build, no Alembic, no
+    IMAP/SMTP client, no Textual."""
+    from supportdesk.clock import FrozenClock
+    from tests.fixtures import make_desk
+
+    desk = make_desk(tmp_path, FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)))
+    desk.close_database()
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['supportdesk', '--config', {str(tmp_path / 'config.toml')!r}, 'stack',"
+        " '--json']\n"
+        "from supportdesk.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert json.loads(done.stdout) == []  # an empty stack
+    loaded = set(json.loads(done.stderr.splitlines()[-1]))
+    heavy = ["sqlmodel", "sqlalchemy.orm", "alembic", "imapclient", "aiosmtplib", "textual"]
+    assert [m for m in heavy if m in loaded] == []
