@@ -17,6 +17,17 @@ class MailServerError(SupportDeskError):
     """A mail server could not be reached or refused us."""
 
 
+class TemplateError(SupportDeskError):
+    """A template that cannot be rendered: it names the template, the line and the problem."""
+
+    def __init__(self, template: str, problem: str, line: int | None = None) -> None:
+        self.template = template
+        self.problem = problem
+        self.line = line
+        where = f", line {line}" if line else ""
+        super().__init__(f"template {template}{where}: {problem}")
+
+
 class RetryableError(SupportDeskError):
     """The database gave up on a transaction that may simply be run again (a deadlock, a
     serialization failure, a lock wait that timed out); nothing of it was written."""

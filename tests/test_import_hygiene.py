@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +87,74 @@ def test_sql_lives_in_the_store_only() -> None:
         if "store" not in p.parts and "sqlalchemy" in p.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_console_and_the_cli_import_domain_and_desk_not_store_mail_or_templating() -> None:
+    """ui/ and cli/ name records, statuses and errors from `supportdesk.domain` and
+    `supportdesk.errors`, and act through `supportdesk.desk` (import-linter checks the same
+    in `make lint`, with indirect imports allowed)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "supportdesk"
+    forbidden = ("supportdesk.store", "supportdesk.mail", "supportdesk.templating")
+    offenders = []
+    for folder in ("ui", "cli"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else []
+                )
+                offenders += [
+                    f"{path.relative_to(root)}:{node.lineno} {name}"  # type: ignore[attr-defined]
+                    for name in names
+                    if name.startswith(forbidden)
+                ]
+    assert offenders == []
+
+
+def test_help_loads_neither_the_database_nor_the_console_nor_rich() -> None:
+    """`supportdesk --help` (scripts pay its start on every call) imports Typer and our
+    command modules, not SQLAlchemy/SQLModel, the desk, Textual, Rich, pydantic or Jinja2."""
+    code = (
+        "import json, sys\n"
+        "sys.argv = ['supportdesk', '--help']\n"
+        "from supportdesk.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "Usage: supportdesk" in done.stdout and "stack" in done.stdout
+    loaded = set(json.loads(done.stderr.splitlines()[-1]))
+    heavy = ["sqlalchemy", "sqlmodel", "textual", "rich", "pydantic", "jinja2", "alembic"]
+    assert [m for m in heavy if m in loaded] == []
+    ours = ("supportdesk.desk", "supportdesk.store", "supportdesk.mail", "supportdesk.templating")
+    assert not any(m.startswith(ours) for m in loaded)
+
+
+def test_stack_json_loads_no_orm_no_migrations_no_mail_clients_no_console(tmp_path: Path) -> None:
+    """A script's `supportdesk stack --json` on a desk whose schema is current reads the
+    database through SQLAlchemy Core: no ORM or SQLModel classes to build, no Alembic, no
+    IMAP/SMTP client, no Textual."""
+    from supportdesk.clock import FrozenClock
+    from tests.fixtures import make_desk
+
+    desk = make_desk(tmp_path, FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)))
+    desk.close_database()
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['supportdesk', '--config', {str(tmp_path / 'config.toml')!r}, 'stack',"
+        " '--json']\n"
+        "from supportdesk.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert json.loads(done.stdout) == []  # an empty stack
+    loaded = set(json.loads(done.stderr.splitlines()[-1]))
+    heavy = ["sqlmodel", "sqlalchemy.orm", "alembic", "imapclient", "aiosmtplib", "textual"]
+    assert [m for m in heavy if m in loaded] == []

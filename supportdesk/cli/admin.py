@@ -10,6 +10,7 @@ import typer
 
 from supportdesk.cli.app import app, state
 from supportdesk.cli.output import cell, emit_json, print_table, say, stdout
+from supportdesk.domain import Role
 from supportdesk.errors import SupportDeskError
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -67,14 +68,10 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to this version."""
-    from supportdesk.store.database import Database
+    from supportdesk.desk.transfer import upgrade_schema
 
     # Not an admin's alone: opening the desk for any command brings the schema up to date.
-    db = Database(state.settings().database_url)
-    try:
-        done = db.upgrade()
-    finally:
-        db.close()
+    done = upgrade_schema(state.settings().database_url)
     say("Database upgraded." if done else "Database already up to date.")
 
 
@@ -179,21 +176,10 @@ def migrate(
     in the target, then every row is copied with its id, in one transaction. Point
     `desk.database` at the target afterwards; stop consoles and watchers first."""
     from supportdesk.cli.output import progress_bar
-    from supportdesk.desk import Desk
-    from supportdesk.store.database import open_database, safe_url
-    from supportdesk.store.transfer import copy_desk
+    from supportdesk.desk.transfer import move_desk, safe_url
 
-    src = open_database(source, upgrade=False)
-    try:  # an admin of the desk being moved moves it
-        Desk(state.settings(), src).acting_agent(state.agent_login(), admin="migrate")
-        dst = open_database(target)
-        try:
-            with progress_bar("Copying", not json) as progress:
-                report = copy_desk(src, dst, progress)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    with progress_bar("Copying", not json) as progress:  # an admin of the desk moves it
+        report = move_desk(state.settings(), source, target, state.agent_login(), progress)
     if json:
         emit_json(report.as_dict())
     else:
@@ -215,10 +201,8 @@ def agents_add(
     json: JsonFlag = False,
 ) -> None:
     """Add an agent (the console opens only for agents who exist and are enabled)."""
-    from supportdesk.store.agents import ROLES
-
-    if role not in ROLES:
-        raise typer.BadParameter(f"expected {' or '.join(ROLES)}", param_hint="--role")
+    if role not in tuple(Role):
+        raise typer.BadParameter(f"expected {' or '.join(Role)}", param_hint="--role")
     state.acting(admin="agents add")
     agent = state.desk().add_agent(login, name, email, role, languages.split(","))
     if json:

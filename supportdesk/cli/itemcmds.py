@@ -19,8 +19,11 @@ from supportdesk.cli.output import (
     stdout,
 )
 from supportdesk.cli.requestcmds import AgentOption, JsonFlag, requests_app
+from supportdesk.domain import SHIPPED, ItemKind, ItemStatus
 from supportdesk.errors import SupportDeskError
-from supportdesk.store.items import ITEM_STATUSES, KINDS, SHIPPED
+
+KINDS = tuple(ItemKind)
+ITEM_STATUSES = tuple(ItemStatus)
 
 items_app = typer.Typer(
     help="Bugs, ideas and stories made from requests: the product team's backlog.",
@@ -131,7 +134,7 @@ def show(number: int, json: JsonFlag = False) -> None:
     """One item with the requests linked to it."""
     from rich.text import Text
 
-    from supportdesk.mail.sanitize import display_safe
+    from supportdesk.domain.text import display_safe
 
     detail = state.desk().item(number)
     if json:

@@ -215,7 +215,7 @@ def _skipped(files: list[str], shown: int = 20) -> None:
     from rich.text import Text
 
     from supportdesk.cli.output import stderr
-    from supportdesk.mail.sanitize import display_safe
+    from supportdesk.domain.text import display_safe
 
     one = len(files) == 1
     say(f"skipped {len(files)} file{'' if one else 's'} that {'is' if one else 'are'} not mail:")

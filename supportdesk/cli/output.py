@@ -8,16 +8,35 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from supportdesk.domain.text import display_safe
 
-from supportdesk.mail.sanitize import display_safe
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
-stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True, highlight=False)
+
+class _LazyConsole:
+    """A Rich console made on first use, so `--help` and JSON output never import Rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+stdout = cast(
+    "Console",
+    _LazyConsole(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160),
+)
+stderr = cast("Console", _LazyConsole(stderr=True, highlight=False))
 
 
 def emit_json(data: Any) -> None:
@@ -26,6 +45,8 @@ def emit_json(data: Any) -> None:
 
 def say(message: str) -> None:
     """A message for the person at the terminal (stderr, never parsed as markup)."""
+    from rich.text import Text
+
     stderr.print(Text(message))
 
 
@@ -51,6 +72,8 @@ def visible(text: str) -> str:
 
 def mail_text(value: object, style: str = "") -> Text:
     """Untrusted text (mail, templates, the database) for Rich: `display_safe`, no markup."""
+    from rich.text import Text
+
     return Text(display_safe("" if value is None else str(value)), style=style)
 
 
@@ -71,6 +94,8 @@ def print_body(value: str) -> None:
 
 def cell(value: object) -> Text:
     """A table cell from untrusted text: no markup, no escapes, no bidi tricks."""
+    from rich.text import Text
+
     return Text(
         display_safe("" if value is None else str(value)), no_wrap=True, overflow="ellipsis"
     )
@@ -98,6 +123,8 @@ class Fits(Protocol):
 def print_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """A plain table that fits the terminal: fixed columns keep their width (up to 30), the
     elastic ones (subject, description ...) share the rest by ratio and end in an ellipsis."""
+    from rich.table import Table
+
     cells = [[cell(v) for v in row] for row in rows]
     natural = [
         max([len(name), *(row[i].cell_len for row in cells)]) for i, name in enumerate(columns)

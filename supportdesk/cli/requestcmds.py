@@ -20,6 +20,7 @@ from supportdesk.cli.output import (
     say,
     stdout,
 )
+from supportdesk.domain import RequestStatus
 from supportdesk.errors import SupportDeskError
 
 requests_app = typer.Typer(help="List, show, answer and close requests.", no_args_is_help=True)
@@ -82,10 +83,11 @@ def list_requests(
 ) -> None:
     """All requests, newest first."""
     from supportdesk.desk.senders import request_json
-    from supportdesk.store.requests import STATUSES
 
-    if status and status not in STATUSES:
-        raise typer.BadParameter(f"expected one of {', '.join(STATUSES)}", param_hint="--status")
+    if status and status not in tuple(RequestStatus):
+        raise typer.BadParameter(
+            f"expected one of {', '.join(RequestStatus)}", param_hint="--status"
+        )
     records = state.desk().list_requests(status=status, tag=tag, customer=customer, limit=limit)
     if json:
         emit_json([request_json(r) for r in records])

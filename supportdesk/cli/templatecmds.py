@@ -89,14 +89,13 @@ def show(
     name: str, language: LanguageOption = None, agent: AgentOption = None, json: JsonFlag = False
 ) -> None:
     """One template as its file: front matter and body."""
-    from supportdesk.desk.templates import as_file
-    from supportdesk.templating.files import format_template_file
+    from supportdesk.desk.templates import file_text
 
     record = state.desk().template(name, _agent(agent), language)
     if json:
         emit_json(record.as_dict())
     else:
-        sys.stdout.write(visible(format_template_file(as_file(record))))
+        sys.stdout.write(visible(file_text(record)))
 
 
 @templates_app.command("search")

@@ -33,6 +33,7 @@ from supportdesk.templating.files import (
     TemplateFile,
     check_language,
     check_name,
+    format_template_file,
     parse_template_text,
     read_template_dir,
     write_template_files,
@@ -178,6 +179,11 @@ def as_file(record: TemplateRecord) -> TemplateFile:
         tags=record.tags,
         description=record.description,
     )
+
+
+def file_text(record: TemplateRecord) -> str:
+    """The template as its file: TOML front matter and body (`templates show`)."""
+    return format_template_file(as_file(record))
 
 
 def ensure_system_templates(conn: Connection, now: datetime) -> bool:

@@ -26,29 +26,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from supportdesk.domain.enums import CLOSE_REASONS as _CLOSE_REASONS
+from supportdesk.domain.enums import ON_STACK as _ON_STACK
+from supportdesk.domain.enums import SHIPPED as _SHIPPED
+from supportdesk.domain.enums import CloseReason, Reason, RequestStatus
+
 Change = dict[str, Any]
 """Columns of a request to set, by name."""
 
-NEW, OPEN, WAITING, LINKED, CLOSED = "new", "open", "waiting", "linked", "closed"
-STATUSES = (NEW, OPEN, WAITING, LINKED, CLOSED)
-ON_STACK = (NEW, OPEN)
+NEW, OPEN, WAITING = RequestStatus.NEW, RequestStatus.OPEN, RequestStatus.WAITING
+LINKED, CLOSED = RequestStatus.LINKED, RequestStatus.CLOSED
+STATUSES = tuple(RequestStatus)
+ON_STACK = _ON_STACK
 """The statuses that put a request on the stack."""
 
-CUSTOMER_REPLY = "customer_reply"
-DELIVERY_FAILED = "delivery_failed"
-REOPENED = "reopened"
-FOLLOW_UP = "follow_up"
-FIXED = "fixed"
-WONT_DO = "wont_do"
-ANSWERED = "answered"
-IDEA = "idea"
-NO_REPLY = "no_reply"
-IMPORTED = "imported"
+CUSTOMER_REPLY = Reason.CUSTOMER_REPLY
+DELIVERY_FAILED = Reason.DELIVERY_FAILED
+REOPENED = Reason.REOPENED
+FOLLOW_UP = Reason.FOLLOW_UP
+FIXED = Reason.FIXED
+WONT_DO = Reason.WONT_DO
+ANSWERED = Reason.ANSWERED
+IDEA = Reason.IDEA
+NO_REPLY = CloseReason.NO_REPLY
+IMPORTED = CloseReason.IMPORTED
 
-CLOSE_REASONS = ("resolved", NO_REPLY, IDEA, "spam", "duplicate", "other")
+CLOSE_REASONS = _CLOSE_REASONS
 """Why an agent (or the tick: no_reply) may close a request."""
 
-SHIPPED = ("fixed", "done")
+SHIPPED = _SHIPPED
 """Item statuses that mean the work shipped: its customers are told."""
 
 _UNCLAIMED: Change = {"claimed_by": None, "claimed_until": None}
@@ -154,12 +160,15 @@ def linked(item_kind: str, item_status: str, now: datetime) -> Change:
     """Turned into or attached to an item: a bug or story keeps the request `linked` until
     it ships; an idea closes it (`idea`); an item that already shipped makes the request an
     answered one (the customer is told it is fixed). Reminders start over; the claim ends."""
+    status: RequestStatus
+    reason: Reason
+    close_reason: CloseReason | None
     if item_status in SHIPPED:
         status, reason, close_reason = WAITING, ANSWERED, None
     elif item_kind == IDEA:
-        status, reason, close_reason = CLOSED, IDEA, IDEA
+        status, reason, close_reason = CLOSED, Reason.IDEA, CloseReason.IDEA
     else:
-        status, reason, close_reason = LINKED, LINKED, None
+        status, reason, close_reason = LINKED, Reason.LINKED, None
     return {
         "status": status,
         "reason": reason,

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from supportdesk.domain.enums import Role
+from supportdesk.domain.records import AgentRecord
 from supportdesk.store import tables as t
 
 _a = t.agent
-ROLES = ("agent", "admin")
-
-
-@dataclass(slots=True)
-class AgentRecord:
-    login: str
-    name: str
-    email: str
-    role: str
-    active: bool
-    signature: str
-    languages: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "login": self.login,
-            "name": self.name,
-            "email": self.email,
-            "role": self.role,
-            "active": self.active,
-            "languages": list(self.languages),
-        }
+ROLES = tuple(r.value for r in Role)
 
 
 _COLUMNS = (

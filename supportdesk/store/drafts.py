@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from supportdesk.domain.records import DraftRecord
 from supportdesk.store import tables as t
 
 _d = t.draft
-
-
-@dataclass(slots=True)
-class DraftRecord:
-    number: int
-    agent: str
-    text: str
-    template: str | None
-    updated_at: datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "agent": self.agent,
-            "text": self.text,
-            "template": self.template,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-        }
 
 
 def save_draft(

@@ -3,81 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
-from supportdesk.domain import lifecycle
+from supportdesk.domain.enums import OPEN_ITEM_STATUSES, ItemKind, ItemStatus
+from supportdesk.domain.enums import SHIPPED as _SHIPPED
+from supportdesk.domain.records import ItemRecord
 from supportdesk.store import tables as t
 from supportdesk.store.requests import ON_STACK
 
-KINDS = ("bug", "idea", "story")
-ITEM_STATUSES = ("open", "in_progress", "fixed", "done", "wont_do")
-OPEN_STATUSES = ("open", "in_progress")
-SHIPPED = lifecycle.SHIPPED
+KINDS = tuple(k.value for k in ItemKind)
+ITEM_STATUSES = tuple(s.value for s in ItemStatus)
+OPEN_STATUSES = tuple(s.value for s in OPEN_ITEM_STATUSES)
+SHIPPED = tuple(s.value for s in _SHIPPED)
 """Statuses that tell the customers waiting on the item."""
 
 _i, _r = t.item, t.request
-
-
-@dataclass(slots=True)
-class ItemRecord:
-    number: int
-    kind: str
-    title: str
-    description: str
-    status: str
-    tags: list[str]
-    ref: str | None
-    created_by: str
-    created_at: datetime | None
-    updated_at: datetime | None
-    fixed_at: datetime | None
-    requests: list[int] = field(default_factory=list)
-    """The linked requests' numbers, in order."""
-    customers: int = 0
-    """Distinct customers who wrote the linked requests."""
-    waiting: int = 0
-    """Customers still waiting on it: their request is linked (or closed as an idea) and
-    nobody has told them it shipped yet."""
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} #{self.number}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "kind": self.kind,
-            "title": self.title,
-            "description": self.description,
-            "status": self.status,
-            "tags": list(self.tags),
-            "ref": self.ref,
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "fixed_at": self.fixed_at.isoformat() if self.fixed_at else None,
-            "requests": list(self.requests),
-            "customers": self.customers,
-            "waiting": self.waiting,
-        }
-
-    def context(self) -> dict[str, Any]:
-        """What templates see as `item`."""
-        return {
-            "kind": self.kind,
-            "number": self.number,
-            "title": self.title,
-            "status": self.status,
-            "ref": self.ref or "",
-        }
 
 
 _COLUMNS = (

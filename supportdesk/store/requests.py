@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, or_, select, update
 
-from supportdesk.domain import lifecycle
+from supportdesk.domain.enums import ON_STACK as _ON_STACK
+from supportdesk.domain.enums import RequestStatus
 from supportdesk.store import tables as t
 from supportdesk.store.customers import name_key, namesakes
 from supportdesk.store.records import RequestRecord
 
-ON_STACK = lifecycle.ON_STACK
-STATUSES = lifecycle.STATUSES
+ON_STACK = tuple(s.value for s in _ON_STACK)
+STATUSES = tuple(s.value for s in RequestStatus)
 
 _r, _c = t.request, t.customer
 _COLUMNS = (

@@ -3,60 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
+from supportdesk.domain.enums import TemplateScope
+from supportdesk.domain.records import TemplateRecord, _iso
 from supportdesk.store import tables as t
-from supportdesk.store.records import _iso
 
 _t = t.template
 _u = t.template_use
 
-SCOPES = ("system", "team", "personal")
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateRecord:
-    id: int
-    name: str
-    language: str
-    scope: str
-    owner: str
-    subject: str | None
-    tags: tuple[str, ...]
-    description: str
-    body: str
-    created_at: datetime | None
-    updated_at: datetime | None
-    use_count: int
-    last_used_at: datetime | None
-
-    @property
-    def label(self) -> str:
-        """How errors name it: `'refund' (team, en)`."""
-        scope = f"personal of {self.owner}" if self.scope == "personal" else self.scope
-        return f"{self.name!r} ({scope}, {self.language})"
-
-    def as_dict(self, *, body: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "language": self.language,
-            "scope": self.scope,
-            "owner": self.owner or None,
-            "subject": self.subject,
-            "tags": list(self.tags),
-            "description": self.description,
-            "use_count": self.use_count,
-            "last_used_at": _iso(self.last_used_at),
-            "updated_at": _iso(self.updated_at),
-        }
-        if body:
-            data["body"] = self.body
-        return data
+SCOPES = tuple(s.value for s in TemplateScope)
 
 
 _COLUMNS = (

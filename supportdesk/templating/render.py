@@ -40,7 +40,7 @@ from jinja2.nodes import Concat
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
-from supportdesk.errors import SupportDeskError
+from supportdesk.errors import TemplateError
 
 MAX_OUTPUT = 256 * 1024
 """Characters a template may produce (a mail body, not a book)."""
@@ -57,17 +57,6 @@ MAX_INT_BITS = 100_000
 RENDER_SECONDS = 1.0
 """CPU time one render may take, by default (filters included)."""
 _HUGE_FORMAT = re.compile(r"%[-#0 +]*\d{5,}|\{[^{}]*:[^{}]*\d{5,}")
-
-
-class TemplateError(SupportDeskError):
-    """A template that cannot be rendered: it names the template, the line and the problem."""
-
-    def __init__(self, template: str, problem: str, line: int | None = None) -> None:
-        self.template = template
-        self.problem = problem
-        self.line = line
-        where = f", line {line}" if line else ""
-        super().__init__(f"template {template}{where}: {problem}")
 
 
 class Fields:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from supportdesk.mail.sanitize import display_safe
+from supportdesk.domain.text import display_safe
 
 
 def plain(value: object) -> str:

@@ -20,8 +20,8 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
+from supportdesk.domain.text import display_safe
 from supportdesk.errors import SupportDeskError
-from supportdesk.mail.sanitize import display_safe
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from supportdesk.desk.replies import CLOSE_REASONS
+from supportdesk.domain import CLOSE_REASONS
 
 DESCRIPTIONS = {
     "resolved": "the customer has what they needed",

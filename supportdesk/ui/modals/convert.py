@@ -19,14 +19,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, TextArea
 from textual.widgets.option_list import Option
 
-from supportdesk.store.items import KINDS, ItemRecord
-from supportdesk.ui.items import item_line
+from supportdesk.domain import ItemKind, ItemRecord
+from supportdesk.ui.item_labels import item_line
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
 
 SEARCH_LIMIT = 20
+
+KINDS: tuple[ItemKind, ...] = tuple(ItemKind)
+"""The kind buttons, in order (the first is chosen at first)."""
 
 
 @dataclass(frozen=True, slots=True)

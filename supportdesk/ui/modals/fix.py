@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from supportdesk.store.items import ItemRecord
+from supportdesk.domain import ItemRecord
 
 
 class FixModal(ModalScreen[bool | None]):

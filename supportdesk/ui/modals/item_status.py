@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from supportdesk.store.items import ITEM_STATUSES, ItemRecord
-from supportdesk.ui.items import status_label
+from supportdesk.domain import ItemRecord, ItemStatus
+from supportdesk.ui.item_labels import status_label
 
 DESCRIPTIONS = {
     "open": "nobody is on it yet",
@@ -37,15 +37,15 @@ class ItemStatusModal(ModalScreen[str | None]):
             yield OptionList(
                 *(
                     Option(f"{status_label(s):<12} {DESCRIPTIONS.get(s, '')}", id=s)
-                    for s in ITEM_STATUSES
+                    for s in ItemStatus
                 ),
                 id="statuses",
             )
 
     def on_mount(self) -> None:
         choices = self.query_one("#statuses", OptionList)
-        if self.item.status in ITEM_STATUSES:
-            choices.highlighted = ITEM_STATUSES.index(self.item.status)
+        if self.item.status in tuple(ItemStatus):
+            choices.highlighted = list(ItemStatus).index(ItemStatus(self.item.status))
 
     @on(OptionList.OptionSelected, "#statuses")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from supportdesk.store.records import AttachmentRecord
+from supportdesk.domain import AttachmentRecord
 from supportdesk.ui.text import inert
 
 

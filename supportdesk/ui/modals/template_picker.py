@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from supportdesk.store.templates import TemplateRecord
-from supportdesk.templating.render import TemplateError
+from supportdesk.domain import TemplateRecord
+from supportdesk.errors import TemplateError
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk
 

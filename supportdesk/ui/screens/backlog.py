@@ -12,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static
 
-from supportdesk.store.items import ITEM_STATUSES, KINDS, OPEN_STATUSES, ItemRecord
+from supportdesk.domain import OPEN_ITEM_STATUSES, ItemKind, ItemRecord, ItemStatus
 from supportdesk.ui.columns import Column, add_fitted_row, damaged_cells, fit_columns
-from supportdesk.ui.items import status_label, status_text
+from supportdesk.ui.item_labels import status_label, status_text
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 OPEN_WORK = "open work"
 ANY = "any"
 STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
-    OPEN_WORK: OPEN_STATUSES,
-    **{status: (status,) for status in ITEM_STATUSES},
+    OPEN_WORK: OPEN_ITEM_STATUSES,
+    **{status: (status,) for status in ItemStatus},
     ANY: None,
 }
 """What the status filter offers, and the statuses each one lists."""
@@ -61,7 +61,7 @@ class BacklogScreen(Screen[None]):
         with Vertical(id="backlog-body"):
             with Horizontal(id="filters"):
                 yield Select(
-                    [(kind, kind) for kind in KINDS],
+                    [(kind, kind) for kind in ItemKind],
                     prompt="any kind",
                     id="item-kind",
                     allow_blank=True,

@@ -23,7 +23,7 @@ from supportdesk.ui.columns import (
     damaged_cells,
     fit_columns,
 )
-from supportdesk.ui.items import shipped_word, status_label, status_text
+from supportdesk.ui.item_labels import shipped_word, status_label, status_text
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.screens.stack import REASONS
 from supportdesk.ui.text import inert, local_time

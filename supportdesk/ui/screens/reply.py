@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Label, TextArea
 
-from supportdesk.store.templates import TemplateRecord
-from supportdesk.templating.render import TemplateError
+from supportdesk.domain import TemplateRecord
+from supportdesk.errors import TemplateError
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk

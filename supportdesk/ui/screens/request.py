@@ -18,9 +18,8 @@ from textual.widgets.option_list import Option
 from supportdesk.desk import Desk, RequestDetail
 from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.wording import mention_note
-from supportdesk.store.items import ItemRecord
-from supportdesk.store.records import MessageRecord, RequestRecord
-from supportdesk.ui.items import status_label
+from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
+from supportdesk.ui.item_labels import status_label
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time
 from supportdesk.ui.work import run_desk

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Header, Input, Select
 from textual.worker import Worker
 
 from supportdesk.desk.senders import SenderLabel, request_sender
-from supportdesk.store.requests import STATUSES
+from supportdesk.domain import RequestStatus
 from supportdesk.ui.columns import (
     Column,
     add_fitted_row,
@@ -43,7 +43,10 @@ class RequestsScreen(Screen[None]):
             with Horizontal(id="filters"):
                 yield Input(placeholder="search all mail (Enter)", id="search")
                 yield Select(
-                    [(s, s) for s in STATUSES], prompt="any status", id="status", allow_blank=True
+                    [(s, s) for s in RequestStatus],
+                    prompt="any status",
+                    id="status",
+                    allow_blank=True,
                 )
                 yield Input(placeholder="tag", id="tag")
                 yield Input(placeholder="customer", id="customer")

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from supportdesk.desk.senders import SenderLabel, request_sender
-from supportdesk.store.records import RequestRecord
+from supportdesk.domain import RequestRecord
 from supportdesk.ui.columns import (
     Column,
     add_fitted_row,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from supportdesk.store.items import ItemRecord
+from supportdesk.domain import ItemRecord
 from supportdesk.ui.text import inert
 
 STATUS_LABELS = {

@@ -1,0 +1,109 @@
+"""The fixed sets of words the desk is made of. Each is a `StrEnum`: a member *is* its string,
+so the database, JSON and comparisons with plain strings keep working unchanged."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RequestStatus(StrEnum):
+    """Where a request is in its life cycle (DESIGN.md §1)."""
+
+    NEW = "new"
+    """First customer message arrived; on the stack."""
+    OPEN = "open"
+    """Pushed back on the stack: the customer wrote again, a follow-up is due, …"""
+    WAITING = "waiting"
+    """An agent replied; waiting for the customer."""
+    LINKED = "linked"
+    """Turned into (or attached to) a bug or story; waits for the fix."""
+    CLOSED = "closed"
+
+
+ON_STACK: tuple[RequestStatus, ...] = (RequestStatus.NEW, RequestStatus.OPEN)
+"""The statuses of requests on the stack."""
+
+
+class Reason(StrEnum):
+    """Why a request last moved: a push onto the stack, or what took it off."""
+
+    NEW = "new"
+    CUSTOMER_REPLY = "customer_reply"
+    FOLLOW_UP = "follow_up"
+    DELIVERY_FAILED = "delivery_failed"
+    FIXED = "fixed"
+    WONT_DO = "wont_do"
+    REOPENED = "reopened"
+    ANSWERED = "answered"
+    LINKED = "linked"
+    IDEA = "idea"
+
+
+PUSH_REASONS: tuple[Reason, ...] = (
+    Reason.NEW,
+    Reason.CUSTOMER_REPLY,
+    Reason.FOLLOW_UP,
+    Reason.DELIVERY_FAILED,
+    Reason.FIXED,
+    Reason.WONT_DO,
+    Reason.REOPENED,
+)
+"""The reasons that put a request on the stack (the console's badges)."""
+
+
+class CloseReason(StrEnum):
+    RESOLVED = "resolved"
+    NO_REPLY = "no_reply"
+    IDEA = "idea"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+    IMPORTED = "imported"
+    """Closed history brought in by `supportdesk import`; never chosen by an agent."""
+
+
+CLOSE_REASONS: tuple[CloseReason, ...] = tuple(
+    r for r in CloseReason if r is not CloseReason.IMPORTED
+)
+"""The reasons an agent may close a request with."""
+
+
+class ItemKind(StrEnum):
+    BUG = "bug"
+    IDEA = "idea"
+    STORY = "story"
+
+
+class ItemStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    FIXED = "fixed"
+    DONE = "done"
+    WONT_DO = "wont_do"
+
+
+OPEN_ITEM_STATUSES: tuple[ItemStatus, ...] = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS)
+SHIPPED: tuple[ItemStatus, ...] = (ItemStatus.FIXED, ItemStatus.DONE)
+"""Statuses that tell the customers waiting on the item."""
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class TemplateScope(StrEnum):
+    """Whose a template is; by name an agent gets their personal one, else the team's, else
+    the system one."""
+
+    SYSTEM = "system"
+    TEAM = "team"
+    PERSONAL = "personal"
+
+
+class Direction(StrEnum):
+    """Which way a message went: from a customer, from us, or an internal note."""
+
+    IN = "in"
+    OUT = "out"
+    NOTE = "note"
