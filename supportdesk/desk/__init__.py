@@ -19,35 +19,41 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportdesk.clock import Clock, default_clock
 from supportdesk.config import Settings
-from supportdesk.desk import templates as tpl
-from supportdesk.desk.agents import AgentService, unknown_agent
-from supportdesk.desk.backlog import BacklogService, ItemChange, ItemDetail, Linked
 from supportdesk.desk.context import DeskContext
-from supportdesk.desk.replies import ReplyService
-from supportdesk.desk.requests import RequestDetail, RequestService
-from supportdesk.desk.status import StatusService
 from supportdesk.errors import SupportDeskError
 from supportdesk.store import leases
 from supportdesk.store import templates as store_templates
-from supportdesk.store.agents import AgentRecord
 from supportdesk.store.database import Database, open_database
-from supportdesk.store.drafts import DraftRecord
-from supportdesk.store.items import ItemRecord
-from supportdesk.store.messages import SearchHit
-from supportdesk.store.records import RequestRecord
-from supportdesk.store.stats import MailboxStatus, TodayStats
-from supportdesk.store.templates import TemplateRecord
 
-if TYPE_CHECKING:  # mail transports, IMAP and worker processes load only when used
+if TYPE_CHECKING:
+    # Each service loads when first used, so a command pays only for its own area (a
+    # script's `stack --json` never loads Jinja2, mail parsing or the text index); mail
+    # transports, IMAP and worker processes load only when used as well.
+    from supportdesk.desk import templates as tpl
+    from supportdesk.desk.agents import AgentService
+    from supportdesk.desk.backlog import BacklogService, ItemChange, ItemDetail, Linked
     from supportdesk.desk.delivery import DeliveryReport
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
     from supportdesk.desk.importing import ImportReport
+    from supportdesk.desk.replies import ReplyService
+    from supportdesk.desk.requests import RequestDetail, RequestService
+    from supportdesk.desk.status import StatusService
     from supportdesk.desk.tick import TickReport
+    from supportdesk.domain.records import (
+        AgentRecord,
+        DraftRecord,
+        ItemRecord,
+        RequestRecord,
+        TemplateRecord,
+    )
+    from supportdesk.store.messages import SearchHit
+    from supportdesk.store.stats import MailboxStatus, TodayStats
 
 __all__ = ["Desk", "DeskContext", "ItemDetail", "RequestDetail", "open_desk", "unknown_agent"]
 
@@ -61,13 +67,43 @@ class Desk:
         self.settings = settings
         self.db = db
         self.clock = self.ctx.clock
-        self._requests = RequestService(self.ctx)
-        self._replies = ReplyService(self.ctx)
-        self._backlog = BacklogService(self.ctx)
-        self._templates = tpl.TemplateService(self.ctx)
-        self._agents = AgentService(self.ctx)
-        self._status = StatusService(self.ctx)
         self._last_tick: datetime | None = None
+
+    @cached_property
+    def _requests(self) -> RequestService:
+        from supportdesk.desk.requests import RequestService
+
+        return RequestService(self.ctx)
+
+    @cached_property
+    def _replies(self) -> ReplyService:
+        from supportdesk.desk.replies import ReplyService
+
+        return ReplyService(self.ctx)
+
+    @cached_property
+    def _backlog(self) -> BacklogService:
+        from supportdesk.desk.backlog import BacklogService
+
+        return BacklogService(self.ctx)
+
+    @cached_property
+    def _templates(self) -> tpl.TemplateService:
+        from supportdesk.desk.templates import TemplateService
+
+        return TemplateService(self.ctx)
+
+    @cached_property
+    def _agents(self) -> AgentService:
+        from supportdesk.desk.agents import AgentService
+
+        return AgentService(self.ctx)
+
+    @cached_property
+    def _status(self) -> StatusService:
+        from supportdesk.desk.status import StatusService
+
+        return StatusService(self.ctx)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -441,6 +477,25 @@ def open_desk(settings: Settings, clock: Clock | None = None, *, upgrade: bool =
         with desk.db.read() as conn:
             missing = store_templates.count_in_scope(conn, "system") == 0
         if missing:
+            from supportdesk.desk.templates import ensure_system_templates
+
             with desk.db.write() as conn:
-                tpl.ensure_system_templates(conn, desk.clock.now())
+                ensure_system_templates(conn, desk.clock.now())
     return desk
+
+
+def __getattr__(name: str) -> Any:
+    """`RequestDetail`, `ItemDetail` and `unknown_agent` load with their service."""
+    if name == "RequestDetail":
+        from supportdesk.desk.requests import RequestDetail
+
+        return RequestDetail
+    if name == "ItemDetail":
+        from supportdesk.desk.backlog import ItemDetail
+
+        return ItemDetail
+    if name == "unknown_agent":
+        from supportdesk.desk.agents import unknown_agent
+
+        return unknown_agent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
