@@ -11,14 +11,10 @@ from supportdesk.desk.context import DeskContext
 from supportdesk.desk.senders import message_json, request_json
 from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
-from supportdesk.mail.compose import make_message_id
-from supportdesk.mail.parse import Attachment, attachment_bytes
-from supportdesk.mail.sanitize import safe_filename
 from supportdesk.store import agents, claims, drafts, messages, notes, requests
 from supportdesk.store.drafts import DraftRecord
 from supportdesk.store.events import add_event, events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
-from supportdesk.templating.files import check_language
 
 
 @dataclass(slots=True)
@@ -76,6 +72,9 @@ class RequestService:
 
     def save_attachment(self, attachment_id: int, folder: Path) -> Path:
         """Decode an attachment and save it under `folder` with a sanitised, unused name."""
+        from supportdesk.mail.parse import Attachment, attachment_bytes
+        from supportdesk.mail.sanitize import safe_filename
+
         with self.ctx.db.read() as conn:
             stored = messages.attachment(conn, attachment_id)
         if stored is None:
@@ -122,6 +121,8 @@ class RequestService:
 
     def set_language(self, number: int, language: str, agent: str) -> None:
         """The language templates use for this request (an agent may correct the guess)."""
+        from supportdesk.templating.files import check_language
+
         language = check_language(language)
         with self.ctx.db.write() as conn:
             if not requests.update_request(conn, number, language=language):
@@ -133,6 +134,8 @@ class RequestService:
         if not text.strip():
             raise SupportDeskError("the note is empty")
         now = self.ctx.now()
+        from supportdesk.mail.compose import make_message_id
+
         with self.ctx.db.write() as conn:
             request = requests.get_request(conn, number)
             if request is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from supportdesk.mail.sanitize import display_safe
+from supportdesk.domain.text import display_safe
 from supportdesk.store.records import MessageRecord, RequestRecord
 
 # A display name with these reads as an address, or as more than one person.
