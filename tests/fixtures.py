@@ -157,11 +157,13 @@ def _run_main(
     )
     before = Path.cwd()
     code: int | str | None = 0
-    with CliRunner().isolation(input=input, env={**(env or {}), "SUPPORTDESK_CONFIG": None}) as (
-        out,
-        err,
-        _,
-    ):
+    from typer._click import formatting
+
+    # A process on pipes measures 80 columns unless $COLUMNS says otherwise (help's width).
+    columns = {} if "COLUMNS" in os.environ else {"COLUMNS": "80"}
+    isolated = {**columns, **(env or {}), "SUPPORTDESK_CONFIG": None}
+    with CliRunner().isolation(input=input, env=isolated) as (out, err, _):
+        formatting.FORCED_WIDTH = None  # CliRunner's 80 (restored when it ends)
         # A process without logging set up prints warnings as bare lines on stderr (Python's
         # last-resort handler); pytest's log capture would swallow them here.
         last_resort = logging.StreamHandler(sys.stderr)
@@ -169,7 +171,7 @@ def _run_main(
         logging.getLogger().addHandler(last_resort)
         os.chdir(cwd)
         try:
-            main(args)
+            main(args, prog_name="python -m supportdesk")
         except SystemExit as exc:
             code = exc.code
         except Exception:  # noqa: BLE001 - re-raised by --debug: a process prints it, exits 1
@@ -231,9 +233,10 @@ class CliResult:
 
 def invoke_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResult:
     """The real CLI in this process through Typer's CliRunner (a subprocess takes ~1.4 s), with
-    `main()`'s manners: a SupportDeskError is one line on stderr and exit code 1. Each call
-    starts from a fresh process's state and closes the desk it opened. The working directory
-    is the test's (monkeypatch.chdir); $SUPPORTDESK_CONFIG is unset unless `env` sets it."""
+    `main()`'s manners: a SupportDeskError is one line on stderr and exit code 1. Each
+    invocation starts from a state of its own and closes the desk it opened. The working
+    directory is the test's (monkeypatch.chdir); $SUPPORTDESK_CONFIG is unset unless `env`
+    sets it."""
     from typer.testing import CliRunner
 
     from supportdesk.cli import (  # noqa: F401 - registers the commands
@@ -244,18 +247,10 @@ def invoke_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResul
         requestcmds,
         templatecmds,
     )
-    from supportdesk.cli.app import app, state
+    from supportdesk.cli.app import app
     from supportdesk.errors import SupportDeskError
 
-    state.__init__()  # type: ignore[misc]
-    try:
-        result = CliRunner().invoke(
-            app, list(args), env={"SUPPORTDESK_CONFIG": None, **(env or {})}
-        )
-    finally:
-        if state._desk is not None:
-            state._desk.close_database()
-        state.__init__()  # type: ignore[misc]
+    result = CliRunner().invoke(app, list(args), env={"SUPPORTDESK_CONFIG": None, **(env or {})})
     stderr = result.stderr
     if isinstance(result.exception, SupportDeskError):
         stderr += f"supportdesk: {result.exception}\n"

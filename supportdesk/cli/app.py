@@ -65,6 +65,11 @@ class State:
         self.desk().acting_agent(login, admin=admin)
         return login
 
+    def close(self) -> None:
+        """The invocation is over: close the desk it opened, if any."""
+        if self._desk is not None:
+            self._desk.close_database()
+
 
 _invocation: ContextVar[State] = ContextVar("supportdesk_cli_state")
 
@@ -111,7 +116,9 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    _invocation.set(State(config=config, agent=agent, debug=debug))
+    invocation = State(config=config, agent=agent, debug=debug)
+    _invocation.set(invocation)
+    ctx.call_on_close(invocation.close)
     if ctx.invoked_subcommand is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             typer.echo(ctx.get_help())
@@ -151,9 +158,10 @@ def handled_interrupt() -> None:
     exec("pass")  # noqa: S102 - see above: resets CPython's unhandled-interrupt flag
 
 
-def main(args: Sequence[str] | None = None) -> None:
+def main(args: Sequence[str] | None = None, prog_name: str | None = None) -> None:
     """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors.
-    `args` instead of sys.argv runs the CLI in this process (tests: tests.fixtures.run_cli)."""
+    `args` instead of sys.argv (and the program's name for usage lines) runs the CLI in a
+    process that is not `supportdesk` (tests: tests.fixtures.run_cli)."""
     from supportdesk.cli import (  # noqa: F401 - registers the commands
         admin,
         democmd,
@@ -165,7 +173,7 @@ def main(args: Sequence[str] | None = None) -> None:
 
     started = _invocation.set(State())
     try:
-        app(args=args)  # standalone: usage errors exit 2 with click's message
+        app(args=args, prog_name=prog_name)  # standalone: usage errors exit 2 with click's message
     except SupportDeskError as exc:
         if state.debug:
             raise
@@ -188,6 +196,5 @@ def main(args: Sequence[str] | None = None) -> None:
         )
         sys.exit(1)
     finally:
-        if state._desk is not None:
-            state._desk.close_database()
+        state.close()
         _invocation.reset(started)
