@@ -3,9 +3,10 @@ SUPPORTDESK_TEST_DATABASE_URL (a PostgreSQL server, e.g.
 postgresql+psycopg://supportdesk@127.0.0.1:5433/postgres) a database of its own there, new
 and empty for each test, dropped when the test ends.
 
-Each is a copy of a template database that this test session migrates once (a copied file on
-SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL: much faster than running the migrations
-every time); tests of the migrations themselves take an empty database instead.
+Each is a copy of a template database that this test session makes once, as a desk's first
+opening leaves it (a copied file on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL: much
+faster than running the migrations and storing the system templates every time); tests of the
+migrations themselves take an empty database instead.
 """
 
 from __future__ import annotations
@@ -140,12 +141,10 @@ def _create(template: str) -> str:
 
 def _migrated_template() -> str:
     if not _template:
-        from supportdesk.store.database import open_database
-
         name = f"{_PREFIX}_template"
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        open_database(_url(name)).close()
+        _first_opening(_url(name))
         _template.append(name)
     return _template[0]
 
@@ -155,10 +154,8 @@ def _migrated_sqlite_template() -> Path:
         import sqlite3
         import tempfile
 
-        from supportdesk.store.database import open_database
-
         path = Path(tempfile.mkdtemp(prefix="supportdesk-template-")) / "desk.db"
-        open_database(f"sqlite:///{path}").close()
+        _first_opening(f"sqlite:///{path}")
         conn = sqlite3.connect(path)
         try:  # everything in the one file that is copied
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -166,3 +163,16 @@ def _migrated_sqlite_template() -> Path:
             conn.close()
         _sqlite_template.append(path)
     return _sqlite_template[0]
+
+
+def _first_opening(url: str) -> None:
+    """What a desk's first opening leaves in its database: the newest schema and the shipped
+    system templates, stored at the time of the `clock` fixture (saves each test ~0.2 s)."""
+    from datetime import UTC, datetime
+
+    from supportdesk.clock import FrozenClock
+    from supportdesk.config import parse_settings
+    from supportdesk.desk import open_desk
+
+    settings = parse_settings({"desk": {"database": url}})
+    open_desk(settings, FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))).close_database()
