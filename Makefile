@@ -1,8 +1,8 @@
 # One command for everything CI checks: format, lint, types, tests.
 PY ?= .venv/bin/python
 
-.PHONY: check lint test bench
-check: lint test
+.PHONY: check lint test test-slow bench
+check: lint test test-slow
 
 lint:
 	$(PY) -m ruff format --check .
@@ -10,7 +10,10 @@ lint:
 	$(PY) -m mypy
 
 test:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow:
+	$(PY) -m pytest -q -m slow
 
 bench:
 	$(PY) bench/intake.py

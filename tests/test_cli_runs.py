@@ -29,6 +29,7 @@ def _desk_with_a_request(
     desk.close_database()
 
 
+@pytest.mark.slow  # three CLI processes: over 2 s
 def test_in_process_runs_answer_as_the_real_process_does(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
