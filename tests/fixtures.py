@@ -146,6 +146,7 @@ def _run_main(
     import signal
     import threading
 
+    from typer._click import formatting
     from typer.testing import CliRunner
 
     from supportdesk.cli import main
@@ -157,8 +158,6 @@ def _run_main(
     )
     before = Path.cwd()
     code: int | str | None = 0
-    from typer._click import formatting
-
     # A process on pipes measures 80 columns unless $COLUMNS says otherwise (help's width).
     columns = {} if "COLUMNS" in os.environ else {"COLUMNS": "80"}
     isolated = {**columns, **(env or {}), "SUPPORTDESK_CONFIG": None}
