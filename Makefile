@@ -4,8 +4,8 @@ PY ?= .venv/bin/python
 # pyproject.toml's [tool.importlinter].
 LINT_IMPORTS = $(PY) -c 'import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())'
 
-.PHONY: check lint test bench
-check: lint test
+.PHONY: check lint test test-slow bench
+check: lint test test-slow
 
 lint:
 	$(PY) -m ruff format --check .
@@ -14,7 +14,10 @@ lint:
 	$(LINT_IMPORTS)
 
 test:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow:
+	$(PY) -m pytest -q -m slow
 
 bench:
 	$(PY) bench/intake.py

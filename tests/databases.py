@@ -3,9 +3,10 @@ SUPPORTDESK_TEST_DATABASE_URL (a PostgreSQL server, e.g.
 postgresql+psycopg://supportdesk@127.0.0.1:5433/postgres) a database of its own there, new
 and empty for each test, dropped when the test ends.
 
-Each is a copy of a template database that this test session migrates once (CREATE DATABASE
-... TEMPLATE is much faster than running the migrations every time); tests of the migrations
-themselves take an empty database instead.
+Each is a copy of a template database that this test session makes once, as a desk's first
+opening leaves it (a copied file on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL: much
+faster than running the migrations and storing the system templates every time); tests of the
+migrations themselves take an empty database instead.
 """
 
 from __future__ import annotations
@@ -25,12 +26,18 @@ _by_folder: dict[Path, str] = {}
 _made: list[str] = []
 _template: list[str] = []
 _admin: list[Any] = []
+_sqlite_template: list[Path] = []
 
 
 def database_url(folder: Path) -> str:
     """The URL a desk in `folder` uses: the same database for the same folder until the test
     ends (a second console opens the first one's database)."""
     if not ON_POSTGRESQL:
+        if not (folder / "desk.db").exists():
+            import shutil
+
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_migrated_sqlite_template(), folder / "desk.db")
         return "sqlite:///desk.db"
     key = folder.resolve()
     if key not in _by_folder:
@@ -89,6 +96,10 @@ def drop_test_databases() -> None:
 
 
 def drop_template() -> None:
+    if _sqlite_template:
+        import shutil
+
+        shutil.rmtree(_sqlite_template.pop().parent, ignore_errors=True)
     if _template:
         _admin_execute(f'DROP DATABASE IF EXISTS "{_template.pop()}" WITH (FORCE)')
     for engine in _admin:
@@ -130,11 +141,38 @@ def _create(template: str) -> str:
 
 def _migrated_template() -> str:
     if not _template:
-        from supportdesk.store.database import open_database
-
         name = f"{_PREFIX}_template"
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        open_database(_url(name)).close()
+        _first_opening(_url(name))
         _template.append(name)
     return _template[0]
+
+
+def _migrated_sqlite_template() -> Path:
+    if not _sqlite_template:
+        import sqlite3
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="supportdesk-template-")) / "desk.db"
+        _first_opening(f"sqlite:///{path}")
+        conn = sqlite3.connect(path)
+        try:  # everything in the one file that is copied
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        _sqlite_template.append(path)
+    return _sqlite_template[0]
+
+
+def _first_opening(url: str) -> None:
+    """What a desk's first opening leaves in its database: the newest schema and the shipped
+    system templates, stored at the time of the `clock` fixture (saves each test ~0.2 s)."""
+    from datetime import UTC, datetime
+
+    from supportdesk.clock import FrozenClock
+    from supportdesk.config import parse_settings
+    from supportdesk.desk import open_desk
+
+    settings = parse_settings({"desk": {"database": url}})
+    open_desk(settings, FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))).close_database()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,10 +118,98 @@ def run_cli(
     env: dict[str, str] | None = None,
     input: str | None = None,
     timeout: float = 300,
-) -> Any:
-    """Run the real `supportdesk` command in a subprocess."""
-    import subprocess
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `supportdesk` command (`main()`, with its exit codes and one-line errors)
+    in this process, as the process would: in `cwd`, with `env` over this environment but
+    without $SUPPORTDESK_CONFIG, `input` on stdin (empty otherwise, never a terminal), and its
+    exit status, stdout and stderr returned the way subprocess.run returns them. A subprocess
+    costs ~1.4 s of start-up; `run_cli_process` starts one, for what only a real process
+    shows (the entry point, signals, pipes, crashes, another clock). `timeout` is the
+    subprocess's and is not enforced here."""
+    import asyncio
 
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_main(list(args), cwd, env, input)
+    # In an async test: the command may run its own event loop (asyncio.run), so a thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_run_main, list(args), cwd, env, input).result()
+
+
+def _run_main(
+    args: list[str], cwd: Path, env: dict[str, str] | None, input: str | None
+) -> subprocess.CompletedProcess[str]:
+    import logging
+    import signal
+    import threading
+
+    from typer._click import formatting
+    from typer.testing import CliRunner
+
+    from supportdesk.cli import main
+
+    handlers = (
+        {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        if threading.current_thread() is threading.main_thread()
+        else {}
+    )
+    before = Path.cwd()
+    code: int | str | None = 0
+    # A process on pipes measures 80 columns unless $COLUMNS says otherwise (help's width).
+    columns = {} if "COLUMNS" in os.environ else {"COLUMNS": "80"}
+    isolated = {**columns, **(env or {}), "SUPPORTDESK_CONFIG": None}
+    with CliRunner().isolation(input=input, env=isolated) as (out, err, _):
+        formatting.FORCED_WIDTH = None  # CliRunner's 80 (restored when it ends)
+        # A process without logging set up prints warnings as bare lines on stderr (Python's
+        # last-resort handler); pytest's log capture would swallow them here.
+        last_resort = logging.StreamHandler(sys.stderr)
+        last_resort.setLevel(logging.WARNING)
+        logging.getLogger().addHandler(last_resort)
+        os.chdir(cwd)
+        try:
+            main(args, prog_name="python -m supportdesk")
+        except SystemExit as exc:
+            code = exc.code
+        except Exception:  # noqa: BLE001 - re-raised by --debug: a process prints it, exits 1
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        finally:
+            os.chdir(before)
+            logging.getLogger().removeHandler(last_resort)
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        if isinstance(code, str):  # sys.exit("message"): the message on stderr, status 1
+            sys.stderr.write(code + "\n")
+            sys.stderr.flush()
+            code = 1
+        stdout = out.getvalue().decode("utf-8", "replace")
+        stderr = err.getvalue().decode("utf-8", "backslashreplace")
+    return subprocess.CompletedProcess(
+        ["supportdesk", *args], code or 0, _text_mode(stdout), _text_mode(stderr)
+    )
+
+
+def _text_mode(text: str) -> str:
+    """What subprocess.run(text=True) reads: universal newlines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def run_cli_process(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `supportdesk` command in a subprocess (`python -m supportdesk`): for what
+    only a whole process shows; everything else uses `run_cli` (same arguments, same result)."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("SUPPORTDESK_CONFIG", None)
     return subprocess.run(
@@ -143,9 +232,10 @@ class CliResult:
 
 def invoke_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResult:
     """The real CLI in this process through Typer's CliRunner (a subprocess takes ~1.4 s), with
-    `main()`'s manners: a SupportDeskError is one line on stderr and exit code 1. Each call
-    starts from a fresh process's state and closes the desk it opened. The working directory
-    is the test's (monkeypatch.chdir); $SUPPORTDESK_CONFIG is unset unless `env` sets it."""
+    `main()`'s manners: a SupportDeskError is one line on stderr and exit code 1. Each
+    invocation starts from a state of its own and closes the desk it opened. The working
+    directory is the test's (monkeypatch.chdir); $SUPPORTDESK_CONFIG is unset unless `env`
+    sets it."""
     from typer.testing import CliRunner
 
     from supportdesk.cli import (  # noqa: F401 - registers the commands
@@ -156,18 +246,10 @@ def invoke_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResul
         requestcmds,
         templatecmds,
     )
-    from supportdesk.cli.app import app, state
+    from supportdesk.cli.app import app
     from supportdesk.errors import SupportDeskError
 
-    state.__init__()  # type: ignore[misc]
-    try:
-        result = CliRunner().invoke(
-            app, list(args), env={"SUPPORTDESK_CONFIG": None, **(env or {})}
-        )
-    finally:
-        if state._desk is not None:
-            state._desk.close_database()
-        state.__init__()  # type: ignore[misc]
+    result = CliRunner().invoke(app, list(args), env={"SUPPORTDESK_CONFIG": None, **(env or {})})
     stderr = result.stderr
     if isinstance(result.exception, SupportDeskError):
         stderr += f"supportdesk: {result.exception}\n"

@@ -56,6 +56,7 @@ def test_agents_with_roles_and_languages(tmp_path: Path) -> None:
     assert login.returncode == 1 and "invalid login" in login.stderr
 
 
+@pytest.mark.slow  # consoles on a pseudo-terminal: over 2 s
 def test_the_console_refuses_unknown_and_disabled_agents(tmp_path: Path) -> None:
     write_config(tmp_path)
     add_agents(tmp_path, "anna", role="admin")

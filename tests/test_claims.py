@@ -133,6 +133,7 @@ def _take_in_rounds(
         raise
 
 
+@pytest.mark.slow  # desks racing: over 2 s
 def test_two_desks_racing_take_next_claim_each_request_once(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from supportdesk.clock import FrozenClock
 from supportdesk.errors import MailServerError, NotFoundError, SupportDeskError
-from tests.fixtures import drop_into_maildir, imap_mailbox, make_desk, run_cli
+from tests.fixtures import drop_into_maildir, imap_mailbox, make_desk, run_cli_process
 from tests.mailfactory import make_mail
 
 # -- notes ----------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def test_data_version_changes_when_someone_else_commits(tmp_path: Path, clock: F
         assert changed != version
         assert console.data_version() == changed
 
-        result = run_cli("--agent", "olga", "agents", "add", "zoe", cwd=tmp_path)  # another process
+        result = run_cli_process("--agent", "olga", "agents", "add", "zoe", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert console.data_version() != changed
     finally:

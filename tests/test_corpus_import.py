@@ -127,7 +127,7 @@ def show_in_the_cli(folder: Path, numbers: list[int], subjects: dict[int, str]) 
     from typer.main import get_command
 
     from supportdesk.cli import requestcmds  # noqa: F401 - registers the commands
-    from supportdesk.cli.app import app, state
+    from supportdesk.cli.app import app
 
     command, config = get_command(app), str(folder / "config.toml")
 
@@ -137,15 +137,10 @@ def show_in_the_cli(folder: Path, numbers: list[int], subjects: dict[int, str]) 
             command.main(["--config", config, *args], "supportdesk", standalone_mode=False)
         return out.getvalue()
 
-    try:
-        for number in numbers:
-            assert run("requests", "show", str(number)).startswith(f"#{number} "), number
-            as_json = json.loads(run("requests", "show", str(number), "--json"))
-            assert as_json["subject"] == subjects[number]
-    finally:
-        if state._desk is not None:
-            state._desk.close_database()
-        state._desk = state._settings = None
+    for number in numbers:  # each invocation has a state of its own and closes its desk
+        assert run("requests", "show", str(number)).startswith(f"#{number} "), number
+        as_json = json.loads(run("requests", "show", str(number), "--json"))
+        assert as_json["subject"] == subjects[number]
 
 
 async def open_in_the_console(desk: Desk, numbers: list[int], subjects: dict[int, str]) -> None:

@@ -230,18 +230,15 @@ def test_requests_show_prints_a_huge_body_whole_and_plain(
     drop_into_maildir(tmp_path, make_mail(subject="Log", body=body))
     desk.fetch()
     desk.close_database()
-    try:
-        shown = CliRunner().invoke(
-            cli.app, ["--config", str(tmp_path / "config.toml"), "requests", "show", "1"]
-        )
-        assert shown.exit_code == 0, shown.output
-        lines = [line.rstrip() for line in shown.stdout.splitlines()]
-        assert lines.count(long_line.rstrip()) == 3
-        assert "THE LAST LINE zebrafinch" in shown.stdout
-        assert "red alert [bold]not bold[/bold]" in shown.stdout
-        assert "\x1b" not in shown.stdout
-    finally:
-        cli.state.__init__()  # type: ignore[misc]
+    shown = CliRunner().invoke(
+        cli.app, ["--config", str(tmp_path / "config.toml"), "requests", "show", "1"]
+    )
+    assert shown.exit_code == 0, shown.output
+    lines = [line.rstrip() for line in shown.stdout.splitlines()]
+    assert lines.count(long_line.rstrip()) == 3
+    assert "THE LAST LINE zebrafinch" in shown.stdout
+    assert "red alert [bold]not bold[/bold]" in shown.stdout
+    assert "\x1b" not in shown.stdout
 
 
 # -- search ---------------------------------------------------------------------------------

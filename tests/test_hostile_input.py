@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from supportdesk.clock import FrozenClock
 from tests.databases import ON_POSTGRESQL, database_url, rows
 from tests.fixtures import drop_into_maildir, make_desk, run_cli, write_config
@@ -34,6 +36,7 @@ def test_markup_and_escape_sequences_are_stored_and_shown_inert(
     assert "\x1b" not in listed.stdout
 
 
+@pytest.mark.slow  # a 30 MB message: over 2 s
 def test_huge_header_line_no_headers_and_30mb_message_are_stored(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

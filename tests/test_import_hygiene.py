@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,12 +22,64 @@ HEADLESS = [
 ]
 
 
+# One bare interpreter for the whole session forks a child per question: each child imports
+# the module into what `python -c "import json, sys"` has loaded, as a new process would, and
+# answers with sys.modules (a new interpreter per module took ~1 s each).
+_IMPORTER = """
+import json, os, sys
+for line in sys.stdin:
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.close(r)
+        try:
+            __import__(line.strip())
+            answer = json.dumps(sorted(sys.modules))
+        except BaseException as exc:
+            answer = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+        with os.fdopen(w, "w") as out:
+            out.write(answer)
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as answer:
+        print(answer.read(), flush=True)
+    os.wait()
+"""
+_importer: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _stop_the_importer() -> Iterator[None]:
+    yield
+    while _importer:
+        proc = _importer.pop()
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
 def _modules_after_import(module: str) -> set[str]:
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return set(json.loads(out))
+    if not hasattr(os, "fork"):
+        code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        return set(json.loads(out))
+    if not _importer:
+        _importer.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _IMPORTER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+    proc = _importer[0]
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(module + "\n")
+    proc.stdin.flush()
+    answer = json.loads(proc.stdout.readline())
+    assert not isinstance(answer, dict), f"import {module}: {answer['error']}"
+    return set(answer)
 
 
 @pytest.mark.parametrize("module", HEADLESS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from supportdesk.clock import FrozenClock
 from tests.fixtures import drop_into_maildir, make_desk
 from tests.mailfactory import make_mail
@@ -35,6 +37,7 @@ def test_stack_is_last_in_first_out(tmp_path: Path, clock: FrozenClock) -> None:
     assert [r.number for r in desk.stack()] == [1, 3, 2]
 
 
+@pytest.mark.slow  # desks racing: over 2 s
 def test_two_desks_taking_mail_in_at_once_share_numbers_without_clash_or_gap(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

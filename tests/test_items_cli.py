@@ -1,5 +1,5 @@
-"""`requests convert` and `items …` as scripts and admins use them: the real CLI in
-subprocesses on a real desk, the customers' mail taken in through the Maildir."""
+"""`requests convert` and `items …` as scripts and admins use them: the real CLI
+(`main()`, run in-process) on a real desk, the customers' mail taken in through the Maildir."""
 
 from __future__ import annotations
 

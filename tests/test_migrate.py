@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from supportdesk.samples import SampleMailbox, write_maildir
 from tests.databases import empty_database_url
 from tests.fixtures import add_agents, run_cli, write_config
@@ -44,6 +46,7 @@ def snapshot(folder: Path, config: Path) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow  # 600 messages through three databases: over 2 s
 def test_there_and_back_again(tmp_path: Path) -> None:
     write_config(tmp_path, {"desk": {"database": "sqlite:///desk.db"}})
     add_agents(tmp_path, "anna", role="admin")  # an admin moves the desk

@@ -39,16 +39,8 @@ def cli(tmp_path: Path) -> Iterator[Any]:
     from supportdesk.cli import app as cli_app
     from supportdesk.cli import itemcmds, mailcmds, requestcmds  # noqa: F401 - registers them
 
-    def run(*args: str) -> Any:
-        cli_app.state.__init__()  # type: ignore[misc]  # a fresh process's state
-        try:
-            return CliRunner().invoke(
-                cli_app.app, ["--config", str(tmp_path / "config.toml"), *args]
-            )
-        finally:
-            if cli_app.state._desk is not None:
-                cli_app.state._desk.close_database()
-            cli_app.state.__init__()  # type: ignore[misc]
+    def run(*args: str) -> Any:  # each invocation has a state of its own, closes its desk
+        return CliRunner().invoke(cli_app.app, ["--config", str(tmp_path / "config.toml"), *args])
 
     yield run
 

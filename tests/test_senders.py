@@ -201,18 +201,12 @@ async def test_the_requests_list_and_the_request_show_who_wrote(
 def cli(tmp_path: Path, clock: FrozenClock) -> Iterator[Any]:
     """`supportdesk ...` through Typer's CliRunner, on the desk in tmp_path."""
     from supportdesk.cli import requestcmds  # noqa: F401 - registers the commands
-    from supportdesk.cli.app import app, state
+    from supportdesk.cli.app import app
 
     honest_desk(tmp_path, clock).close_database()
 
-    def run(*args: str) -> Any:
-        state._settings = state._desk = None
-        try:
-            result = CliRunner().invoke(app, ["--config", str(tmp_path / "config.toml"), *args])
-        finally:
-            if state._desk is not None:
-                state._desk.close_database()
-            state._settings = state._desk = None
+    def run(*args: str) -> Any:  # each invocation has a state of its own, closes its desk
+        result = CliRunner().invoke(app, ["--config", str(tmp_path / "config.toml"), *args])
         assert result.exit_code == 0, (result.output, result.exception)
         return result
 

@@ -135,11 +135,7 @@ def _invoke(config: Path, *args: str):  # type: ignore[no-untyped-def]
     from supportdesk.cli import app as cli
     from supportdesk.cli import mailcmds, templatecmds  # noqa: F401 - registers the commands
 
-    cli.state.__init__()  # type: ignore[misc]  # a fresh process's state
-    try:
-        return CliRunner().invoke(cli.app, ["--config", str(config), *args])
-    finally:
-        cli.state.__init__()  # type: ignore[misc]
+    return CliRunner().invoke(cli.app, ["--config", str(config), *args])
 
 
 def test_templates_show_and_render_print_escape_sequences_as_visible_text(

@@ -214,13 +214,9 @@ def test_requests_show_json_names_what_a_strangers_message_mentions(
     desk.fetch()
     desk.close_database()
     config = str(tmp_path / "config.toml")
-    runner = CliRunner()
-    try:
-        shown = runner.invoke(cli.app, ["--config", config, "requests", "show", "2", "--json"])
-        assert shown.exit_code == 0, shown.output
-        assert json.loads(shown.stdout)["mentions"] == 1
-        cli.state.__init__()  # type: ignore[misc]  # a fresh process's state
-        text = runner.invoke(cli.app, ["--config", config, "requests", "show", "2"])
-        assert "mentions #1, from someone not in that conversation" in text.stdout
-    finally:
-        cli.state.__init__()  # type: ignore[misc]
+    runner = CliRunner()  # each invocation has a state of its own and closes its desk
+    shown = runner.invoke(cli.app, ["--config", config, "requests", "show", "2", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["mentions"] == 1
+    text = runner.invoke(cli.app, ["--config", config, "requests", "show", "2"])
+    assert "mentions #1, from someone not in that conversation" in text.stdout

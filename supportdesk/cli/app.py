@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -63,8 +65,38 @@ class State:
         self.desk().acting_agent(login, admin=admin)
         return login
 
+    def close(self) -> None:
+        """The invocation is over: close the desk it opened, if any."""
+        if self._desk is not None:
+            self._desk.close_database()
 
-state = State()
+
+_invocation: ContextVar[State] = ContextVar("supportdesk_cli_state")
+
+
+def current_state() -> State:
+    """The State of the invocation running now: the root callback makes a fresh one for each
+    invocation, so a second run in the same process (a test, a script) never sees the first
+    one's options or desk."""
+    try:
+        return _invocation.get()
+    except LookupError:
+        fresh = State()
+        _invocation.set(fresh)
+        return fresh
+
+
+class _CurrentState:
+    """`state` for the command modules: every attribute is the running invocation's."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(current_state(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(current_state(), name, value)
+
+
+state = cast(State, _CurrentState())
 
 
 @app.callback(invoke_without_command=True)
@@ -84,7 +116,9 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    state.config, state.agent, state.debug = config, agent, debug
+    invocation = State(config=config, agent=agent, debug=debug)
+    _invocation.set(invocation)
+    ctx.call_on_close(invocation.close)
     if ctx.invoked_subcommand is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             typer.echo(ctx.get_help())
@@ -124,8 +158,10 @@ def handled_interrupt() -> None:
     exec("pass")  # noqa: S102 - see above: resets CPython's unhandled-interrupt flag
 
 
-def main() -> None:
-    """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors."""
+def main(args: Sequence[str] | None = None, prog_name: str | None = None) -> None:
+    """Entry point: one clear line on stderr and exit 1 for failures, 2 for usage errors.
+    `args` instead of sys.argv (and the program's name for usage lines) runs the CLI in a
+    process that is not `supportdesk` (tests: tests.fixtures.run_cli)."""
     from supportdesk.cli import (  # noqa: F401 - registers the commands
         admin,
         democmd,
@@ -135,8 +171,9 @@ def main() -> None:
         templatecmds,
     )
 
+    started = _invocation.set(State())
     try:
-        app()  # standalone: usage errors exit 2 with click's message
+        app(args=args, prog_name=prog_name)  # standalone: usage errors exit 2 with click's message
     except SupportDeskError as exc:
         if state.debug:
             raise
@@ -159,5 +196,5 @@ def main() -> None:
         )
         sys.exit(1)
     finally:
-        if state._desk is not None:
-            state._desk.close_database()
+        state.close()
+        _invocation.reset(started)
