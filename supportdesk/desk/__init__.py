@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         DraftRecord,
         ItemRecord,
         RequestRecord,
+        Suggestion,
         TemplateRecord,
     )
     from supportdesk.store.messages import SearchHit
@@ -353,6 +354,11 @@ class Desk:
         self, number: int, agent: str, limit: int = 5
     ) -> list[tuple[TemplateRecord, float]]:
         return self._templates.suggest_templates(number, agent, limit)
+
+    def suggestions(self, number: int, agent: str, limit: int = 5) -> list[Suggestion]:
+        """`suggest_templates` with what the console and `templates suggest` show: each
+        one's fit in 0..1, the words it matched, and the one `r` preselects (if any)."""
+        return self._templates.suggestions(number, agent, limit)
 
     # -- how the desk is doing --------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from supportdesk.desk.agents import known_agent
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.wording import human_duration
 from supportdesk.domain import lifecycle
+from supportdesk.domain.records import Suggestion
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import templates as store
 from supportdesk.store.agents import AgentRecord, get_agent
@@ -701,6 +702,15 @@ class TemplateService:
             if hit.doc.name not in hidden and all(r.name != hit.doc.name for r, _ in found):
                 found.append((by_id[hit.doc.key], hit.score))
         return found[:limit]
+
+    def suggestions(self, number: int, agent: str, limit: int = 5) -> list[Suggestion]:
+        """The suggestions with their fit (0..1); the first is preselected, as `r` has
+        always done (issue 16 makes the fit a confidence and preselects only above it)."""
+        found = self.suggest_templates(number, agent, limit)
+        return [
+            Suggestion(record, min(1.0, max(0.0, score)), preselected=(i == 0))
+            for i, (record, score) in enumerate(found)
+        ]
 
     def _template_index(self, agent: str | None) -> tuple[TemplateIndex, dict[int, TemplateRecord]]:
         """The search index over what `agent` sees, rebuilt only when templates change."""

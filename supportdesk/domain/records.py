@@ -297,3 +297,22 @@ class DraftRecord:
             "template": self.template,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
+
+
+@dataclass(slots=True)
+class Suggestion:
+    """A template suggested for a request: how well it fits (0..1), the customer's words it
+    matched, and whether the reply editor opens with it already rendered (at most one)."""
+
+    template: TemplateRecord
+    score: float
+    matched: tuple[str, ...] = ()
+    preselected: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.template.as_dict(body=False),
+            "score": round(self.score, 4),
+            "matched": list(self.matched),
+            "preselected": self.preselected,
+        }
