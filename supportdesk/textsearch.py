@@ -4,8 +4,8 @@ message), over a fixed set of short documents held in memory: templates, backlog
 Everything is built once in `TextIndex.__init__`; a query then costs little:
 
 - Text is normalised (NFKC, casefold, ё -> е), split into words, stop words (English and
-  Russian) dropped and the rest stemmed lightly (`stem`: a small English suffix stripper and
-  the Snowball Russian algorithm), so "пароль/пароля/паролем" and "passwords/password" meet.
+  Russian) dropped and the rest stemmed (`stem`: the Snowball English and Russian algorithms,
+  from `snowballstemmer`), so "пароль/пароля/паролем" and "passwords/password" meet.
 - search(): each query word is matched against the vocabulary of the documents' words: the
   same stem (best), a word it begins (as you type: "pass" -> "password"), or a word one typo
   away ("pasword", "refnd", "паролл"), found through a trigram index and checked with a
@@ -16,7 +16,7 @@ Everything is built once in `TextIndex.__init__`; a query then costs little:
   messages (`Use`: keywords of the message answered then).
 
 Documents sharing a name are variants of one (by language); one hit per name is returned.
-Pure Python, standard library only, no database: the caller builds documents (`TextDoc`, or
+Pure Python (the standard library and `snowballstemmer`), no database: the caller builds documents (`TextDoc`, or
 any object with the attributes of `Doc`) from whatever it stores.
 """
 
@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Generic, Protocol, TypeVar
+
+import snowballstemmer
 
 __all__ = [
     "Doc",
@@ -218,128 +220,29 @@ def _content_words(normalized: str) -> list[str]:
 
 # --- stemming ---------------------------------------------------------------------------------
 
-_VOWELS_EN = frozenset("aeiouy")
 _STEMS: dict[str, str] = {}
+_EN = snowballstemmer.stemmer("english")
+_RU = snowballstemmer.stemmer("russian")
 
 
 def stem(word: str) -> str:
-    """The light stem of a normalised word: Snowball for Russian, suffix stripping for English."""
+    """The stem of a normalised word: the Snowball algorithm of its language (English or
+    Russian, by its first letter; other words as they are)."""
     found = _STEMS.get(word)
     if found is None:
         if not word or len(word) > MAX_WORD:
             return word
         first = word[0]
         if "а" <= first <= "я":
-            found = _ru_stem(word)
+            found = _RU.stemWord(word)
         elif "a" <= first <= "z" and word.isascii() and word.isalpha():
-            found = _en_stem(word)
+            found = _EN.stemWord(word) if len(word) > 3 else word
         else:
             found = word
         if len(_STEMS) > 200_000:
             _STEMS.clear()
         _STEMS[word] = found
     return found
-
-
-def _en_stem(w: str) -> str:
-    if len(w) <= 3:
-        return w
-    stripped = False
-    if w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "i"
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    for suffix in ("ing", "ed"):
-        if w.endswith(suffix) and w != "eed" and not w.endswith("eed"):
-            base = w[: -len(suffix)]
-            if len(base) >= 3 and any(c in _VOWELS_EN for c in base):
-                w, stripped = base, True
-            break
-    if stripped and len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "aeiouylsz":
-        w = w[:-1]
-    if len(w) >= 6 and w.endswith("ll"):
-        w = w[:-1]
-    if len(w) > 3 and w.endswith("y") and w[-2] not in _VOWELS_EN:
-        w = w[:-1] + "i"
-    if len(w) >= 4 and w.endswith("e") and w[-2] != "e":
-        w = w[:-1]
-    return w
-
-
-_RU_VOWELS = frozenset("аеиоуыэюя")
-
-
-def _ru_table(group1: str, group2: str = "") -> tuple[tuple[str, bool], ...]:
-    """Endings, longest first; True marks those that must follow а or я."""
-    rows = [(e, True) for e in group1.split()] + [(e, False) for e in group2.split()]
-    return tuple(sorted(rows, key=lambda r: -len(r[0])))
-
-
-_RU_GERUND = _ru_table("в вши вшись", "ив ивши ившись ыв ывши ывшись")
-_RU_ADJECTIVE = _ru_table(
-    "", "ее ие ые ое ими ыми ей ий ый ой ем им ым ом его ого ему ому их ых ую юю ая яя ою ею"
-)
-_RU_PARTICIPLE = _ru_table("ем нн вш ющ щ", "ивш ывш ующ")
-_RU_REFLEXIVE = _ru_table("", "ся сь")
-_RU_VERB = _ru_table(
-    "ла на ете йте ли й л ем н ло но ет ют ны ть ешь нно",
-    "ила ыла ена ейте уйте ите или ыли ей уй ил ыл им ым ен ило ыло ено ят ует уют ит ыт ены "
-    "ить ыть ишь ую ю",
-)
-_RU_NOUN = _ru_table(
-    "",
-    "а ев ов ие ье е иями ями ами еи ии и ией ей ой ий й иям ям ием ем ам ом о у ах иях ях ы ь "
-    "ию ью ю ия ья я",
-)
-
-
-def _ru_cut(word: str, start: int, table: tuple[tuple[str, bool], ...]) -> str | None:
-    """Snowball `among`: the longest ending of `table` inside word[start:], removed."""
-    for ending, after_a in table:
-        cut = len(word) - len(ending)
-        if cut >= start and word.endswith(ending):
-            if after_a and not (cut - 1 >= start and word[cut - 1] in "ая"):
-                return None
-            return word[:cut]
-    return None
-
-
-def _ru_stem(w: str) -> str:
-    n = len(w)
-    rv = next((i + 1 for i, c in enumerate(w) if c in _RU_VOWELS), n)
-    r1 = next((i + 1 for i in range(1, n) if w[i - 1] in _RU_VOWELS and w[i] not in _RU_VOWELS), n)
-    r2 = next(
-        (i + 1 for i in range(r1 + 1, n) if w[i - 1] in _RU_VOWELS and w[i] not in _RU_VOWELS), n
-    )
-    out = _ru_cut(w, rv, _RU_GERUND)
-    if out is None:
-        out = _ru_cut(w, rv, _RU_REFLEXIVE)
-        if out is not None:
-            w = out
-        out = _ru_cut(w, rv, _RU_ADJECTIVE)
-        if out is not None:
-            out = _ru_cut(out, rv, _RU_PARTICIPLE) or out
-        else:
-            out = _ru_cut(w, rv, _RU_VERB)
-            if out is None:
-                out = _ru_cut(w, rv, _RU_NOUN)
-    if out is not None:
-        w = out
-    if w.endswith("и") and len(w) - 1 >= rv:
-        w = w[:-1]
-    for ending in ("ость", "ост"):
-        if w.endswith(ending) and len(w) - len(ending) >= max(r2, rv):
-            w = w[: -len(ending)]
-            break
-    for ending in ("ейше", "ейш"):
-        if w.endswith(ending) and len(w) - len(ending) >= rv:
-            w = w[: -len(ending)]
-            break
-    if (w.endswith("нн") and len(w) - 2 >= rv) or (w.endswith("ь") and len(w) - 1 >= rv):
-        w = w[:-1]
-    return w
 
 
 def _is_address(chunk: str) -> bool:
