@@ -240,6 +240,12 @@ class SlaSettings(Section):
         return deadline(start, self.first_response, self.business_hours, self.zone)
 
 
+class TemplateSettings(Section):
+    preselect_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    """The reply editor opens with the best suggested template already rendered only when its
+    fit (0..1) reaches this; below it, none is preselected (1: never)."""
+
+
 class Rule(Section):
     subject_any: list[str] = []
     """Match when the subject contains any of these words (case-insensitive)."""
@@ -263,6 +269,7 @@ class Settings(Section):
     outgoing: OutgoingSettings = OutgoingSettings()
     workflow: WorkflowSettings = WorkflowSettings()
     sla: SlaSettings = SlaSettings()
+    templates: TemplateSettings = TemplateSettings()
     rules: list[Rule] = []
     keymap: dict[str, str] = {}
     """Key remapping for the console: binding id = keys."""

@@ -16,8 +16,8 @@ Everything is built once in `TextIndex.__init__`; a query then costs little:
   messages (`Use`: keywords of the message answered then).
 
 Documents sharing a name are variants of one (by language); one hit per name is returned.
-Pure Python (the standard library and `snowballstemmer`), no database: the caller builds documents (`TextDoc`, or
-any object with the attributes of `Doc`) from whatever it stores.
+Pure Python (the standard library and `snowballstemmer`), no database: the caller builds
+documents (`TextDoc`, or any object with the attributes of `Doc`) from whatever it stores.
 """
 
 from __future__ import annotations
@@ -110,6 +110,8 @@ D = TypeVar("D", bound=Doc)
 class Hit(Generic[D]):
     doc: D
     score: float
+    matched: tuple[str, ...] = ()
+    """suggest(): the message's words (as written) that this document matched, best first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +148,23 @@ PREFIX_CAP = 60
 """Body words completing a prefix, at most (the commonest); name and tag words: all."""
 FUZZY_CAP = 40
 
-SUGGEST_FIELD_WEIGHT = {"name": 3.0, "tags": 3.0, "description": 2.0}
+SUGGEST_FIELD_WEIGHT = {"name": 3.0, "tags": 2.5, "description": 1.5, "body": 1.0}
+"""BM25F: how much one occurrence of a word in each field counts."""
+BM25_K1, BM25_B = 1.2, 0.5
 SUGGEST_TERMS = 40
-"""The message's most significant stems (tf * idf) that suggest() matches."""
-SUGGEST_CHECKPOINTS = frozenset({3, 6, 10, 15, 22})
-"""After how many of the message's terms suggest() checks whether it can stop adding documents."""
-SUGGEST_FLOOR = 0.12
-"""Text scores are divided by max(best text score, this): the best match scores about 1."""
+"""The message's most significant stems (weight * idf) that suggest() matches."""
+PART_WEIGHT = {"latest": 1.0, "subject": 0.6, "earlier": 0.3}
+"""How much a word counts by where the customer wrote it."""
+NEGATED_PENALTY = 1.5
+"""A negated word ("not my login email") subtracts this times what it would have added ..."""
+NEGATED_HEAD_FACTOR = 0.3
+"""... and a document naming it (name or tags) keeps only this much of its score."""
+CONFIDENCE_SCALE = 4.5
+"""Fit = 1 - exp(-BM25 score / this): a couple of rare, specific words fit well."""
 OTHER_LANGUAGE_FACTOR = 0.85
 """suggest(): a document without a variant in the request's language scores this much less."""
-HISTORY_CAP = 1.0
+HISTORY_CAP = 0.5
+"""Learning from use adds at most this to a fit: it lifts a template, it does not drown text."""
 HISTORY_SCALE = 1.0
 HISTORY_MIN_SIMILARITY = 0.12
 """A use counts when its keywords are this similar (idf-weighted cosine) to the message's;
@@ -165,6 +174,115 @@ the boost is HISTORY_CAP * (1 - exp(-sum of similarities / HISTORY_SCALE))."""
 
 _WORD = re.compile(r"[^\W_]+")
 _QUOTED = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+_REPLY_TAIL = re.compile(
+    r"^[ \t]*(?:--[ \t]*|_{5,}[ \t]*|-{5,}.*|On .{0,200}wrote:[ \t]*"
+    r"|.{0,200}(?:пишет|написал|написала):[ \t]*"
+    r"|Sent from my .*|Отправлено с .*|From: .*|От: .*)$",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:(?:best|kind|warm|many)?[ \t]*regards|thanks(?: a lot| again| in advance)?"
+    r"|thank you|"
+    r"cheers|best|br|sincerely|yours(?: truly)?|с уважением|спасибо(?: заранее)?|заранее спасибо|"
+    r"всего доброго|благодарю)[ \t]*[,.!]*[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[.,;:!?()\n]")
+_NOT_EN = frozenset({"not", "isn't", "wasn't", "aren't", "isn’t", "wasn’t", "aren’t"})
+_AUXILIARY = frozenset(
+    [
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "should",
+        "has",
+        "have",
+        "had",
+        "may",
+        "might",
+        "must",
+        "am",
+        "be",
+        "been",
+        "it's",
+        "that's",
+        "i'm",
+    ]
+)
+_NEGATION_LEAD = frozenset(
+    [
+        "about",
+        "regarding",
+        "re",
+        "my",
+        "the",
+        "a",
+        "an",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "this",
+        "that",
+        "related",
+        "to",
+        "with",
+        "про",
+        "о",
+        "об",
+        "по",
+        "насчет",
+        "касательно",
+        "мой",
+        "моя",
+        "мое",
+        "мои",
+        "мою",
+        "моего",
+        "моей",
+        "этот",
+        "эта",
+        "это",
+        "тот",
+        "та",
+        "с",
+    ]
+)
+_BREAK = frozenset(".,;:!?()\n") | frozenset(
+    ["but", "and", "or", "i", "we", "it", "it's", "а", "но", "и", "или", "я", "мы"]
+)
+_VERB_RU = (
+    "ть",
+    "ться",
+    "ет",
+    "ит",
+    "ут",
+    "ют",
+    "ат",
+    "ят",
+    "ешь",
+    "ишь",
+    "ем",
+    "ете",
+    "ите",
+    "ла",
+    "ло",
+    "ли",
+    "л",
+    "ся",
+    "сь",
+    "ю",
+)
+_VERB_RU_WORDS = frozenset(["могу", "смогу", "можем", "хочу", "вижу", "найду", "получу"])
 
 
 def _wordlist(text: str) -> frozenset[str]:
@@ -258,6 +376,99 @@ def _stem_counts(text: str) -> Counter[str]:
     if "@" in text or "http" in text or "www." in text:
         text = " ".join(w for w in text.split() if not _is_address(w))
     return Counter(stem(w) for w in _content_words(normalize(text)))
+
+
+def customer_words(text: str) -> str:
+    """What the customer wrote in a message: quoted lines ("> ..."), the quoted mail after
+    "On ... wrote:", and the signature (after "-- " or a sign-off such as "Thanks," near the
+    end) removed."""
+    text = text[:MAX_TEXT_CHARS]
+    tail = _REPLY_TAIL.search(text)
+    if tail is not None and tail.start() > 0:
+        text = text[: tail.start()]
+    text = _QUOTED.sub(" ", text)
+    lines = text.rstrip().split("\n")
+    for i in range(len(lines) - 1, max(0, len(lines) - 5), -1):
+        if _SIGN_OFF.match(lines[i]):
+            lines = lines[:i]
+            break
+    return "\n".join(lines)
+
+
+def _negates(words: list[str], i: int) -> int | None:
+    """Where the words a negative cue at `i` speaks of begin ("not my login email" -> "login";
+    "не про пароль" -> "пароль"), or None when the cue negates a verb ("does not work",
+    "не могу войти": the customer's problem, not a topic they rule out)."""
+    word = words[i]
+    j = i + 1
+    while j < len(words) and words[j] in _NEGATION_LEAD:
+        j += 1
+    if j >= len(words) or words[j] in _BREAK:
+        return None
+    lead = j > i + 1
+    if word == "не":
+        if lead:
+            return j
+        nxt = words[j]
+        if nxt in _VERB_RU_WORDS or nxt.endswith(_VERB_RU):
+            return None
+        return j
+    if lead:
+        return j
+    if word != "not" or (i > 0 and words[i - 1] in _AUXILIARY):
+        return None
+    return j
+
+
+def message_terms(
+    parts: Iterable[tuple[str, float]],
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The stems of a request's texts (each with its weight: the latest message weighs most)
+    -> (stem: weight, negative for a topic the customer rules out; stem: the word as first
+    written). A stem takes the weight of the heaviest text it appears in; a repeated one a
+    little more."""
+    weights: dict[str, float] = {}
+    counts: Counter[str] = Counter()
+    written: dict[str, str] = {}
+    for text, weight in parts:
+        seen: dict[str, float] = {}
+        raw = unicodedata.normalize("NFKC", customer_words(text))
+        if "@" in raw or "http" in raw or "www." in raw:
+            raw = " ".join(w for w in raw.split(" ") if not _is_address(w))
+        tokens = _TOKEN.findall(raw)
+        words = [normalize(t) for t in tokens]
+        negated_until = -1
+        for i, w in enumerate(words):
+            if w in _BREAK:
+                negated_until = -1
+            if w in _NOT_EN or w == "не":
+                start = _negates(words, i)
+                if start is not None:
+                    negated_until, content = start, 0
+                    while negated_until < len(words) and words[negated_until] not in _BREAK:
+                        if words[negated_until] not in STOP_WORDS:
+                            content += 1
+                            if content > 3:
+                                break
+                        negated_until += 1
+                continue
+            w = w.replace("’", "'").split("'")[0][:MAX_WORD]
+            if len(w) < 2 or w in STOP_WORDS or w.isdigit() or w in _BREAK:
+                continue
+            s = stem(w)
+            counts[s] += 1
+            sign = -1.0 if i < negated_until else 1.0
+            if s not in seen or (seen[s] < 0 < sign):
+                seen[s] = sign * weight
+            written.setdefault(s, tokens[i])
+        for s, v in seen.items():
+            current = weights.get(s)
+            if current is None or abs(v) > abs(current):
+                weights[s] = v
+    for s, n in counts.items():
+        if n > 1:
+            weights[s] *= 1.0 + 0.25 * math.log(n)
+    return weights, written
 
 
 def keywords(text: str, limit: int = 40) -> tuple[str, ...]:
@@ -356,6 +567,8 @@ class TextIndex(Generic[D]):
         search_post: dict[str, dict[int, float]] = {}
         own_vectors: list[tuple[int, dict[str, float]]] = []
         own_df: Counter[str] = Counter()
+        heads: dict[int, set[str]] = {}
+        lengths: dict[int, int] = {}
         for i, d in enumerate(docs_):
             g = self._doc_group[i]
             name_words = _words(normalize(d.name))
@@ -384,7 +597,7 @@ class TextIndex(Generic[D]):
                 bw = SEARCH_BODY_REPEATED if tf >= 3 else SEARCH_FIELD_WEIGHT["body"]
                 if search_w.get(s, 0.0) < bw:
                     search_w[s] = bw
-                suggest_w[s] = suggest_w.get(s, 0.0) + 1.0 + math.log(tf)
+                suggest_w[s] = suggest_w.get(s, 0.0) + tf * SUGGEST_FIELD_WEIGHT["body"]
             for s, w in search_w.items():
                 post = search_post.get(s)
                 if post is None:
@@ -394,6 +607,8 @@ class TextIndex(Generic[D]):
             if d.suggested:
                 own_vectors.append((i, suggest_w))
                 own_df.update(suggest_w.keys())
+                heads[i] = {self._stem_of(w, word_stem) for w in (*name_words, *tag_words)}
+                lengths[i] = len(name_words) + len(tag_words) + len(desc_words) + len(body_words)
         self._word_stem = word_stem
         self._search_post = search_post
         groups = max(1, len(self._names))
@@ -411,18 +626,20 @@ class TextIndex(Generic[D]):
                     trigram_lists.setdefault(gram, []).append(wid)
         self._trigrams = trigram_lists
 
-        # suggest(): TF-IDF vectors of the suggested documents, cosine-normalised
+        # suggest(): BM25F over name, tags, description and body; a posting holds idf * tf'
         n_own = max(1, len(own_vectors))
         self._idf = {s: math.log(1.0 + n_own / df) for s, df in own_df.items()}
         self._unknown_idf = math.log(1.0 + n_own)
+        bm25_idf = {s: math.log(1.0 + (n_own - df + 0.5) / (df + 0.5)) for s, df in own_df.items()}
+        average = sum(lengths.values()) / n_own or 1.0
         suggest_post: dict[str, dict[int, float]] = {}
         for i, vec in own_vectors:
-            weighted = {s: tfw * self._idf[s] for s, tfw in vec.items()}
-            norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-            for s, v in weighted.items():
-                suggest_post.setdefault(s, {})[i] = v / norm
+            norm = BM25_K1 * (1.0 - BM25_B + BM25_B * lengths[i] / average)
+            for s, weight in vec.items():
+                bm25 = bm25_idf[s] * weight * (BM25_K1 + 1) / (weight + norm)
+                suggest_post.setdefault(s, {})[i] = bm25
         self._suggest_post = suggest_post
-        self._suggest_top = {s: max(post.values()) for s, post in suggest_post.items()}
+        self._heads = heads
         self._own_group_names = {self._names[self._doc_group[i]] for i, _ in own_vectors}
         self._candidate_cache: dict[tuple[str, bool], dict[str, float]] = {}
         self._everything_cache: dict[str | None, list[Hit[D]]] = {}
@@ -571,87 +788,80 @@ class TextIndex(Generic[D]):
 
     def suggest(
         self,
-        message: str,
+        message: str | Sequence[tuple[str, float]],
         *,
         language: str | None,
         history: Sequence[Use] = (),
         limit: int = 5,
     ) -> list[Hit[D]]:
-        """Rank the suggested documents for a request whose latest customer message is `message`:
-        TF-IDF cosine of the message's and the document's stems (name and tags weigh more than
-        the body), scaled so the best match scores about 1, plus a boost of at most
-        HISTORY_CAP for documents this agent used for similar messages. Documents with a
-        variant in `language` are preferred (one hit per name, as in search). Only documents
-        with a positive score; at most `limit`."""
+        """Rank the suggested documents for a request: `message` is its latest customer
+        message, or its texts each with a weight (PART_WEIGHT: the latest message, the
+        subject, earlier messages). BM25F of the message's stems over each document's name,
+        tags, description and body (a rare word counts more than a common one); a word the
+        customer rules out ("not my login email") counts against a document. The score is a
+        fit in 0..1 (1 - exp(-bm25 / CONFIDENCE_SCALE)), plus a boost of at most HISTORY_CAP
+        for documents this agent used for similar messages. Documents with a variant in
+        `language` are preferred (one hit per name, as in search). Only documents with a
+        positive score; at most `limit`; each hit names the words it matched."""
         if limit <= 0 or not self._own_group_names:
             return []
-        counts = _stem_counts(message)
-        idf = self._idf
-        weights: dict[str, float] = {}
-        for s, tf in counts.items():
-            if s in idf:
-                weights[s] = (1.0 + math.log(tf)) * idf[s]
-        if len(weights) > SUGGEST_TERMS:
-            significant = heapq.nlargest(SUGGEST_TERMS, sorted(weights), key=weights.__getitem__)
-            weights = {s: weights[s] for s in significant}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        top = self._suggest_top
-        terms = sorted(
-            ((s, w / norm) for s, w in weights.items()), key=lambda t: (-t[1] * top[t[0]], t[0])
-        )
-        # remaining[j]: the most terms j.. can add to any document's score
-        remaining = [0.0] * (len(terms) + 1)
-        for j in range(len(terms) - 1, -1, -1):
-            remaining[j] = remaining[j + 1] + terms[j][1] * top[terms[j][0]]
-        boosts = self._history_boost(_most_frequent(counts, 40), history) if history else {}
-        least = OTHER_LANGUAGE_FACTOR if language else 1.0
+        parts = [(message, 1.0)] if isinstance(message, str) else list(message)
+        weights, written = message_terms(parts)
+        post = self._suggest_post
+        terms = [(s, w) for s, w in weights.items() if s in post]
+        if len(terms) > SUGGEST_TERMS:
+            top = self._idf
+            terms = heapq.nlargest(
+                SUGGEST_TERMS, terms, key=lambda t: (abs(t[1]) * top[t[0]], t[0])
+            )
         scores: dict[int, float] = {}
-        pruned = False
-        for j, (s, mw) in enumerate(terms):
-            postings = self._suggest_post[s]
-            if not pruned and j in SUGGEST_CHECKPOINTS and len(scores) > 4 * limit:
-                # MaxScore: once the terms left cannot lift a document that has not matched yet
-                # into the top `limit`, only the documents in the running are scored further.
-                kth = self._kth_group_score(scores, limit)
-                if kth is not None and remaining[j] < least * kth:
-                    pruned = True
-                    cut = least * kth - remaining[j]
-                    scores = {i: v for i, v in scores.items() if v >= cut}
-            if pruned:
-                get = postings.get
-                for i in scores:
-                    dw = get(i)
-                    if dw is not None:
-                        scores[i] += mw * dw
-            else:
-                get = scores.get
-                for i, dw in postings.items():
-                    scores[i] = get(i, 0.0) + mw * dw
-        text: dict[int, float] = {}
+        negated: list[str] = []
+        for s, w in terms:
+            if w < 0:
+                negated.append(s)
+                w *= NEGATED_PENALTY
+            get = scores.get
+            for i, dw in post[s].items():
+                scores[i] = get(i, 0.0) + w * dw
+        if negated:
+            heads = self._heads
+            for i in scores:
+                if any(s in heads[i] for s in negated):
+                    scores[i] *= NEGATED_HEAD_FACTOR if scores[i] > 0 else 1.0
+        text_keys = [s for text, _ in parts for s in _stem_counts(text)]
+        boosts = (
+            self._history_boost(list(dict.fromkeys(text_keys))[:40], history) if history else {}
+        )
+        best: dict[int, tuple[float, int]] = {}
+        doc_group, docs = self._doc_group, self._docs
         for i, v in scores.items():
-            g = self._doc_group[i]
-            if v > text.get(g, 0.0):
-                text[g] = v
-        if pruned:  # documents dropped above may still win with a history boost: score them
-            for g in boosts:
-                for i in self._own_variants[g].values():
-                    if i not in scores:
-                        v = sum(mw * self._suggest_post[s].get(i, 0.0) for s, mw in terms)
-                        if v > text.get(g, 0.0):
-                            text[g] = v
-        totals: dict[int, float] = {}
-        if text:
-            scale = 1.0 / max(max(text.values()), SUGGEST_FLOOR)
-            totals = {g: v * scale for g, v in text.items()}
-        for g, boost in boosts.items():
-            totals[g] = totals.get(g, 0.0) + boost
-
-        def in_language(g: int, doc: D) -> float:
-            return 1.0 if language in self._own_variants[g] else OTHER_LANGUAGE_FACTOR
-
-        if not language:
-            return self._hits(totals, language, limit, own=True)
-        return self._hits(totals, language, limit, own=True, factor=in_language, low=least)
+            if v <= 0.0:
+                continue
+            if language and docs[i].language != language:
+                v *= OTHER_LANGUAGE_FACTOR
+            g = doc_group[i]
+            if g not in best or v > best[g][0]:
+                best[g] = (v, i)
+        for g in boosts:
+            if g not in best:
+                pick = self._pick(self._own_variants[g], language)
+                if pick is not None:
+                    best[g] = (0.0, pick)
+        ranked: list[tuple[float, int, int, float]] = []
+        for g, (v, i) in best.items():
+            fit = 1.0 - math.exp(-v / CONFIDENCE_SCALE) + boosts.get(g, 0.0)
+            if fit > 0.0:
+                ranked.append((-round(fit, 4), g, i, v))
+        hits: list[Hit[D]] = []
+        for neg, g, i, _v in heapq.nsmallest(limit, ranked):
+            shown = self._pick(self._own_variants[g], language)
+            j = i if shown is None else shown
+            contributions = [
+                (w * post[s].get(j, post[s].get(i, 0.0)), s) for s, w in terms if w > 0
+            ]
+            matched = [written[s] for c, s in sorted(contributions, reverse=True) if c > 0]
+            hits.append(Hit(docs[j], -neg, tuple(dict.fromkeys(matched))[:8]))
+        return hits
 
     def _kth_group_score(self, scores: dict[int, float], k: int) -> float | None:
         """The k-th best score of a name (its best variant) in `scores`, if known."""

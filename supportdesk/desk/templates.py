@@ -26,7 +26,7 @@ from supportdesk.store import templates as store
 from supportdesk.store.agents import AgentRecord, get_agent
 from supportdesk.store.database import Connection
 from supportdesk.store.items import SHIPPED, ItemRecord, get_item
-from supportdesk.store.messages import last_inbound
+from supportdesk.store.messages import messages_of
 from supportdesk.store.records import MessageRecord, RequestRecord
 from supportdesk.store.requests import get_request
 from supportdesk.store.templates import TemplateRecord
@@ -276,6 +276,29 @@ def to_docs(records: Iterable[TemplateRecord]) -> list[Any]:
 def customer_text(last: MessageRecord | None, fallback: str) -> str:
     """What suggestions match against: the latest customer message, or the request's subject."""
     return f"{last.subject}\n{last.text}" if last else fallback
+
+
+EARLIER_MESSAGES = 3
+"""Suggestions read this many of the customer's messages before the latest."""
+
+
+def customer_parts(
+    request: RequestRecord, conversation: list[MessageRecord]
+) -> list[tuple[str, float]]:
+    """What suggestions read of a request, each with its weight: the customer's latest message
+    most, then the subject (the request's, and the latest message's if it differs), then a
+    few earlier messages of theirs (robots' mail only when there is nothing else)."""
+    from supportdesk.textsearch import PART_WEIGHT
+
+    incoming = [m for m in conversation if m.direction == "in"]
+    human = [m for m in incoming if m.automatic is None] or incoming
+    parts: list[tuple[str, float]] = []
+    if human:
+        parts.append((human[-1].text, PART_WEIGHT["latest"]))
+    subjects = dict.fromkeys(s for s in (request.subject, human[-1].subject if human else "") if s)
+    parts += [(subject, PART_WEIGHT["subject"]) for subject in subjects]
+    parts += [(m.text, PART_WEIGHT["earlier"]) for m in human[-1 - EARLIER_MESSAGES : -1]]
+    return parts
 
 
 def workflow_suggestion(request: RequestRecord) -> str | None:
@@ -680,36 +703,48 @@ class TemplateService:
         """Templates that fit request `number`, best first: the workflow's own answer when the
         request is a follow-up or a fixed bug, then by its latest customer message and by what
         this agent sent to similar messages."""
+        return [(r, s) for r, s, _ in self._suggest(number, agent, limit)]
+
+    def _suggest(
+        self, number: int, agent: str, limit: int
+    ) -> list[tuple[TemplateRecord, float, tuple[str, ...]]]:
         from supportdesk.textsearch import Use
 
         with self.ctx.db.read() as conn:
             request, item = _request_and_item(conn, number)
-            last = last_inbound(conn, number)
+            conversation = messages_of(conn, number)
             uses = store.recent_uses(conn, agent)
         hidden = {name for name in ITEM_TEMPLATES if not offered(name, item)}
         index, by_id = self._template_index(agent)
         language = request.language or "en"
-        found: list[tuple[TemplateRecord, float]] = []
+        found: list[tuple[TemplateRecord, float, tuple[str, ...]]] = []
         workflow = workflow_suggestion(request)
         if workflow and workflow not in hidden:
             variants = [r for r in by_id.values() if r.name == workflow]
             if variants:
-                found.append((pick_language(variants, language), 1.0))
-        message = customer_text(last, request.subject)
+                found.append((pick_language(variants, language), 1.0, ()))
+        parts = customer_parts(request, conversation)
         history = [Use(name, tuple(words.split())) for name, words in uses]
-        hits = index.suggest(message, language=language, history=history, limit=limit + len(hidden))
+        hits = index.suggest(parts, language=language, history=history, limit=limit + len(hidden))
         for hit in hits:
-            if hit.doc.name not in hidden and all(r.name != hit.doc.name for r, _ in found):
-                found.append((by_id[hit.doc.key], hit.score))
+            if hit.doc.name not in hidden and all(r.name != hit.doc.name for r, _, _ in found):
+                found.append((by_id[hit.doc.key], hit.score, hit.matched))
         return found[:limit]
 
     def suggestions(self, number: int, agent: str, limit: int = 5) -> list[Suggestion]:
-        """The suggestions with their fit (0..1); the first is preselected, as `r` has
-        always done (issue 16 makes the fit a confidence and preselects only above it)."""
-        found = self.suggest_templates(number, agent, limit)
+        """The suggestions with their fit (0..1) and the customer's words each matched; the
+        first is preselected (what `r` opens the editor with) when its fit reaches
+        `[templates] preselect_threshold`, else none is."""
+        threshold = self.ctx.settings.templates.preselect_threshold
+        found = self._suggest(number, agent, limit)
         return [
-            Suggestion(record, min(1.0, max(0.0, score)), preselected=(i == 0))
-            for i, (record, score) in enumerate(found)
+            Suggestion(
+                record,
+                fit := min(1.0, max(0.0, score)),
+                matched,
+                preselected=(i == 0 and fit >= threshold),
+            )
+            for i, (record, score, matched) in enumerate(found)
         ]
 
     def _template_index(self, agent: str | None) -> tuple[TemplateIndex, dict[int, TemplateRecord]]:
