@@ -229,11 +229,20 @@ def suggest(
     limit: Annotated[int, typer.Option(help="At most this many.")] = 5,
     json: JsonFlag = False,
 ) -> None:
-    """The templates that fit request NUMBER best, for this agent."""
-    hits = state.desk().suggest_templates(number, _agent(agent), limit)
+    """The templates that fit request NUMBER best, for this agent: each one's fit (0..1), the
+    customer's words it matched, and the one `r` opens the editor with (if any)."""
+    found = state.desk().suggestions(number, _agent(agent), limit)
     if json:
-        emit_json([{**r.as_dict(body=False), "score": round(s, 4)} for r, s in hits])
-    elif not hits:
+        emit_json([s.as_dict() for s in found])
+    elif not found:
         say(f"No template fits #{number}.")
     else:
-        print_table(["score", *_COLUMNS], _rows([r for r, _ in hits], [s for _, s in hits]))
+        rows = _rows([s.template for s in found], [s.score for s in found])
+        for row, s in zip(rows, found, strict=False):
+            row.insert(1, ", ".join(s.matched[:5]))
+        print_table(["score", "matched", *_COLUMNS], rows)
+        chosen = next((s for s in found if s.preselected), None)
+        if chosen is not None:
+            say(f"r opens the editor with {chosen.template.name}.")
+        else:
+            say("None fits well enough to open the editor with: r opens it empty.")
