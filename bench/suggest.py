@@ -62,7 +62,9 @@ def accuracy(verbose: bool) -> dict[str, float]:
                 top3 += expected in names
             if verbose:
                 shown = ", ".join(f"{s.template.name} {s.score:.2f}" for s in found)
-                mark = "ok" if (names[:1] == [expected] or (expected is None and not chosen)) else "--"
+                mark = (
+                    "ok" if (names[:1] == [expected] or (expected is None and not chosen)) else "--"
+                )
                 print(f"{mark} #{number} {subject!r}: want {expected}, pick {chosen}; {shown}")
         return {
             "requests": len(REQUESTS),
@@ -80,10 +82,16 @@ def timing(filler: int) -> dict[str, float]:
         docs.append(
             TemplateDoc(len(docs), f.name, f.language, "team", f.tags, f.description, f.body)
         )
-    docs += [
-        TemplateDoc(len(docs) + d.key, d.name, d.language, d.scope, d.tags, d.description, d.body)
-        for d in make_templates(filler, 1)
-    ] if filler else []
+    docs += (
+        [
+            TemplateDoc(
+                len(docs) + d.key, d.name, d.language, d.scope, d.tags, d.description, d.body
+            )
+            for d in make_templates(filler, 1)
+        ]
+        if filler
+        else []
+    )
     index = TemplateIndex(docs)
     times: list[float] = []
     for _ in range(3):

@@ -148,7 +148,7 @@ PREFIX_CAP = 60
 """Body words completing a prefix, at most (the commonest); name and tag words: all."""
 FUZZY_CAP = 40
 
-SUGGEST_FIELD_WEIGHT = {"name": 3.0, "tags": 2.5, "description": 1.5, "body": 1.0}
+SUGGEST_FIELD_WEIGHT = {"name": 3.0, "tags": 2.5, "description": 1.5, "body": 0.7}
 """BM25F: how much one occurrence of a word in each field counts."""
 BM25_K1, BM25_B = 1.2, 0.5
 SUGGEST_TERMS = 40
@@ -159,11 +159,14 @@ NEGATED_PENALTY = 1.5
 """A negated word ("not my login email") subtracts this times what it would have added ..."""
 NEGATED_HEAD_FACTOR = 0.3
 """... and a document naming it (name or tags) keeps only this much of its score."""
-CONFIDENCE_SCALE = 4.5
-"""Fit = 1 - exp(-BM25 score / this): a couple of rare, specific words fit well."""
+CONFIDENCE_SCALE = 6.0
+"""Fit = 1 - exp(-BM25 score / this): a couple of rare, specific words fit well ..."""
+DISTINCT_WEIGHT = 0.5
+"""... times 1 - this * (1 - how far a document is ahead of the next: 0 for all but the
+first). A template that barely beats another is not a confident pick."""
 OTHER_LANGUAGE_FACTOR = 0.85
 """suggest(): a document without a variant in the request's language scores this much less."""
-HISTORY_CAP = 0.5
+HISTORY_CAP = 0.6
 """Learning from use adds at most this to a fit: it lifts a template, it does not drown text."""
 HISTORY_SCALE = 1.0
 HISTORY_MIN_SIMILARITY = 0.12
@@ -848,8 +851,13 @@ class TextIndex(Generic[D]):
                 if pick is not None:
                     best[g] = (0.0, pick)
         ranked: list[tuple[float, int, int, float]] = []
+        leaders = heapq.nlargest(2, (v for v, _ in best.values()))
         for g, (v, i) in best.items():
-            fit = 1.0 - math.exp(-v / CONFIDENCE_SCALE) + boosts.get(g, 0.0)
+            runner_up = leaders[1] if len(leaders) > 1 and v >= leaders[0] else leaders[0]
+            distinct = min(1.0, max(0.0, (v - runner_up) / v)) if v > 0 else 0.0
+            fit = (1.0 - math.exp(-v / CONFIDENCE_SCALE)) * (
+                1.0 - DISTINCT_WEIGHT * (1.0 - distinct)
+            ) + boosts.get(g, 0.0)
             if fit > 0.0:
                 ranked.append((-round(fit, 4), g, i, v))
         hits: list[Hit[D]] = []
