@@ -1,6 +1,6 @@
 """Suggestion quality and speed: labelled customer requests against the shipped team templates.
 
-    python bench/suggest.py                   # accuracy on a real desk, timing with 10,000 templates
+    python bench/suggest.py                   # accuracy on a real desk, timing: 10,000 templates
     python bench/suggest.py --filler 0        # timing with the shipped templates only
     python bench/suggest.py --verbose         # each request, what it should get, what it got
 
@@ -27,11 +27,11 @@ sys.path.insert(0, str(REPO))
 
 from bench.labelled_requests import REQUESTS  # noqa: E402
 from bench.templates import make_templates  # noqa: E402
+from supportdesk.clock import FrozenClock  # noqa: E402
 from supportdesk.desk.templates import shipped_dir  # noqa: E402
 from supportdesk.templating.files import read_template_dir  # noqa: E402
 from supportdesk.templating.search import TemplateDoc, TemplateIndex  # noqa: E402
 from supportdesk.textsearch import PART_WEIGHT  # noqa: E402
-from supportdesk.clock import FrozenClock  # noqa: E402
 from tests.fixtures import drop_into_maildir, make_desk  # noqa: E402
 from tests.mailfactory import make_mail  # noqa: E402
 

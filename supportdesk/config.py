@@ -241,7 +241,7 @@ class SlaSettings(Section):
 
 
 class TemplateSettings(Section):
-    preselect_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    preselect_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     """The reply editor opens with the best suggested template already rendered only when its
     fit (0..1) reaches this; below it, none is preselected (1: never)."""
 

@@ -304,6 +304,7 @@ _STOP_EN = _wordlist(
     when where which while who whom why will with won would wouldn you your yours yourself
     yourselves ll ve re also get got may might must shall us etc via yet still ok okay
     hello hi hey dear thanks thank regards best please kindly sincerely cheers greetings
+    one two three try tried trying right time times every like sure really thing way
     """
 )
 _STOP_RU = _wordlist(
