@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from rich.text import Text
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Label, Static, TextArea
@@ -91,7 +91,7 @@ class ReplyScreen(Screen[None]):
         Binding("ctrl+e", "external_editor", "$EDITOR", id="reply.editor", priority=True),
         Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
         Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
-        Binding(QUOTE_KEY, "quote", "Quote the customer", id="reply.quote", priority=True),
+        Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
         *(
             Binding(
                 f"alt+{i}", f"use_suggestion({i})", f"Suggestion {i}", show=False, priority=True
