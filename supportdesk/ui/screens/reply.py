@@ -94,7 +94,12 @@ class ReplyScreen(Screen[None]):
         Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
         *(
             Binding(
-                f"alt+{i}", f"use_suggestion({i})", f"Suggestion {i}", show=False, priority=True
+                f"alt+{i}",
+                f"use_suggestion({i})",
+                f"Suggestion {i}",
+                show=False,
+                id=f"reply.suggestion{i}",
+                priority=True,
             )
             for i in range(1, PICKS + 1)
         ),
