@@ -1,4 +1,6 @@
-"""Answer a request: the editor pre-filled with the best template, a picker, $EDITOR, send."""
+"""Answer a request: the customer's latest message beside the editor, the editor pre-filled
+with the template that fits (and why), the other suggestions a key away, a picker, $EDITOR,
+send."""
 
 from __future__ import annotations
 
@@ -6,24 +8,78 @@ import os
 import shlex
 import subprocess
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Label, TextArea
+from textual.widgets import Header, Label, Static, TextArea
 
-from supportdesk.domain import TemplateRecord
+from supportdesk.domain import MessageRecord, TemplateRecord
+from supportdesk.domain.records import Suggestion
 from supportdesk.errors import TemplateError
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import inert
+from supportdesk.ui.screens.request import message_heading
+from supportdesk.ui.text import cut_long, inert
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
+
+QUOTE_KEY = "ctrl+o"
+PICKS = 3
+"""The first suggestions listed with a key each (alt+1 …) when none is preselected."""
+
+
+@dataclass(slots=True)
+class Opened:
+    """What the reply screen opens with, read in a thread."""
+
+    subject: str
+    language: str | None
+    text: str
+    template: str | None
+    is_draft: bool
+    source: TemplateRecord | None = None
+    cc: list[str] = field(default_factory=list)
+    latest: MessageRecord | None = None
+    """The customer's latest message: what is being answered."""
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+def matched_words(suggestion: Suggestion) -> str:
+    return ", ".join(suggestion.matched)
+
+
+def why(suggestion: Suggestion) -> str:
+    """ "suggested: password-reset — matched: password, reset"."""
+    words = matched_words(suggestion)
+    return f"suggested: {suggestion.template.name}" + (f" — matched: {words}" if words else "")
+
+
+def latest_text(m: MessageRecord) -> Text:
+    """The customer's message as the request screen shows it (heading, body, quoted parts and
+    signature as written), inert: mail text is never markup. A long body is cut."""
+    text = Text()
+    text.append(inert(message_heading(m), "bold"))
+    body = cut_long(m.text.rstrip())
+    text.append("\n")
+    text.append(inert(body.head))
+    if body.cut:
+        text.append("\n")
+        text.append(inert(f"… {body.more_lines:,} more lines: the request screen shows all", "dim"))
+    return text
+
+
+def quoted(text: str) -> str:
+    """Mail text as "> " lines (a long body cut as on screen)."""
+    lines = cut_long(text.rstrip()).head.split("\n")
+    return "".join(f"> {line}".rstrip() + "\n" for line in lines)
 
 
 class ReplyScreen(Screen[None]):
@@ -35,6 +91,18 @@ class ReplyScreen(Screen[None]):
         Binding("ctrl+e", "external_editor", "$EDITOR", id="reply.editor", priority=True),
         Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
         Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
+        Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
+        *(
+            Binding(
+                f"alt+{i}",
+                f"use_suggestion({i})",
+                f"Suggestion {i}",
+                show=False,
+                id=f"reply.suggestion{i}",
+                priority=True,
+            )
+            for i in range(1, PICKS + 1)
+        ),
         Binding("escape", "back", "Back (keeps the draft)", id="reply.back"),
     ]
 
@@ -54,14 +122,21 @@ class ReplyScreen(Screen[None]):
         """Whom the answer is copied to: the Cc of the customer's latest message."""
         self.cc_dropped = False
         self.sending = False
+        self.latest: MessageRecord | None = None
+        """The customer's latest message, shown beside (or above) the editor."""
+        self.suggestions: list[Suggestion] = []
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="✉")
         with Vertical(id="reply"):
             yield Label("", id="reply-title")
             yield Label("", id="reply-template")
+            yield Label("", id="reply-suggestions")
             yield Label("", id="reply-cc")
-            yield TextArea("", id="editor", soft_wrap=True, show_line_numbers=False)
+            with Horizontal(id="reply-body"):
+                with VerticalScroll(id="reply-latest"):
+                    yield Static("", id="reply-latest-text")
+                yield TextArea("", id="editor", soft_wrap=True, show_line_numbers=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -75,60 +150,79 @@ class ReplyScreen(Screen[None]):
             supersede=True,
         )
 
-    def _read(
-        self,
-    ) -> tuple[str, str | None, str, str | None, bool, TemplateRecord | None, list[str]]:
+    def _read(self) -> Opened:
         desk, agent, number = self.app.desk, self.app.agent, self.number
         detail = desk.request(number)
         draft = desk.draft(number, agent)
         cc = desk.reply_cc(number)
-        text, template, source = "", None, None
-        if draft is not None:
-            text, template = draft.text, draft.template
-        else:
-            for record, _ in desk.suggest_templates(number, agent, limit=1):
-                try:
-                    rendered = desk.render_template(record.name, agent, number)
-                    text, template, source = rendered.text, record.name, rendered.template
-                except TemplateError:
-                    pass  # no suggestion: the agent starts from an empty editor
-        return (
+        latest = next((m for m in reversed(detail.messages) if m.direction == "in"), None)
+        suggestions = desk.suggestions(number, agent)
+        opened = Opened(
             detail.request.subject,
             detail.request.language,
-            text,
-            template,
+            "",
+            None,
             draft is not None,
-            source,
-            cc,
+            cc=cc,
+            latest=latest,
+            suggestions=suggestions,
         )
+        if draft is not None:
+            opened.text, opened.template = draft.text, draft.template
+            return opened
+        for suggestion in suggestions:
+            if suggestion.preselected:
+                name = suggestion.template.name
+                try:
+                    rendered = desk.render_template(name, agent, number)
+                    opened.text, opened.template = rendered.text, name
+                    opened.source = rendered.template
+                except TemplateError:
+                    pass  # the agent starts from an empty editor, the suggestions listed
+        return opened
 
-    def _loaded(
-        self,
-        found: tuple[str, str | None, str, str | None, bool, TemplateRecord | None, list[str]],
-    ) -> None:
-        self._show(*found)
+    def _loaded(self, opened: Opened) -> None:
+        self._show(opened)
 
-    def _show(
-        self,
-        subject: str,
-        language: str | None,
-        text: str,
-        template: str | None,
-        is_draft: bool,
-        source: TemplateRecord | None = None,
-        cc: list[str] | None = None,
-    ) -> None:
-        self.language = language
+    def _show(self, opened: Opened) -> None:
+        self.language = opened.language
         self.query_one("#reply-title", Label).update(
-            inert(f"Reply to #{self.number} {subject}", "bold")
+            inert(f"Reply to #{self.number} {opened.subject}", "bold")
         )
         editor = self.query_one("#editor", TextArea)
-        self.pristine = None if is_draft else text
-        self.source = None if is_draft else source
-        editor.load_text(text)
-        self._set_template(template, "draft" if is_draft else "suggested")
-        self.cc = list(cc or [])
+        self.pristine = None if opened.is_draft else opened.text
+        self.source = None if opened.is_draft else opened.source
+        editor.load_text(opened.text)
+        self.suggestions = opened.suggestions
+        self._set_template(opened.template, "draft" if opened.is_draft else "suggested")
+        self._show_suggestions(listed=not opened.text)
+        self.latest = opened.latest
+        self._show_latest()
+        self.cc = list(opened.cc)
         self._show_cc()
+
+    def _show_latest(self) -> None:
+        pane = self.query_one("#reply-latest", VerticalScroll)
+        pane.display = self.latest is not None
+        if self.latest is not None:
+            self.query_one("#reply-latest-text", Static).update(latest_text(self.latest))
+
+    def _show_suggestions(self, listed: bool) -> None:
+        """With nothing in the editor, the suggestions with why each fits and its key."""
+        label = self.query_one("#reply-suggestions", Label)
+        picks = self.suggestions[:PICKS]
+        label.display = listed and bool(picks)
+        if not label.display:
+            return
+        text = Text()
+        text.append(inert("Suggestions: ", "bold"))
+        for i, suggestion in enumerate(picks, 1):
+            if i > 1:
+                text.append(" · ")
+            text.append(inert(f"alt+{i}", "bold"))
+            words = matched_words(suggestion)
+            text.append(inert(f" {suggestion.template.name}" + (f" ({words})" if words else "")))
+        label.update(text)
 
     def _show_cc(self) -> None:
         label = self.query_one("#reply-cc", Label)
@@ -147,10 +241,32 @@ class ReplyScreen(Screen[None]):
 
     def _set_template(self, name: str | None, how: str) -> None:
         self.template = name
-        label = f"{how}: {name}" if name else "no template"
+        label = f"{how}: {name}" if name else "no template fits well: pick one"
+        if how == "suggested" and name:
+            label = next((why(s) for s in self.suggestions if s.template.name == name), label)
         self.query_one("#reply-template", Label).update(
-            inert(f"{label} · ctrl+t templates · ctrl+e $EDITOR · ctrl+s send", "dim")
+            inert(
+                f"{label} · ctrl+t templates · {QUOTE_KEY} quote · ctrl+e $EDITOR · ctrl+s send",
+                "dim",
+            )
         )
+
+    def action_quote(self) -> None:
+        """The customer's latest message as "> " lines at the cursor, on lines of their own."""
+        if self.latest is None:
+            self.notify("There is no customer message to quote.")
+            return
+        editor = self.query_one("#editor", TextArea)
+        _, column = editor.cursor_location
+        before = "\n" if column > 0 else ""
+        editor.insert(before + quoted(self.latest.text))
+        editor.focus()
+
+    def action_use_suggestion(self, index: int) -> None:
+        if index > len(self.suggestions) or index > PICKS:
+            self.notify(f"There is no suggestion {index}.")
+            return
+        self._use_template(self.suggestions[index - 1].template)
 
     @on(TextArea.Changed, "#editor")
     def _edited(self) -> None:
@@ -200,6 +316,7 @@ class ReplyScreen(Screen[None]):
         self.pristine = text
         self.source = source
         self.query_one("#editor", TextArea).load_text(text)
+        self._show_suggestions(listed=False)
 
     def action_send(self) -> None:
         text = self.query_one("#editor", TextArea).text
