@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Label, Static, TextArea
 
@@ -84,10 +83,6 @@ async def test_nothing_fits_the_editor_opens_empty(tmp_path: Path, clock: Frozen
             assert suggestion.template.name in listed
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs issue 16's confidence threshold: today's stub preselects the first suggestion",
-)
 async def test_a_weak_match_is_listed_not_preselected_and_alt_1_uses_it(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
