@@ -152,6 +152,8 @@ SUGGEST_FIELD_WEIGHT = {"name": 3.0, "tags": 2.5, "description": 1.5, "body": 0.
 """BM25F: how much one occurrence of a word in each field counts."""
 BM25_K1, BM25_B = 1.2, 0.5
 SUGGEST_TERMS = 40
+SUGGEST_WINDOW = 16
+"""suggest() computes the fit of this many best-scored names (plus 4 per hit asked for)."""
 """The message's most significant stems (weight * idf) that suggest() matches."""
 PART_WEIGHT = {"latest": 1.0, "subject": 0.6, "earlier": 0.3}
 """How much a word counts by where the customer wrote it."""
@@ -827,11 +829,12 @@ class TextIndex(Generic[D]):
             get = scores.get
             for i, dw in post[s].items():
                 scores[i] = get(i, 0.0) + w * dw
-        if negated:
+        if negated:  # the documents naming a negated word (in name or tags) are in its postings
             heads = self._heads
-            for i in scores:
-                if any(s in heads[i] for s in negated):
-                    scores[i] *= NEGATED_HEAD_FACTOR if scores[i] > 0 else 1.0
+            named = {i for s in negated for i in post[s] if s in heads[i]}
+            for i in named:
+                if scores.get(i, 0.0) > 0:
+                    scores[i] *= NEGATED_HEAD_FACTOR
         text_keys = [s for text, _ in parts for s in _stem_counts(text)]
         boosts = (
             self._history_boost(list(dict.fromkeys(text_keys))[:40], history) if history else {}
@@ -853,7 +856,17 @@ class TextIndex(Generic[D]):
                     best[g] = (0.0, pick)
         ranked: list[tuple[float, int, int, float]] = []
         leaders = heapq.nlargest(2, (v for v, _ in best.values()))
-        for g, (v, i) in best.items():
+        # Only the leader's fit depends on the runner-up; every other name's fit grows with its
+        # score, plus its history boost: the best by score and the boosted ones are all that
+        # can rank (10,000 templates: ~5,000 names with a score, a few dozen looked at).
+        window = heapq.nlargest(
+            SUGGEST_WINDOW + 4 * limit, best.items(), key=lambda gv: (gv[1][0], -gv[0])
+        )
+        candidates = dict(window)
+        for g in boosts:
+            if g in best:
+                candidates[g] = best[g]
+        for g, (v, i) in candidates.items():
             runner_up = leaders[1] if len(leaders) > 1 and v >= leaders[0] else leaders[0]
             distinct = min(1.0, max(0.0, (v - runner_up) / v)) if v > 0 else 0.0
             fit = (1.0 - math.exp(-v / CONFIDENCE_SCALE)) * (

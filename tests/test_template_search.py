@@ -506,4 +506,6 @@ def test_thousands_of_templates_stay_quick() -> None:
         start = time.perf_counter()
         idx.search(query, language="en")
         timings.append(time.perf_counter() - start)
-    assert max(timings) < 0.1  # the real target (20 ms on 10,000) is in bench/templates.py
+    # A guard against a pathological blow-up (a 10,000-character query, thousands of postings),
+    # with room for a loaded CI machine; the speed target (20 ms on 10,000) is bench/templates.py.
+    assert max(timings) < 1.0
