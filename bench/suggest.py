@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.labelled_requests import REQUESTS  # noqa: E402
+from bench.labelled_requests import HELD_OUT, REQUESTS  # noqa: E402
 from bench.templates import make_templates  # noqa: E402
 from supportdesk.clock import FrozenClock  # noqa: E402
 from supportdesk.desk.templates import shipped_dir  # noqa: E402
@@ -36,17 +36,19 @@ from tests.fixtures import drop_into_maildir, make_desk  # noqa: E402
 from tests.mailfactory import make_mail  # noqa: E402
 
 
-def accuracy(verbose: bool) -> dict[str, float]:
+def accuracy(
+    verbose: bool, requests: list[tuple[str, str, str, str | None]] = REQUESTS
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         desk = make_desk(folder, FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)))
         desk.import_templates(shipped_dir())
-        for i, (subject, body, _, _) in enumerate(REQUESTS):
+        for i, (subject, body, _, _) in enumerate(requests):
             sender = f"Customer {i} <c{i}@example.org>"
             drop_into_maildir(folder, make_mail(sender=sender, subject=subject, body=body))
         desk.fetch()
         top1 = top3 = answerable = quiet = unanswerable = picked = picked_right = 0
-        for number, (subject, _, _, expected) in enumerate(REQUESTS, start=1):
+        for number, (subject, _, _, expected) in enumerate(requests, start=1):
             found = desk.suggestions(number, "anna", limit=3)
             names = [s.template.name for s in found]
             chosen = next((s.template.name for s in found if s.preselected), None)
@@ -67,12 +69,12 @@ def accuracy(verbose: bool) -> dict[str, float]:
                 )
                 print(f"{mark} #{number} {subject!r}: want {expected}, pick {chosen}; {shown}")
         return {
-            "requests": len(REQUESTS),
+            "requests": len(requests),
             "top1": top1 / answerable,
             "top3": top3 / answerable,
             "no_preselect": quiet / unanswerable,
             "preselect_precision": picked_right / max(1, picked),
-            "preselected": picked / len(REQUESTS),
+            "preselected": picked / len(requests),
         }
 
 
@@ -119,6 +121,13 @@ def main() -> None:
         f"top-3 {quality['top3']:.0%}, no-preselect {quality['no_preselect']:.0%} "
         f"(preselected {quality['preselected']:.0%}, of those right "
         f"{quality['preselect_precision']:.0%})"
+    )
+    held = accuracy(args.verbose, HELD_OUT)
+    print(
+        f"{held['requests']} held-out requests: top-1 {held['top1']:.0%}, "
+        f"top-3 {held['top3']:.0%}, no-preselect {held['no_preselect']:.0%} "
+        f"(preselected {held['preselected']:.0%}, of those right "
+        f"{held['preselect_precision']:.0%})"
     )
     speed = timing(args.filler)
     print(
