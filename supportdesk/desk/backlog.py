@@ -4,7 +4,7 @@ Converting (or attaching) a request sends the matching template in the same tran
 links it: `bug_ack` for a bug or a story (the request waits, `linked`), `idea_thanks` for an
 idea (the request is closed with reason `idea`), `fixed_notice` when the item has already
 shipped. Marking an item fixed or done puts every waiting customer's request back on the stack
-with reason `fixed` (the reply screen pre-selects `fixed_notice`); `fix(notify=True)` sends
+with reason `fixed` (the reply screen pre-selects `fixed_notice`); `fix_item(notify=True)` sends
 them all at once, one transaction per request, so a crash half-way leaves the rest on the
 stack and running it again tells only those not told yet.
 """
@@ -31,7 +31,7 @@ from supportdesk.store import items as store
 from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
 from supportdesk.store.agents import get_agent
-from supportdesk.store.database import Connection, Database
+from supportdesk.store.database import Connection
 from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
 from supportdesk.store.items import ITEM_STATUSES, KINDS, SHIPPED, ItemRecord
@@ -107,68 +107,6 @@ def _is_quote_header(line: str) -> bool:
 def clean_title(title: str) -> str:
     """One line of inert text, short enough for a tracker."""
     return " ".join(display_safe(title).split())[:TITLE_MAX]
-
-
-def convert(
-    db: Database,
-    settings: Settings,
-    now: datetime,
-    number: int,
-    kind: str,
-    agent: str,
-    *,
-    title: str | None = None,
-    description: str | None = None,
-    ref: str | None = None,
-    move: bool = False,
-) -> Linked:
-    """Turn request `number` into a new bug, idea or story and tell the customer. A request
-    already linked to an item is refused unless `move`: then it leaves that item."""
-    if kind not in KINDS:
-        raise SupportDeskError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
-    with db.write() as conn:
-        request = _request(conn, number)
-        moved_from = _linked_elsewhere(conn, request, None, move, f"a new {kind}")
-        last = msgs.last_inbound(conn, number)
-        default_title, default_description = draft_from(request, last.text if last else "")
-        title = clean_title(title) if title is not None else default_title
-        if not title:
-            raise SupportDeskError("the title is empty")
-        text = description if description is not None else default_description
-        item_number = store.add_item(
-            conn, kind, title, text.strip()[:DESCRIPTION_MAX], agent, now, ref=ref or None
-        )
-        item = _item(conn, item_number)
-        add_event(conn, None, now, "item_created", actor=agent, detail={"item": item_number})
-        return _link(conn, settings, now, request, item, agent, created=True, moved_from=moved_from)
-
-
-def attach(
-    db: Database,
-    settings: Settings,
-    now: datetime,
-    number: int,
-    item_number: int,
-    agent: str,
-    *,
-    move: bool = False,
-) -> Linked:
-    """Link request `number` to an existing item and tell the customer. A request already
-    linked to another item is refused unless `move`: then it leaves that item."""
-    with db.write() as conn:
-        request = _request(conn, number)
-        item = _item(conn, item_number)
-        if item.status == "wont_do":
-            raise SupportDeskError(
-                f"{item.label} is wont_do: reopen it first (supportdesk items set "
-                f"{item.number} --status open)"
-            )
-        if request.item == item.number and request.status in ("linked", "waiting", "closed"):
-            raise SupportDeskError(f"#{number} is already linked to {item.label}")
-        moved_from = _linked_elsewhere(conn, request, item.number, move, item.label)
-        return _link(
-            conn, settings, now, request, item, agent, created=False, moved_from=moved_from
-        )
 
 
 def _linked_elsewhere(
@@ -265,98 +203,6 @@ def _link(
         add_event(conn, number, now, "close", actor=agent, reason=close_reason)
     drop_draft(conn, number, agent)
     return Linked(item, created, number, status, record.name, message_id)
-
-
-def set_item(
-    db: Database,
-    now: datetime,
-    number: int,
-    agent: str,
-    *,
-    status: str | None = None,
-    ref: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-) -> ItemChange:
-    """Change an item. Becoming fixed or done puts every waiting customer's request back on
-    the stack (reason `fixed`); becoming wont_do puts the linked ones back (reason
-    `wont_do`) so an agent tells them."""
-    if status is not None and status not in ITEM_STATUSES:
-        raise SupportDeskError(f"unknown status {status!r}: use one of {', '.join(ITEM_STATUSES)}")
-    with db.write() as conn:
-        item = _item(conn, number)
-        values: dict[str, Any] = {"updated_at": now}
-        if ref is not None:
-            values["ref"] = ref.strip() or None
-        if title is not None:
-            values["title"] = clean_title(title)
-            if not values["title"]:
-                raise SupportDeskError("the title is empty")
-        if description is not None:
-            values["description"] = description.strip()[:DESCRIPTION_MAX]
-        pushed: list[int] = []
-        if status is not None and status != item.status:
-            values["status"] = status
-            if status in SHIPPED:
-                values["fixed_at"] = item.fixed_at or now
-            elif status != "wont_do":
-                values["fixed_at"] = None
-            push = lifecycle.item_push(item.status, status)
-            if push is not None:
-                reason, linked_only = push
-                change = lifecycle.item_pushed(reason, now)
-                pushed = store.push_shipped(conn, number, change, linked_only=linked_only)
-            add_event(
-                conn,
-                None,
-                now,
-                "item_status",
-                actor=agent,
-                reason=status,
-                detail={"item": number, "from": item.status, "pushed": len(pushed)},
-            )
-            if push is not None:
-                for n in pushed:
-                    add_event(conn, n, now, "push", actor=agent, reason=push[0])
-        store.update_item(conn, number, **values)
-        return ItemChange(_item(conn, number), pushed)
-
-
-def fix(
-    db: Database,
-    settings: Settings,
-    now: datetime,
-    number: int,
-    agent: str,
-    *,
-    status: str = "fixed",
-    notify: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> ItemChange:
-    """Mark an item fixed (or done). With `notify`, send `fixed_notice` to every customer
-    waiting on it now, each rendered for their own request and threaded in it."""
-    if status not in SHIPPED:
-        raise SupportDeskError(f"fix marks an item {' or '.join(SHIPPED)}, not {status!r}")
-    change = set_item(db, now, number, agent, status=status)
-    if not notify:
-        return change
-    with db.read() as conn:  # also those pushed by an earlier run and not told yet
-        due = [
-            r.number
-            for r in reqs.get_requests(conn, change.item.requests)
-            if r.status in reqs.ON_STACK and r.reason == "fixed"
-        ]
-    for done, n in enumerate(due):
-        try:
-            reply_with_template(db, settings, now, n, "fixed_notice", agent)
-            change.notified.append(n)
-        except (TemplateError, SupportDeskError) as exc:  # it stays on the stack for an agent
-            change.failed[n] = str(exc)
-        if progress is not None:
-            progress(done + 1, len(due))
-    with db.read() as conn:
-        change.item = _item(conn, number)
-    return change
 
 
 def export(items: list[ItemRecord], fmt: str) -> str:
@@ -526,27 +372,47 @@ class BacklogService:
         ref: str | None = None,
         move: bool = False,
     ) -> Linked:
-        """Turn request `number` into a new bug, idea or story and thank the customer. A
-        request linked to another item is refused unless `move`."""
-        ctx = self.ctx
-        return convert(
-            ctx.db,
-            ctx.settings,
-            ctx.now(),
-            number,
-            kind,
-            agent,
-            title=title,
-            description=description,
-            ref=ref,
-            move=move,
-        )
+        """Turn request `number` into a new bug, idea or story and tell the customer. A request
+        already linked to an item is refused unless `move`: then it leaves that item."""
+        db, settings, now = self.ctx.db, self.ctx.settings, self.ctx.now()
+        if kind not in KINDS:
+            raise SupportDeskError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+        with db.write() as conn:
+            request = _request(conn, number)
+            moved_from = _linked_elsewhere(conn, request, None, move, f"a new {kind}")
+            last = msgs.last_inbound(conn, number)
+            default_title, default_description = draft_from(request, last.text if last else "")
+            title = clean_title(title) if title is not None else default_title
+            if not title:
+                raise SupportDeskError("the title is empty")
+            text = description if description is not None else default_description
+            item_number = store.add_item(
+                conn, kind, title, text.strip()[:DESCRIPTION_MAX], agent, now, ref=ref or None
+            )
+            item = _item(conn, item_number)
+            add_event(conn, None, now, "item_created", actor=agent, detail={"item": item_number})
+            return _link(
+                conn, settings, now, request, item, agent, created=True, moved_from=moved_from
+            )
 
-    def attach(self, number: int, item: int, agent: str, *, move: bool = False) -> Linked:
-        """Link request `number` to item `item` and tell the customer. A request linked to
-        another item is refused unless `move`."""
-        ctx = self.ctx
-        return attach(ctx.db, ctx.settings, ctx.now(), number, item, agent, move=move)
+    def attach(self, number: int, item_number: int, agent: str, *, move: bool = False) -> Linked:
+        """Link request `number` to an existing item and tell the customer. A request already
+        linked to another item is refused unless `move`: then it leaves that item."""
+        db, settings, now = self.ctx.db, self.ctx.settings, self.ctx.now()
+        with db.write() as conn:
+            request = _request(conn, number)
+            item = _item(conn, item_number)
+            if item.status == "wont_do":
+                raise SupportDeskError(
+                    f"{item.label} is wont_do: reopen it first (supportdesk items set "
+                    f"{item.number} --status open)"
+                )
+            if request.item == item.number and request.status in ("linked", "waiting", "closed"):
+                raise SupportDeskError(f"#{number} is already linked to {item.label}")
+            moved_from = _linked_elsewhere(conn, request, item.number, move, item.label)
+            return _link(
+                conn, settings, now, request, item, agent, created=False, moved_from=moved_from
+            )
 
     def set_item(
         self,
@@ -558,16 +424,51 @@ class BacklogService:
         title: str | None = None,
         description: str | None = None,
     ) -> ItemChange:
-        return set_item(
-            self.ctx.db,
-            self.ctx.now(),
-            number,
-            agent,
-            status=status,
-            ref=ref,
-            title=title,
-            description=description,
-        )
+        """Change an item. Becoming fixed or done puts every waiting customer's request back on
+        the stack (reason `fixed`); becoming wont_do puts the linked ones back (reason
+        `wont_do`) so an agent tells them."""
+        db, now = self.ctx.db, self.ctx.now()
+        if status is not None and status not in ITEM_STATUSES:
+            raise SupportDeskError(
+                f"unknown status {status!r}: use one of {', '.join(ITEM_STATUSES)}"
+            )
+        with db.write() as conn:
+            item = _item(conn, number)
+            values: dict[str, Any] = {"updated_at": now}
+            if ref is not None:
+                values["ref"] = ref.strip() or None
+            if title is not None:
+                values["title"] = clean_title(title)
+                if not values["title"]:
+                    raise SupportDeskError("the title is empty")
+            if description is not None:
+                values["description"] = description.strip()[:DESCRIPTION_MAX]
+            pushed: list[int] = []
+            if status is not None and status != item.status:
+                values["status"] = status
+                if status in SHIPPED:
+                    values["fixed_at"] = item.fixed_at or now
+                elif status != "wont_do":
+                    values["fixed_at"] = None
+                push = lifecycle.item_push(item.status, status)
+                if push is not None:
+                    reason, linked_only = push
+                    change = lifecycle.item_pushed(reason, now)
+                    pushed = store.push_shipped(conn, number, change, linked_only=linked_only)
+                add_event(
+                    conn,
+                    None,
+                    now,
+                    "item_status",
+                    actor=agent,
+                    reason=status,
+                    detail={"item": number, "from": item.status, "pushed": len(pushed)},
+                )
+                if push is not None:
+                    for n in pushed:
+                        add_event(conn, n, now, "push", actor=agent, reason=push[0])
+            store.update_item(conn, number, **values)
+            return ItemChange(_item(conn, number), pushed)
 
     def fix_item(
         self,
@@ -578,16 +479,28 @@ class BacklogService:
         notify: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> ItemChange:
-        """Mark item `number` fixed (or done): its customers' requests come back on the
-        stack with `fixed_notice` pre-selected; with `notify`, each is told at once."""
-        ctx = self.ctx
-        return fix(
-            ctx.db,
-            ctx.settings,
-            ctx.now(),
-            number,
-            agent,
-            status=status,
-            notify=notify,
-            progress=progress,
-        )
+        """Mark an item fixed (or done). With `notify`, send `fixed_notice` to every customer
+        waiting on it now, each rendered for their own request and threaded in it."""
+        db, settings, now = self.ctx.db, self.ctx.settings, self.ctx.now()
+        if status not in SHIPPED:
+            raise SupportDeskError(f"fix marks an item {' or '.join(SHIPPED)}, not {status!r}")
+        change = self.set_item(number, agent, status=status)
+        if not notify:
+            return change
+        with db.read() as conn:  # also those pushed by an earlier run and not told yet
+            due = [
+                r.number
+                for r in reqs.get_requests(conn, change.item.requests)
+                if r.status in reqs.ON_STACK and r.reason == "fixed"
+            ]
+        for done, n in enumerate(due):
+            try:
+                reply_with_template(db, settings, now, n, "fixed_notice", agent)
+                change.notified.append(n)
+            except (TemplateError, SupportDeskError) as exc:  # it stays on the stack for an agent
+                change.failed[n] = str(exc)
+            if progress is not None:
+                progress(done + 1, len(due))
+        with db.read() as conn:
+            change.item = _item(conn, number)
+        return change
