@@ -165,3 +165,26 @@ async def test_the_quote_key_puts_the_latest_message_at_the_cursor(
             "Thanks"
         )
         assert desk.draft(number, "anna").text.startswith("Hi Eve,\n> Zebrafish")
+
+
+async def test_a_preselected_template_that_cannot_render_says_so_and_opens_empty(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A broken team template is not a silent empty editor: the agent reads which template
+    failed, where, and what to do; the suggestions are listed to pick another."""
+    from supportdesk.desk.templates import file_text
+
+    desk = console_desk(tmp_path, clock)
+    [chosen] = [s for s in desk.suggestions(2, "anna") if s.preselected]
+    text = file_text(chosen.template)
+    broken = text[: text.index("+++\n", 4) + 4] + "Hello {{ customer.nope }}\n"
+    desk.add_template(chosen.template.name, broken, owner=None, language="en")
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_reply(pilot, 2)
+        assert screen.query_one(TextArea).text == ""
+        [toast] = [n.message for n in app._notifications]
+        assert f"template '{chosen.template.name}'" in toast
+        assert "customer has no field 'nope'" in toast
+        assert toast.endswith("pick another template or fix this one")
+        assert chosen.template.name in label_text(screen, "#reply-suggestions")

@@ -50,6 +50,8 @@ class Opened:
     latest: MessageRecord | None = None
     """The customer's latest message: what is being answered."""
     suggestions: list[Suggestion] = field(default_factory=list)
+    problem: str | None = None
+    """Why the preselected template could not be rendered (the editor opens empty)."""
 
 
 def matched_words(suggestion: Suggestion) -> str:
@@ -177,12 +179,14 @@ class ReplyScreen(Screen[None]):
                     rendered = desk.render_template(name, agent, number)
                     opened.text, opened.template = rendered.text, name
                     opened.source = rendered.template
-                except TemplateError:
-                    pass  # the agent starts from an empty editor, the suggestions listed
+                except TemplateError as exc:  # an empty editor, the suggestions listed
+                    opened.problem = f"{exc}: pick another template or fix this one"
         return opened
 
     def _loaded(self, opened: Opened) -> None:
         self._show(opened)
+        if opened.problem:
+            self.notify(opened.problem, severity="warning", markup=False)
 
     def _show(self, opened: Opened) -> None:
         self.language = opened.language
