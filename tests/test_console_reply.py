@@ -12,7 +12,7 @@ from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
 from supportdesk.ui import make_app
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.screens.reply import ReplyScreen
+from supportdesk.ui.screens.reply import PICK_KEYS, ReplyScreen
 from tests.fixtures import drop_into_maildir
 from tests.mailfactory import make_mail
 from tests.test_console import SIZE, console_desk, settle, utc  # noqa: F401 (utc: autouse)
@@ -83,7 +83,7 @@ async def test_nothing_fits_the_editor_opens_empty(tmp_path: Path, clock: Frozen
             assert suggestion.template.name in listed
 
 
-async def test_a_weak_match_is_listed_not_preselected_and_alt_1_uses_it(
+async def test_a_weak_match_is_listed_not_preselected_and_its_key_uses_it(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
     desk = console_desk(tmp_path, clock)
@@ -98,10 +98,10 @@ async def test_a_weak_match_is_listed_not_preselected_and_alt_1_uses_it(
         assert screen.query_one(TextArea).text == ""
         listed = label_text(screen, "#reply-suggestions")
         for i, suggestion in enumerate(suggestions[:3], 1):
-            assert f"alt+{i} {suggestion.template.name}" in listed
+            assert f"{PICK_KEYS[i - 1]} {suggestion.template.name}" in listed
             for word in suggestion.matched:
                 assert word in listed
-        await pilot.press("alt+1")
+        await pilot.press(PICK_KEYS[0])
         await settle(pilot)
         first = suggestions[0].template
         assert screen.template == first.name
@@ -188,3 +188,27 @@ async def test_a_preselected_template_that_cannot_render_says_so_and_opens_empty
         assert "customer has no field 'nope'" in toast
         assert toast.endswith("pick another template or fix this one")
         assert chosen.template.name in label_text(screen, "#reply-suggestions")
+
+
+async def test_the_latest_message_shows_its_attachments_as_the_request_screen_does(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """ "Here are the logs" is answered knowing the logs came: the pane is the request
+    screen's own rendering of the message (warnings and attachments included)."""
+    desk = console_desk(tmp_path, clock)
+    drop_into_maildir(
+        tmp_path,
+        make_mail(
+            sender="Zoe Quinn <zoe@example.org>",
+            subject="Logs from the crash",
+            body="Here are the logs you asked for.",
+            attachment=("crash [bold]log.txt", b"boom"),
+        ),
+    )
+    desk.fetch()
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_reply(pilot, 4)
+        shown = str(screen.query_one("#reply-latest-text", Static).render())
+        assert "Here are the logs you asked for." in shown
+        assert "📎 crash [bold]log.txt (" in shown  # as written, never markup

@@ -47,8 +47,14 @@ class Cut:
         return self.more_chars > 0
 
     def note(self, key: str) -> str:
+        return f"… {self._more()}: press {key} to show all"
+
+    def note_elsewhere(self) -> str:
+        return f"… {self._more()}: the request screen shows all"
+
+    def _more(self) -> str:
         lines = f"{self.more_lines:,} more line{'s' if self.more_lines != 1 else ''}"
-        return f"… {lines} ({self.more_chars:,} characters): press {key} to show all"
+        return f"{lines} ({self.more_chars:,} characters)"
 
 
 def cut_long(text: str, chars: int = LONG_CHARS, lines: int = LONG_LINES) -> Cut:

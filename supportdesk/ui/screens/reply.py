@@ -24,7 +24,7 @@ from supportdesk.domain import MessageRecord, TemplateRecord
 from supportdesk.domain.records import Suggestion
 from supportdesk.errors import TemplateError
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.screens.request import message_heading
+from supportdesk.ui.screens.request import message_text
 from supportdesk.ui.text import cut_long, inert
 from supportdesk.ui.work import run_desk
 
@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
 
 QUOTE_KEY = "ctrl+o"
-PICKS = 3
-"""The first suggestions listed with a key each (alt+1 …) when none is preselected."""
+PICK_KEYS = ("f5", "f6", "f7")
+"""The keys of the first suggestions, listed when none is preselected. Function keys: a
+terminal sends alt+digit as ESC and the digit, which Textual reads as another character."""
+PICKS = len(PICK_KEYS)
 
 
 @dataclass(slots=True)
@@ -64,20 +66,6 @@ def why(suggestion: Suggestion) -> str:
     return f"suggested: {suggestion.template.name}" + (f" — matched: {words}" if words else "")
 
 
-def latest_text(m: MessageRecord) -> Text:
-    """The customer's message as the request screen shows it (heading, body, quoted parts and
-    signature as written), inert: mail text is never markup. A long body is cut."""
-    text = Text()
-    text.append(inert(message_heading(m), "bold"))
-    body = cut_long(m.text.rstrip())
-    text.append("\n")
-    text.append(inert(body.head))
-    if body.cut:
-        text.append("\n")
-        text.append(inert(f"… {body.more_lines:,} more lines: the request screen shows all", "dim"))
-    return text
-
-
 def quoted(text: str) -> str:
     """Mail text as "> " lines (a long body cut as on screen)."""
     lines = cut_long(text.rstrip()).head.split("\n")
@@ -96,7 +84,7 @@ class ReplyScreen(Screen[None]):
         Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
         *(
             Binding(
-                f"alt+{i}",
+                PICK_KEYS[i - 1],
                 f"use_suggestion({i})",
                 f"Suggestion {i}",
                 show=False,
@@ -209,7 +197,9 @@ class ReplyScreen(Screen[None]):
         pane = self.query_one("#reply-latest", VerticalScroll)
         pane.display = self.latest is not None
         if self.latest is not None:
-            self.query_one("#reply-latest-text", Static).update(latest_text(self.latest))
+            self.query_one("#reply-latest-text", Static).update(
+                message_text(self.latest, unfold=True, show_all_key=None)
+            )
 
     def _show_suggestions(self, listed: bool) -> None:
         """With nothing in the editor, the suggestions with why each fits and its key."""
@@ -223,7 +213,7 @@ class ReplyScreen(Screen[None]):
         for i, suggestion in enumerate(picks, 1):
             if i > 1:
                 text.append(" · ")
-            text.append(inert(f"alt+{i}", "bold"))
+            text.append(inert(PICK_KEYS[i - 1], "bold"))
             words = matched_words(suggestion)
             text.append(inert(f" {suggestion.template.name}" + (f" ({words})" if words else "")))
         label.update(text)

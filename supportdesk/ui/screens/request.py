@@ -61,9 +61,10 @@ def message_heading(m: MessageRecord) -> str:
     return f"{HEADINGS.get(m.direction, m.direction)} {who} · {when}"
 
 
-def message_text(m: MessageRecord, unfold: bool) -> Text:
+def message_text(m: MessageRecord, unfold: bool, show_all_key: str | None = SHOW_ALL_KEY) -> Text:
     """One message of the thread as inert text: who and when, warnings, body (a long one cut,
-    with what is left and the key that shows it all), attachments."""
+    with what is left and the key that shows it all: without one, where to read it all),
+    attachments."""
     sender = message_sender(m) if m.direction == "in" else None
     text = Text()  # the heading alone is bold (a styled Text would embolden all it holds)
     text.append(inert(message_heading(m), "bold"))
@@ -77,7 +78,8 @@ def message_text(m: MessageRecord, unfold: bool) -> Text:
     body = cut_long(m.text.rstrip())  # first: the work below does not grow with the text
     parts.append(inert(fold_quotes(body.head, unfold)))
     if body.cut:
-        parts.append(inert(body.note(SHOW_ALL_KEY), "bold reverse"))
+        note = body.note(show_all_key) if show_all_key else body.note_elsewhere()
+        parts.append(inert(note, "bold reverse"))
     for a in m.attachments:
         parts.append(inert(f"📎 {a.filename} ({a.content_type}, {a.encoded_size:,} bytes)", "cyan"))
     for part in parts:
