@@ -246,6 +246,50 @@ class TemplateSettings(Section):
     fit (0..1) reaches this; below it, none is preselected (1: never)."""
 
 
+class CsatSettings(Section):
+    ask: bool = True
+    """Answers and closing messages end with one line asking the customer to rate them ("How
+    did we do? Reply with a number from 1 to 5, or with 'good'/'bad'"; the system template
+    csat_question, in the request's language); false: never asked."""
+    two_scores: bool = False
+    """Ask for two scores, politeness and proficiency ("5 4"), instead of one."""
+
+
+class StatsSettings(Section):
+    timezone: str | None = None
+    """The time zone days and weeks of `stats` and the console's figures are counted in (an
+    IANA name); none: sla.timezone."""
+    daily_report: str | None = None
+    """Mail the team yesterday's figures each morning at this local time ("08:00"), sent by
+    the process that holds the poller lease, once a day; none: no report."""
+    report_to: str | None = None
+    """Where the daily report goes (the team's own address, never the support address)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            load_zone(value)
+        return value
+
+    @field_validator("daily_report")
+    @classmethod
+    def _check_report_time(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = value.strip().split(":")
+        ok = len(parts) == 2 and all(p.isdigit() for p in parts)
+        if not ok or int(parts[0]) > 23 or int(parts[1]) > 59:
+            raise ValueError(f'daily_report: {value!r} is not a time of day (write e.g. "08:00")')
+        return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+
+    @model_validator(mode="after")
+    def _check_recipient(self) -> StatsSettings:
+        if self.daily_report is not None and not (self.report_to or "").strip():
+            raise ValueError("daily_report is set but report_to is not: name the team's address")
+        return self
+
+
 class Rule(Section):
     subject_any: list[str] = []
     """Match when the subject contains any of these words (case-insensitive)."""
@@ -270,6 +314,8 @@ class Settings(Section):
     workflow: WorkflowSettings = WorkflowSettings()
     sla: SlaSettings = SlaSettings()
     templates: TemplateSettings = TemplateSettings()
+    csat: CsatSettings = CsatSettings()
+    stats: StatsSettings = StatsSettings()
     rules: list[Rule] = []
     keymap: dict[str, str] = {}
     """Key remapping for the console: binding id = keys."""
@@ -289,6 +335,21 @@ class Settings(Section):
                     f"allowed on a loopback host, not {section.host!r}"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _check_report_to(self) -> Settings:
+        to = (self.stats.report_to or "").strip().lower()
+        if to and to == self.desk.address.strip().lower():
+            raise ValueError(
+                "stats.report_to: the report cannot go to the support address itself "
+                "(it would come back as a customer's request); name the team's address"
+            )
+        return self
+
+    @property
+    def stats_zone(self) -> ZoneInfo:
+        """The time zone of stats' days: stats.timezone, else sla.timezone."""
+        return load_zone(self.stats.timezone or self.sla.timezone)
 
     @property
     def base_dir(self) -> Path:

@@ -10,7 +10,8 @@ each holding its own rules:
 - `backlog.BacklogService`: bugs, ideas and stories (convert, attach, fix, search);
 - `templates.TemplateService`: templates, their search and suggestions (the index caches);
 - `agents.AgentService`: agents, roles and who a command acts as;
-- `status.StatusService`: today's numbers, the mailbox, the outbox, the database's health.
+- `status.StatusService`: today's numbers, the mailbox, the outbox, the database's health;
+- `stats.StatsService`: the team's figures over a period (stats, the daily speed score).
 
 Mail in and out, the tick and the poller lease are the poller's (below, as they were).
 """
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.requests import RequestDetail, RequestService
+    from supportdesk.desk.stats import StatsService
     from supportdesk.desk.status import StatusService
     from supportdesk.desk.tick import TickReport
     from supportdesk.domain.records import (
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
         Suggestion,
         TemplateRecord,
     )
+    from supportdesk.domain.stats import RatingComment, StatsReport
     from supportdesk.store.messages import SearchHit
     from supportdesk.store.stats import MailboxStatus, TodayStats
 
@@ -105,6 +108,12 @@ class Desk:
         from supportdesk.desk.status import StatusService
 
         return StatusService(self.ctx)
+
+    @cached_property
+    def _stats(self) -> StatsService:
+        from supportdesk.desk.stats import StatsService
+
+        return StatsService(self.ctx)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -364,6 +373,14 @@ class Desk:
 
     def today(self) -> TodayStats:
         return self._status.today()
+
+    def stats(self, since: datetime, until: datetime, by: str = "day") -> StatsReport:
+        """The team's figures of [since, until) by day, week, agent, tag or language."""
+        return self._stats.stats(since, until, by)
+
+    def ratings(self, number: int) -> list[RatingComment]:
+        """The customer's ratings of a request, oldest first."""
+        return self._requests.ratings(number)
 
     def mailbox_status(self) -> MailboxStatus:
         return self._status.mailbox_status()

@@ -10,6 +10,7 @@ from typing import Any
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.senders import message_json, request_json
 from supportdesk.domain import lifecycle
+from supportdesk.domain.stats import RatingComment
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import agents, claims, drafts, messages, notes, requests
 from supportdesk.store.drafts import DraftRecord
@@ -212,3 +213,9 @@ class RequestService:
     def drop_draft(self, number: int, agent: str) -> None:
         with self.ctx.db.write() as conn:
             drafts.drop_draft(conn, number, agent)
+
+    # -- ratings ----------------------------------------------------------------------------
+
+    def ratings(self, number: int) -> list[RatingComment]:
+        """The customer's ratings of a request, oldest first."""
+        raise NotImplementedError("being built (issue 17)")

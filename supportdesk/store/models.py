@@ -299,3 +299,39 @@ lease = Table(
     Column("holder", String(200), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+
+# A customer's answer to "How did we do?": for a request and the agent whose answer it rates.
+# `good`: a 4 or 5, or the word good (CSAT is the share of good ratings).
+rating = Table(
+    "rating",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("request.id"), nullable=False),
+    # The customer's message that carried the rating (None: entered by hand).
+    Column("message_pk", Integer, ForeignKey("message.id"), nullable=True),
+    Column("agent_login", String(64), nullable=True),
+    Column("score", Integer, nullable=False),
+    Column("good", Boolean, nullable=False),
+    Column("politeness", Integer, nullable=True),
+    Column("proficiency", Integer, nullable=True),
+    Column("comment", Text, nullable=False, default="", server_default=""),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("message_pk", name="ux_rating_message"),
+    Index("ix_rating_request", "request_id"),
+    Index("ix_rating_at", "at"),
+    Index("ix_rating_agent", "agent_login", "at"),
+)
+
+
+# The morning report of one day (YYYY-MM-DD in the stats time zone): claimed once, so it is
+# mailed once whichever process holds the poller lease.
+daily_report = Table(
+    "daily_report",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("claimed_by", String(200), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+)

@@ -23,6 +23,8 @@ draft: Any = models.draft
 item: Any = models.item
 ack_log: Any = models.ack_log
 text_seen: Any = models.text_seen
+rating: Any = models.rating
+daily_report: Any = models.daily_report
 
 
 def upsert(conn: Connection, table: Table) -> Any:
