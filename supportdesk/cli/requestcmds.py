@@ -100,6 +100,7 @@ def show(number: int, json: JsonFlag = False) -> None:
     """One request with its whole conversation."""
     from rich.rule import Rule
 
+    from supportdesk.desk.csat import rating_label
     from supportdesk.desk.senders import message_sender, request_sender
     from supportdesk.desk.wording import mention_note
 
@@ -144,6 +145,10 @@ def show(number: int, json: JsonFlag = False) -> None:
                     f"[attachment {a.id}] {a.filename} ({a.content_type}, {a.encoded_size} bytes)"
                 )
             )
+    for rating in detail.ratings:
+        when = local_time(rating.at)
+        line = rating_label(rating.score, rating.good, rating.comment, rating.agent)
+        stdout.print(mail_text(f"{when}  {line}"))
     if detail.events:
         stdout.print(Rule(mail_text("timeline"), align="left"))
         for e in detail.events:

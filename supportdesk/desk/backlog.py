@@ -174,6 +174,7 @@ def _link(
         kind="reply",
         agent_login=agent,
         subject=rendered.subject,
+        ask=name != "bug_ack",  # the idea closes it, the fix finishes it: how did we do?
     )
     reqs.update_request(conn, number, **change)
     add_event(

@@ -8,6 +8,7 @@ from typing import Any
 
 from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store import intake as q
+from supportdesk.store import ratings
 
 LOOP_TAG = "possible-loop"
 
@@ -32,6 +33,8 @@ class Batch:
         self.loop_tags: set[int] = set()
         """Requests to tag possible-loop (some of them stored by earlier batches)."""
         self.failed: list[dict[str, Any]] = []
+        self.ratings: list[dict[str, Any]] = []
+        """Ratings the batch's messages carry (satisfaction by reply), written with them."""
 
     def take_id(self, table: str) -> int:
         value = self.next_id[table]
@@ -111,6 +114,7 @@ def write_batch(conn: Any, batch: Batch, now: datetime) -> None:
     q.insert_rows(conn, "message", batch.messages)
     q.insert_rows(conn, "message_raw", batch.raws)
     q.insert_rows(conn, "attachment", batch.attachments)
+    ratings.insert(conn, batch.ratings)
     q.insert_rows(conn, "event", batch.events)
     q.update_requests(
         conn, [{"rid": rid, **values} for rid, values in batch.request_changes.items()]

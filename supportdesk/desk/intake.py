@@ -15,6 +15,7 @@ from typing import Any
 
 from supportdesk.config import Settings
 from supportdesk.desk.batch import Batch, event_row, message_row, write_batch
+from supportdesk.desk.csat import Rating, read_rating
 from supportdesk.desk.language import guess_language
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.rules import apply_rules
@@ -29,6 +30,7 @@ from supportdesk.domain import lifecycle
 from supportdesk.mail.automatic import automatic_reason, is_bounce
 from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store import intake as q
+from supportdesk.store import ratings
 from supportdesk.store.checkpoints import Checkpoint, save_checkpoint
 from supportdesk.store.database import Database
 from supportdesk.store.templates import TemplateRecord
@@ -168,6 +170,7 @@ class _Known:
         self.new_texts: list[dict[str, Any]] = []
         threads = {k.request_id for k in self.messages.values()} | set(self.texts.values())
         self.threads = q.thread_facts(conn, tagged | threads)
+        self.asked_for: dict[int, bool] = {}
 
     def __contains__(self, message_id: str) -> bool:
         return message_id in self.messages
@@ -194,6 +197,12 @@ class _Known:
     def same_text(self, p: ParsedMessage) -> int | None:
         key = self.text_keys.get(p.message_id)
         return self.texts.get((p.from_addr, key)) if p.from_addr and key else None
+
+    def asked(self, rid: int) -> bool:
+        """Whether request `rid` was asked for a rating (one look-up per request a batch)."""
+        if rid not in self.asked_for:
+            self.asked_for[rid] = bool(ratings.asked(self.conn, [rid]))
+        return self.asked_for[rid]
 
     def opened_today(self, customer_id: int, rid: int) -> list[int]:
         """Count `rid` as opened by the customer; the day's requests when that makes too many
@@ -266,7 +275,14 @@ def _ingest(
             if auto is None:
                 facts.participants.update(a for a in (p.from_addr, p.reply_to) if a)
             facts.participants.update(p.to, p.cc)
-            if not options.history and (reason == "delivery_failed" or auto is None):
+            rating = None
+            if not options.history and auto is None and reason is None and known.asked(rid):
+                rating = read_rating(p.text)
+            if rating is not None:
+                _rate(batch, known, rid, pk, p, rating, now)
+            if rating is not None and rating.only:
+                pass  # only a rating: nothing for an agent to do, the request stays as it is
+            elif not options.history and (reason == "delivery_failed" or auto is None):
                 _push(batch, known, rid, reason or "customer_reply", when, now, p, auto)
             elif auto is not None:
                 batch.events.append(
@@ -480,6 +496,38 @@ def _customer_id(
             {"id": cid, "email": email, "name": p.from_name, "created_at": now, "last_ack_at": None}
         )
     return found.id
+
+
+def _rate(
+    batch: Batch,
+    known: _Known,
+    rid: int,
+    pk: int,
+    p: ParsedMessage,
+    rating: Rating,
+    now: datetime,
+) -> None:
+    """Record the rating message `pk` carries, written with it; the agent rated is the one of
+    our message it answers, else of the request's last answer."""
+    answered = [*p.in_reply_to, *reversed(p.references)]
+    agent = ratings.answering_agent(known.conn, rid, answered)
+    batch.ratings.append(
+        {
+            "request_id": rid,
+            "message_pk": pk,
+            "agent_login": agent,
+            "score": rating.score,
+            "good": rating.good,
+            "politeness": rating.politeness,
+            "proficiency": rating.proficiency,
+            "comment": rating.comment,
+            "at": now,
+        }
+    )
+    detail: dict[str, Any] = {"score": rating.score, "message_id": p.message_id}
+    if rating.politeness is not None:
+        detail.update(politeness=rating.politeness, proficiency=rating.proficiency)
+    batch.events.append(event_row(rid, now, "rated", "good" if rating.good else "bad", detail))
 
 
 def _push(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.config import Settings
-from supportdesk.desk import templates
+from supportdesk.desk import csat, templates
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
 from supportdesk.desk.templates import Rendered
@@ -15,15 +15,16 @@ from supportdesk.domain import lifecycle
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.compose import writable
 from supportdesk.store import intake as q
-from supportdesk.store import items, outbox
+from supportdesk.store import items, outbox, ratings
 from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
 from supportdesk.store import templates as store_templates
-from supportdesk.store.agents import get_agent
+from supportdesk.store.agents import AgentRecord, get_agent
 from supportdesk.store.database import Connection, Database
 from supportdesk.store.drafts import drop_draft
 from supportdesk.store.events import add_event
 from supportdesk.store.records import RequestRecord
+from supportdesk.store.templates import TemplateRecord
 from supportdesk.textsearch import keywords
 
 CLOSE_REASONS = lifecycle.CLOSE_REASONS
@@ -88,6 +89,7 @@ def reply(
         if key is not None and (done := outbox.by_idempotency_key(conn, number, key)):
             return done
         last = msgs.last_inbound(conn, number)
+        reminder = lifecycle.answer_is_reminder(request.status, request.reason)
         try:
             message_id = queue_mail(
                 conn,
@@ -100,10 +102,10 @@ def reply(
                 subject=_with_tag(subject, number) if subject else None,
                 cc=cc,
                 idempotency_key=key,
+                ask=not reminder,
             )
         except _Repeated as repeated:  # a concurrent run with the same key won: no change
             return repeated.message_id
-        reminder = lifecycle.answer_is_reminder(request.status, request.reason)
         item_open = request.item is not None and items.is_open(conn, request.item)
         change = lifecycle.answered(
             request.status, request.reason, request.reminder_count, now, item_open=item_open
@@ -142,14 +144,20 @@ def queue_mail(
     automatic: bool = False,
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
+    ask: bool = False,
 ) -> str:
     """Put a message to the customer in the outbox (inside the caller's transaction), as an
     answer to their latest message; returns its Message-ID. It goes to the request's customer
     (their Reply-To), whoever wrote last, with the Cc of the customer's latest message copied
     (`cc` None) or the `cc` given. `kind` "reply" counts as the
-    first answer; an automatic message (a reminder the tick sends, a closing notice) does not."""
+    first answer; an automatic message (a reminder the tick sends, a closing notice) does not.
+    `ask`: an answer or a closing message, which ends with the rating question when
+    `[csat] ask` (added here, so it is never in the agent's draft and never doubled)."""
     number = request.number
     agent = get_agent(conn, agent_login) if agent_login else None
+    question = csat_question(conn, settings, request, agent) if ask else None
+    if question is not None:
+        body = csat.with_question(body, question[0], question[1])
     last = msgs.last_inbound(conn, number)
     address = msgs.reply_address(conn, number, request.customer_email)
     references = msgs.references_after(conn, last.pk) if last else []
@@ -181,7 +189,35 @@ def queue_mail(
         q.insert_rows(conn, "message", [row])
     q.insert_rows(conn, "message_raw", [raw])
     reqs.count_outgoing(conn, number, now, first_response=kind == "reply" and not automatic)
+    if question is not None:
+        detail = {"message_id": row["message_id"]}
+        add_event(conn, number, now, ratings.ASKED, actor=agent_login or "system", detail=detail)
     return str(row["message_id"])
+
+
+def csat_question(
+    conn: Connection, settings: Settings, request: RequestRecord, agent: AgentRecord | None
+) -> tuple[str, str] | None:
+    """The rating question for `request` in its language, on one line, and the signature it
+    goes before: None when `[csat] ask` is off or no variant of csat_question renders."""
+    if not settings.csat.ask:
+        return None
+    variants = templates.workflow_variants(conn, csat.QUESTION_TEMPLATE)
+    if not any(v.scope == "system" for v in variants):  # a desk set up before it shipped
+        variants += templates.shipped_variants(csat.QUESTION_TEMPLATE)
+    signature = ""
+
+    def values(record: TemplateRecord) -> dict[str, Any]:
+        nonlocal signature
+        found = templates.request_context(conn, settings, request, agent, record.language)
+        signature = str(found["agent"]["signature"])
+        return {**found, "two_scores": settings.csat.two_scores}
+
+    rendered, _errors = templates.render_workflow(variants, request.language or "en", values)
+    if rendered is None:
+        return None
+    line = " ".join(rendered.text.split())
+    return (line, signature) if line else None
 
 
 def reply_cc(conn: Connection, settings: Settings, request: RequestRecord) -> list[str]:

@@ -3,7 +3,7 @@ claims, closing, internal notes, drafts and the language a request is answered i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from supportdesk.desk.senders import message_json, request_json
 from supportdesk.domain import lifecycle
 from supportdesk.domain.stats import RatingComment
 from supportdesk.errors import NotFoundError, SupportDeskError
-from supportdesk.store import agents, claims, drafts, messages, notes, requests
+from supportdesk.store import agents, claims, drafts, messages, notes, ratings, requests
 from supportdesk.store.drafts import DraftRecord
 from supportdesk.store.events import add_event, events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
@@ -23,12 +23,15 @@ class RequestDetail:
     request: RequestRecord
     messages: list[MessageRecord]
     events: list[dict[str, Any]]
+    ratings: list[RatingComment] = field(default_factory=list)
+    """The customer's ratings (satisfaction by reply), oldest first."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **request_json(self.request),
             "messages": [message_json(m) for m in self.messages],
             "events": self.events,
+            "ratings": [r.as_dict() for r in self.ratings],
         }
 
 
@@ -57,7 +60,10 @@ class RequestService:
             if record is None:
                 raise NotFoundError(f"request #{number} does not exist")
             return RequestDetail(
-                record, messages.messages_of(conn, number), events_of(conn, number)
+                record,
+                messages.messages_of(conn, number),
+                events_of(conn, number),
+                ratings.of_request(conn, number),
             )
 
     def search(self, query: str, limit: int = 50) -> list[messages.SearchHit]:
@@ -218,4 +224,7 @@ class RequestService:
 
     def ratings(self, number: int) -> list[RatingComment]:
         """The customer's ratings of a request, oldest first."""
-        raise NotImplementedError("being built (issue 17)")
+        with self.ctx.db.read() as conn:
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            return ratings.of_request(conn, number)

@@ -7,6 +7,7 @@ the winner's language variants, the request's language, else English, else any.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -254,6 +255,35 @@ def workflow_variants(conn: Connection, name: str) -> list[TemplateRecord]:
     """A system template's variants, a team override of the same name first."""
     records = [r for r in store.templates_named(conn, name, None) if r.scope in ("team", "system")]
     return sorted(records, key=lambda r: PRECEDENCE[r.scope])
+
+
+def shipped_variants(name: str) -> list[TemplateRecord]:
+    """The shipped system template `name`'s variants, from the files (for a desk whose stored
+    system templates predate it)."""
+    return [r for r in _shipped_system() if r.name == name]
+
+
+@functools.cache
+def _shipped_system() -> tuple[TemplateRecord, ...]:
+    files = read_template_dir(shipped_dir() / "system")
+    return tuple(
+        TemplateRecord(
+            0,
+            f.name,
+            f.language,
+            "system",
+            "",
+            f.subject,
+            tuple(f.tags),
+            f.description,
+            f.body,
+            None,
+            None,
+            0,
+            None,
+        )
+        for f in files
+    )
 
 
 def to_docs(records: Iterable[TemplateRecord]) -> list[Any]:
@@ -556,6 +586,7 @@ __all__ = [
     "sample_context",
     "shipped_dir",
     "workflow_variants",
+    "shipped_variants",
 ]
 
 

@@ -204,6 +204,7 @@ def _send_system(
             agent_login=agent_login,
             subject=rendered.subject,
             automatic=True,
+            ask=name == "closed_no_reply",
         )
     except SupportDeskError as exc:
         add_event(conn, request.number, now, f"{kind}_skipped", detail={"error": str(exc)[:300]})

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from supportdesk.desk import Desk, RequestDetail
 from supportdesk.desk.senders import message_sender, request_sender
+from supportdesk.desk.csat import rating_label
 from supportdesk.desk.wording import mention_note
 from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
 from supportdesk.ui.item_labels import status_label
@@ -285,6 +286,8 @@ class RequestScreen(Screen[None]):
                 if r.sla_due_at <= now
                 else f"due {when}, in {age(now, r.sla_due_at)}"
             )
+        for rating in self.detail.ratings[-3:]:  # the latest counts; the customer's words
+            lines.append(rating_label(rating.score, rating.good, rating.comment))
         lines.append(claim)
         return inert("\n".join(lines))
 
