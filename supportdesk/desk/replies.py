@@ -211,7 +211,7 @@ def csat_question(
         nonlocal signature
         found = templates.request_context(conn, settings, request, agent, record.language)
         signature = str(found["agent"]["signature"])
-        return {**found, "two_scores": settings.csat.two_scores}
+        return found
 
     rendered, _errors = templates.render_workflow(variants, request.language or "en", values)
     if rendered is None:

@@ -404,6 +404,7 @@ def context(
                 "address": settings.desk.address,
                 "answer_within": human_duration(settings.sla.first_response, language),
                 "close_after": human_duration(settings.workflow.follow_up_after, language),
+                "csat_two_scores": settings.csat.two_scores,
             },
         ),
         "last_reply": last_reply,
