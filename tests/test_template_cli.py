@@ -86,7 +86,7 @@ def test_add_render_error_and_reply_with_template(tmp_path: Path) -> None:
     reply = detail["messages"][-1]
     assert reply["kind"] == "reply" and reply["in_reply_to"] == "carol.1@example.org"
     assert reply["text"].startswith("Hello Carol,")
-    assert reply["text"].rstrip().endswith("I also resent the link myself.")
+    assert "I also resent the link myself.\n\nHow did we do?" in reply["text"]
     assert detail["status"] == "waiting"
 
     listed = _json(run_cli("templates", "list", "--json", cwd=folder))
