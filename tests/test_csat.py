@@ -132,7 +132,9 @@ def _answered(
     return desk, message_id.strip("<>")
 
 
-def _answer(message_id: str, body: str, sender: str = "Carol Customer <carol@example.org>") -> bytes:
+def _answer(
+    message_id: str, body: str, sender: str = "Carol Customer <carol@example.org>"
+) -> bytes:
     return make_mail(
         sender=sender,
         subject="Re: My invoice is wrong [#1]",
@@ -209,7 +211,9 @@ def test_only_a_rating_is_recorded_and_leaves_the_request_alone(
     desk.close_database()
 
 
-def test_a_rating_of_a_closed_request_does_not_reopen_it(tmp_path: Path, clock: FrozenClock) -> None:
+def test_a_rating_of_a_closed_request_does_not_reopen_it(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     desk, message_id = _answered(tmp_path, clock)
     desk.close(1, "resolved", "anna")
     drop_into_maildir(tmp_path, _answer(message_id, "bad: took two days"))

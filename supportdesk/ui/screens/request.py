@@ -16,8 +16,8 @@ from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from supportdesk.desk import Desk, RequestDetail
-from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.csat import rating_label
+from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.wording import mention_note
 from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
 from supportdesk.ui.item_labels import status_label
