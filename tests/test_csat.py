@@ -273,3 +273,24 @@ def test_requests_show_says_the_rating_as_plain_text(tmp_path: Path, clock: Froz
     shown = run_cli("requests", "show", "1", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert 'Rated 5/5 (good) for anna — "thanks [bold]fast[/bold]"' in shown.stdout
+
+
+async def test_the_request_screen_shows_the_rating_as_plain_text(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from textual.widgets import Static
+
+    from supportdesk.ui import make_app
+    from tests.test_console import SIZE, settle
+
+    desk, message_id = _answered(tmp_path, clock)
+    drop_into_maildir(tmp_path, _answer(message_id, "2 - [red]slow[/red], took two days"))
+    desk.fetch()
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_request(1)
+        await settle(pilot)
+        facts = str(app.screen.query_one("#facts", Static).render())
+        assert 'Rated 2/5 (bad) — "[red]slow[/red], took two days"' in facts
+    desk.close_database()
