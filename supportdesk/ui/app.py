@@ -248,6 +248,16 @@ class SupportDeskApp(App[None]):
         result = self.poller.round()
         if result.tick_error is not None:  # reported; the next round tries again
             self.post_message(WorkFailed("Time-based rules", result.tick_error))
+        if result.report_error is not None:
+            self.post_message(WorkFailed("Daily report", result.report_error))
+        if result.report is not None and result.report.error is not None:
+            self.post_message(
+                WorkFailed(
+                    f"Daily report of {result.report.day}",
+                    RuntimeError(result.report.error),
+                    "given up" if result.report.gave_up else "a later round tries again",
+                )
+            )
         if result.held_by is not None:
             self.mail_status = f"mail: polled by {result.held_by}"
         elif result.error is not None:  # a mail server that is down must not stop the console
