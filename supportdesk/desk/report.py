@@ -16,10 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from supportdesk.config import Settings
 from supportdesk.desk.context import DeskContext
-from supportdesk.desk.delivery import backoff, make_transport
 from supportdesk.domain.stats import Figures, StatsReport
-from supportdesk.mail.compose import Draft, compose, make_message_id, new_message_id_domain
-from supportdesk.mail.transport import Outgoing
 from supportdesk.store import reports
 
 MOST_TRIES = 10
@@ -56,6 +53,11 @@ def report_day(settings: Settings, now: datetime) -> date | None:
     return local.date() - timedelta(days=1)
 
 
+def today(settings: Settings, now: datetime) -> date:
+    """The date at `now` in the stats zone."""
+    return now.astimezone(settings.stats_zone).date()
+
+
 def day_bounds(settings: Settings, day: date) -> tuple[datetime, datetime]:
     """The start of `day` and of the next one, in the stats zone (DST-aware)."""
     zone = settings.stats_zone
@@ -76,6 +78,8 @@ class DailyReporter:
         """The day already sent or given up: nothing more to do until the next one."""
 
     def run_if_due(self, holder: str) -> ReportResult | None:
+        from supportdesk.desk.delivery import backoff  # mail's modules: only when due
+
         settings, now = self.ctx.settings, self.ctx.now()
         day = report_day(settings, now)
         if day is None or day.isoformat() == self._done:
@@ -111,6 +115,15 @@ class DailyReporter:
         return ReportResult(key, True)
 
     def _send(self, day: date) -> None:
+        from supportdesk.desk.delivery import make_transport
+        from supportdesk.mail.compose import (
+            Draft,
+            compose,
+            make_message_id,
+            new_message_id_domain,
+        )
+        from supportdesk.mail.transport import Outgoing
+
         settings = self.ctx.settings
         transport = make_transport(settings)
         if transport is None:

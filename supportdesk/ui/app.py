@@ -50,6 +50,7 @@ class SupportDeskApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f2", "requests", "All requests", id="app.requests"),
         Binding("f3", "backlog", "Backlog", id="app.backlog"),
+        Binding("f4", "stats", "Stats", id="app.stats"),
     ]
 
     def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
@@ -129,6 +130,12 @@ class SupportDeskApp(App[None]):
         if not isinstance(self.screen, BacklogScreen):
             self.push_screen(BacklogScreen())
 
+    def action_stats(self) -> None:
+        from supportdesk.ui.screens.stats import StatsScreen
+
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen())
+
     def open_item(self, number: int) -> None:
         from supportdesk.ui.screens.item import ItemScreen
 
@@ -188,6 +195,11 @@ class SupportDeskApp(App[None]):
             "Backlog",
             "Bugs, ideas and stories, the most customers waiting first",
             self.action_backlog,
+        )
+        yield SystemCommand(
+            "Stats",
+            "Today, the last 30 days, each agent, the backlog by age, CSAT",
+            self.action_stats,
         )
         yield SystemCommand(
             "Poll mail now", "Fetch new mail and deliver the outbox", self.poll_mail
