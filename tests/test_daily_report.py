@@ -71,13 +71,13 @@ def test_the_report_goes_out_at_the_report_time_once_with_yesterdays_figures(
     message = mail.message
     assert message["Subject"] == "Acme Support, 5 Jan: speed 50%, 4 new, CSAT –"
     assert message["From"].addresses[0].addr_spec == "support@example.com"
-    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Auto-Submitted"] == "auto-replied"
     text = message.get_content()
     assert "Monday 5 January 2026" in text
     assert "New requests          4" in text
     assert "First answers         3" in text
     assert "Median first answer   20m" in text
-    assert "Speed score           50%  (2 of 4 first answers within 12h)" in text
+    assert "Speed score           50%  (2 of 4 requests answered within 12h)" in text
     assert "Backlog now           1 on the stack" in text
     anna = next(line for line in text.splitlines() if line.strip().startswith("anna"))
     assert anna.split()[1:4] == ["3", "3", "20m"]

@@ -145,7 +145,7 @@ class DailyReporter:
                 text=text,
                 message_id=make_message_id(new_message_id_domain(address)),
                 date=self.ctx.now(),
-                extra_headers={"Auto-Submitted": "auto-generated"},
+                auto_submitted=True,  # no out-of-office answers to it
             )
         )
         [result] = transport.deliver([Outgoing(key=day, sender=address, recipients=[to], raw=raw)])
@@ -179,7 +179,7 @@ def compose_report(
         f"  First answers         {total.first_answers}",
         f"  Median first answer   {duration(total.first_answer_median)}",
         f"  Speed score           {percent(total.score)}"
-        f"  ({total.sla_met} of {total.sla_met + total.sla_missed} first answers within {target})",
+        f"  ({total.sla_met} of {total.sla_met + total.sla_missed} requests answered within {target})",
         f"  CSAT                  {percent_share(total.csat)}  ({total.ratings} ratings)",
         f"  Backlog now           {backlog.on_stack} on the stack"
         + (f", the oldest waiting {duration(backlog.oldest_seconds)}" if backlog.on_stack else ""),
@@ -191,8 +191,8 @@ def compose_report(
         lines += [_agent_line(g) for g in people]
         lines.append("")
     lines += [
-        "Speed score: the share of the day's new requests whose first answer came within the "
-        f"target ({target}, business hours counted); an unanswered one counts once it is late.",
+        "Speed score: the share of the day's new requests whose first answer came within",
+        f"the target ({target}, business hours respected); an unanswered one counts once late.",
         "Sent by SupportDesk ([stats] daily_report in config.toml).",
     ]
     return subject, "\n".join(lines) + "\n"
