@@ -178,8 +178,8 @@ def compose_report(
         f"  Answered              {total.answered}",
         f"  First answers         {total.first_answers}",
         f"  Median first answer   {duration(total.first_answer_median)}",
-        f"  Speed score           {percent(total.score)}"
-        f"  ({total.sla_met} of {total.sla_met + total.sla_missed} requests answered within {target})",
+        f"  Speed score           {percent(total.score)}  ({total.sla_met} of "
+        f"{total.sla_met + total.sla_missed} requests answered within {target})",
         f"  CSAT                  {percent_share(total.csat)}  ({total.ratings} ratings)",
         f"  Backlog now           {backlog.on_stack} on the stack"
         + (f", the oldest waiting {duration(backlog.oldest_seconds)}" if backlog.on_stack else ""),
