@@ -180,7 +180,7 @@ def compose_report(
         f"  Median first answer   {duration(total.first_answer_median)}",
         f"  Speed score           {percent(total.score)}  ({total.sla_met} of "
         f"{total.sla_met + total.sla_missed} requests answered within {target})",
-        f"  CSAT                  {percent_share(total.csat)}  ({total.ratings} ratings)",
+        f"  CSAT                  {percent_share(total.csat)}  ({ratings(total.ratings)})",
         f"  Backlog now           {backlog.on_stack} on the stack"
         + (f", the oldest waiting {duration(backlog.oldest_seconds)}" if backlog.on_stack else ""),
         "",
@@ -212,6 +212,10 @@ def _agent_line(g: Figures) -> str:
         percent(g.score),
         percent_share(g.csat),
     )
+
+
+def ratings(n: int) -> str:
+    return f"{n} rating" if n == 1 else f"{n} ratings"
 
 
 def count(value: int | None) -> str:

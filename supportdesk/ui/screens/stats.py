@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Sparkline, Static
 
 from supportdesk.desk.report import day_bounds, duration, percent, percent_share, today
+from supportdesk.desk.report import ratings as _ratings
 from supportdesk.domain.stats import BACKLOG_BUCKETS, Figures, StatsReport
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
@@ -162,7 +163,7 @@ def _today_text(report: StatsReport, day: Figures) -> Text:
         f"{_n(day.new)} new · {_n(day.received)} received · {day.answered} answered · "
         f"{day.first_answers} first answers · SLA {day.sla_met} of {due} within "
         f"{duration(report.sla_target_seconds)} · CSAT {percent_share(day.csat)}"
-        f" ({day.ratings} ratings)"
+        f" ({_ratings(day.ratings)})"
     )
     return text
 
@@ -173,7 +174,7 @@ def _days_text(report: StatsReport) -> Text:
         f"Last {DAYS} days: {_n(t.new)} new · {_n(t.received)} received · {t.answered} answered"
         f" · median first answer {duration(t.first_answer_median)}"
         f" (90%: {duration(t.first_answer_p90)}) · speed {percent(t.score)}"
-        f" · CSAT {percent_share(t.csat)} ({t.ratings} ratings)"
+        f" · CSAT {percent_share(t.csat)} ({_ratings(t.ratings)})"
     )
 
 
@@ -196,7 +197,8 @@ def _csat_text(report: StatsReport) -> Text:
     t = report.total
     text = Text()
     text.append(
-        f"CSAT {percent_share(t.csat)}: {t.good_ratings} good of {t.ratings} ratings", style="bold"
+        f"CSAT {percent_share(t.csat)}: {t.good_ratings} good of {_ratings(t.ratings)}",
+        style="bold",
     )
     if not report.comments:
         text.append("\n  no comments yet", style="dim")
