@@ -3,6 +3,9 @@ through the real intake, replies, closes and ticks under a frozen clock."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import mailbox
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +16,7 @@ from sqlalchemy import insert
 from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
 from supportdesk.store import tables as t
-from tests.fixtures import drop_into_maildir, make_desk
+from tests.fixtures import drop_into_maildir, make_desk, run_cli
 from tests.mailfactory import make_mail
 
 HOUR = timedelta(hours=1)
@@ -223,3 +226,83 @@ def test_weeks_are_iso_weeks_and_days_local_across_dst(tmp_path: Path, clock: Fr
     weeks = desk.stats(since, until, "week")
     assert [(g.key, g.new) for g in weeks.groups] == [("2026-W43", 3), ("2026-W44", 1)]
     assert weeks.total.new == 4
+
+
+def test_stats_command_json_csv_and_table(tmp_path: Path, clock: FrozenClock) -> None:
+    history(tmp_path, clock).close_database()
+    env = {"SUPPORTDESK_NOW": clock.now().isoformat()}
+    period = ("--since", "2026-01-05", "--until", "2026-01-11")
+    done = run_cli("stats", *period, "--json", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {
+        "since",
+        "until",
+        "by",
+        "timezone",
+        "sla_target_seconds",
+        "generated_at",
+        "total",
+        "groups",
+        "backlog",
+        "comments",
+    }
+    assert [g["key"] for g in data["groups"]][:2] == ["2026-01-05", "2026-01-06"]
+    assert set(data["total"]) == {
+        "key",
+        "received",
+        "new",
+        "answered",
+        "first_answers",
+        "first_answer_median",
+        "first_answer_p90",
+        "sla_met",
+        "sla_missed",
+        "closed",
+        "reopened",
+        "follow_ups",
+        "auto_closes",
+        "ratings",
+        "good_ratings",
+        "politeness",
+        "proficiency",
+        "sla_share",
+        "score",
+        "csat",
+    }
+    assert (data["total"]["new"], data["total"]["score"], data["backlog"]["on_stack"]) == (4, 33, 3)
+    # 7d: the last seven days, today (Fri 01-09) included
+    week = json.loads(run_cli("stats", "--since", "7d", "--json", cwd=tmp_path, env=env).stdout)
+    assert week["since"] == "2026-01-03T00:00:00+00:00"
+    assert week["until"] == clock.now().isoformat()
+    agents = json.loads(
+        run_cli("stats", *period, "--by", "agent", "--json", cwd=tmp_path, env=env).stdout
+    )
+    assert [(g["key"], g["answered"]) for g in agents["groups"]] == [("anna", 2), ("bob", 1)]
+
+    rows = list(
+        csv.reader(io.StringIO(run_cli("stats", *period, "--csv", cwd=tmp_path, env=env).stdout))
+    )
+    header = rows[0]
+    assert header[:4] == ["key", "received", "new", "answered"]
+    assert "closed_resolved" in header and "closed_no_reply" in header and "closed" not in header
+    assert [r[0] for r in rows[1:]] == [f"2026-01-{d:02d}" for d in range(5, 11)] + ["total"]
+    assert rows[-1][header.index("closed_resolved")] == "1"
+
+    table = run_cli("stats", *period, cwd=tmp_path, env=env)
+    assert table.returncode == 0
+    monday = next(line for line in table.stdout.splitlines() if line.startswith("2026-01-05"))
+    assert monday.split()[1:] == ["2", "2", "2", "2", "7h", "13h", "1/2", "50"]
+    assert "Backlog now: 3 on the stack" in table.stdout
+
+
+def test_stats_command_refuses_bad_options(tmp_path: Path, clock: FrozenClock) -> None:
+    make_desk(tmp_path, clock).close_database()
+    bad_since = run_cli("stats", "--since", "last tuesday", cwd=tmp_path)
+    assert bad_since.returncode == 2
+    assert "'last tuesday' is not a date (2026-12-01) or a count" in bad_since.stderr
+    bad_by = run_cli("stats", "--by", "month", cwd=tmp_path)
+    assert bad_by.returncode == 2
+    assert "expected one of day, week, agent, tag, language" in bad_by.stderr
+    empty = run_cli("stats", "--since", "2026-01-05", "--until", "2026-01-05", cwd=tmp_path)
+    assert empty.returncode == 2 and "the period is empty" in empty.stderr

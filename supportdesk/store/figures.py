@@ -106,14 +106,16 @@ def arrivals(
 
     sla_due_at is set at arrival and kept after the answer (nothing clears it), so the
     promise is read as stored: met if first answered at or before it; missed if answered
-    after it, or still unanswered once it has passed; not counted before that or without
-    one (automatic mail)."""
+    after it, or still unanswered once it has passed; not counted before that, without one
+    (automatic mail), or when it was closed unanswered before it was due (spam, duplicates)."""
     first, due = _r.c.first_response_at, _r.c.sla_due_at
     sla = case(
         (due.is_(None), 0),
         (and_(first.is_not(None), first <= due), 1),
         (first.is_not(None), 2),
-        (due <= now, 2),
+        # unanswered: missed once due, unless closed before it (spam, a duplicate: no
+        # answer was owed)
+        (and_(due <= now, or_(_r.c.closed_at.is_(None), _r.c.closed_at > due)), 2),
         else_=0,
     )
     wait = case((first.is_(None), None), else_=_seconds_between(conn, first, _r.c.created_at))
