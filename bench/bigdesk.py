@@ -3,6 +3,7 @@
     python bench/bigdesk.py /tmp/bigdesk                      # 200,000 requests, 1,000,000 messages
     python bench/bigdesk.py /tmp/small --requests 2000 --messages 10000
     python bench/bigdesk.py /tmp/bigdesk --force              # replace an existing desk.db
+    python bench/bigdesk.py /tmp/year --days 365 --per-day 700  # a year: 255,500 requests
 
 PATH gets a config.toml (mailbox and outgoing kind "none", agent "bench") and desk.db: the
 schema from the migrations (FTS triggers included, so search works), then customers, requests,
@@ -11,7 +12,10 @@ transactions inside `Database.bulk()`. Everything but the dates is seeded; the d
 
 About 40,000 customers, English and Russian subjects and bodies from `supportdesk.samples`,
 1-15 messages per request alternating in/out, a stack of ~300 new/open requests, some waiting,
-the rest closed. Progress goes to stderr; the final figures are one JSON line on stdout.
+the rest closed. For the stats (bench/stats.py): each request has its first answer and its due
+time (sla.first_response: 12 hours), answers and closes by agents, follow-ups, reminders,
+reopenings and auto-closes (no_reply, by the system), and ratings (some with a comment).
+Progress goes to stderr; the final figures are one JSON line on stdout.
 """
 
 from __future__ import annotations
@@ -104,19 +108,30 @@ TOPIC_TAGS = {
 OTHER_TAGS = ["vip", "bug", "escalated", "enterprise", "trial", "follow-up"]
 CLOSE_REASONS = [("resolved", 70), ("no_reply", 18), ("duplicate", 4), ("idea", 4), ("spam", 2)]
 HOUR = 3600.0
+SLA = timedelta(hours=12)
+RATING_COMMENTS = [
+    "Quick and friendly, thank you!",
+    "Solved in one answer.",
+    "Took too long to get a reply.",
+    "Спасибо, всё понятно объяснили.",
+    "The answer did not really help.",
+]
 
 
 class Builder:
     """Plans every request up front (cheap), then writes them chunk by chunk."""
 
-    def __init__(self, requests: int, messages: int, customers: int, seed: int) -> None:
+    def __init__(
+        self, requests: int, messages: int, customers: int, seed: int, days: int = 730
+    ) -> None:
         if not requests <= messages <= 15 * requests:
             raise SystemExit("--messages must be between --requests and 15 x --requests")
         self.rng = random.Random(seed)
         self.n = requests
         self.m = messages
         self.now = datetime.now(UTC).replace(second=0, microsecond=0)
-        self.start = self.now - timedelta(days=730)
+        self.days = days
+        self.start = self.now - timedelta(days=days)
         self.span = (self.now - self.start).total_seconds() - 600
         self.customers = SampleMailbox(seed=seed, customers=customers).customers
         self.message_pk = 0
@@ -131,7 +146,7 @@ class Builder:
         n_new = max(1, stack * 2 // 5)
         n_open = stack - n_new
         n_waiting = min(3000, n // 60)
-        window = min(n - n_new, max(int(n * 30 / 730), 2 * (n_open + n_waiting)))
+        window = min(n - n_new, max(int(n * 30 / self.days), 2 * (n_open + n_waiting)))
         recent = rng.sample(range(n - n_new - window, n - n_new), n_open + n_waiting)
         self.status = ["closed"] * n
         for i in range(n - n_new, n):
@@ -202,6 +217,7 @@ class Builder:
             "message": [],
             "message_raw": [],
             "event": [],
+            "rating": [],
         }
         for i in range(lo, hi):
             self._request(i, out)
@@ -315,7 +331,9 @@ class Builder:
                 out["event"].append(_event(rid, when, "system", "push", "new", None))
             elif inbound:
                 detail = {"message_id": mid}
-                out["event"].append(_event(rid, when, "system", "push", "customer_reply", detail))
+                # now and then the customer writes again after a while: the request reopens
+                again = "reopened" if k >= 2 and rng.random() < 0.04 else "customer_reply"
+                out["event"].append(_event(rid, when, "system", "push", again, detail))
             else:
                 detail = {"message_id": mid}
                 out["event"].append(_event(rid, when, agent_login, "reply", None, detail))
@@ -329,7 +347,34 @@ class Builder:
             closed_at = min(self.now - timedelta(minutes=1), times[-1] + later)
             updated = closed_at
             actor = "system" if close_reason == "no_reply" else agent_login
+            if close_reason == "no_reply" and last_out is not None:
+                # silent after our answer: back on the stack, a reminder, then the auto-close
+                pushed = times[-1] + (closed_at - times[-1]) / 3
+                reminded = pushed + (closed_at - pushed) / 10
+                out["event"].append(_event(rid, pushed, "system", "push", "follow_up", None))
+                out["event"].append(_event(rid, reminded, agent_login, "reminder", None, None))
             out["event"].append(_event(rid, closed_at, actor, "close", close_reason, None))
+            if last_out is not None and rng.random() < 0.3:
+                score = _weighted(rng, [(5, 60), (4, 25), (3, 7), (2, 4), (1, 4)])
+                comment = rng.choice(RATING_COMMENTS) if rng.random() < 0.2 else ""
+                out["rating"].append(
+                    {
+                        "request_id": rid,
+                        "message_pk": None,
+                        "agent_login": agent_login,
+                        "score": score,
+                        "good": score >= 4,
+                        "politeness": score if rng.random() < 0.5 else None,
+                        "proficiency": max(1, score - rng.randrange(2))
+                        if rng.random() < 0.5
+                        else None,
+                        "comment": comment,
+                        "at": min(
+                            self.now - timedelta(seconds=30),
+                            closed_at + timedelta(hours=rng.uniform(0.1, 6)),
+                        ),
+                    }
+                )
         reason = {"new": "new", "open": "customer_reply", "waiting": "answered"}.get(
             status, "answered" if last_out and last_out > last_in else "customer_reply"
         )
@@ -363,6 +408,8 @@ class Builder:
                 "pushed_at": last_in,
                 "updated_at": updated,
                 "first_response_at": first_out,
+                # sla.first_response of the bench desk: 12 hours, no business hours
+                "sla_due_at": times[0] + SLA,
                 "last_inbound_at": last_in,
                 "last_outbound_at": last_out,
                 "closed_at": closed_at,
@@ -446,7 +493,9 @@ def _weighted(rng: random.Random, choices: list[tuple[Any, int]]) -> Any:
     return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
 
 
-def build(path: Path, requests: int, messages: int, customers: int, seed: int) -> dict[str, Any]:
+def build(
+    path: Path, requests: int, messages: int, customers: int, seed: int, days: int = 730
+) -> dict[str, Any]:
     started = time.perf_counter()
     path.mkdir(parents=True, exist_ok=True)
     config = path / "config.toml"
@@ -454,7 +503,7 @@ def build(path: Path, requests: int, messages: int, customers: int, seed: int) -
     desk = open_desk(load_settings(config))  # the schema from the migrations, system templates
     for login, name in AGENTS:
         desk.ensure_agent(login, name=name, email=DESK_ADDRESS)
-    builder = Builder(requests, messages, customers, seed)
+    builder = Builder(requests, messages, customers, seed, days)
     _progress(f"planned {requests:,} requests, {messages:,} messages", started)
     step = max(1, min(5000, requests // 20))
     db = desk.db
@@ -465,14 +514,29 @@ def build(path: Path, requests: int, messages: int, customers: int, seed: int) -
             hi = min(requests, lo + step)
             rows = builder.chunk(lo, hi)
             with db.write() as conn:
-                for table in ("request", "request_tag", "message", "message_raw", "event"):
+                for table in (
+                    "request",
+                    "request_tag",
+                    "message",
+                    "message_raw",
+                    "event",
+                    "rating",
+                ):
                     insert_rows(conn, table, rows[table])
             _progress(f"requests {hi:,}/{requests:,}, messages {builder.message_pk:,}", started)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         counts = {
             table: conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar()
-            for table in ("customer", "request", "message", "message_raw", "request_tag", "event")
+            for table in (
+                "customer",
+                "request",
+                "message",
+                "message_raw",
+                "request_tag",
+                "event",
+                "rating",
+            )
         }
         stack = conn.exec_driver_sql(
             "SELECT count(*) FROM request WHERE status IN ('new', 'open')"
@@ -501,8 +565,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("path", type=Path)
-    parser.add_argument("--requests", type=int, default=200_000)
-    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=None, help="default: 200,000")
+    parser.add_argument("--messages", type=int, default=None, help="default: 1,000,000")
+    parser.add_argument("--days", type=int, default=730, help="the period, ending now")
+    parser.add_argument(
+        "--per-day", type=int, default=None, help="requests a day (sets --requests)"
+    )
     parser.add_argument("--customers", type=int, default=None, help="default: ~40,000")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="replace an existing desk.db")
@@ -513,8 +581,12 @@ def main() -> None:
             raise SystemExit(f"{args.path / 'desk.db'} exists; use --force to replace it")
         for p in existing:
             p.unlink()
-    customers = args.customers or max(10, min(40_000, args.requests // 5))
-    report = build(args.path, args.requests, args.messages, customers, args.seed)
+    requests = args.requests or (args.per_day * args.days if args.per_day else 200_000)
+    messages = args.messages or (
+        1_000_000 if args.requests is None and not args.per_day else 4 * requests
+    )
+    customers = args.customers or max(10, min(40_000, requests // 5))
+    report = build(args.path, requests, messages, customers, args.seed, args.days)
     print(json.dumps(report, ensure_ascii=False))
 
 

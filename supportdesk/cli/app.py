@@ -168,6 +168,7 @@ def main(args: Sequence[str] | None = None, prog_name: str | None = None) -> Non
         itemcmds,
         mailcmds,
         requestcmds,
+        statscmd,
         templatecmds,
     )
 

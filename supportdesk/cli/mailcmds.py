@@ -134,6 +134,15 @@ def _said(result: RoundResult, json: bool) -> None:
         say(f"{result.error_source}: {result.error}; retrying in {result.next_in:g}s")
     if isinstance(result.tick_error, RetryableError):
         say(f"database: {result.tick_error}; retrying in {result.next_in:g}s")
+    if result.report is not None:
+        r = result.report
+        if r.sent:
+            say(f"Daily report of {r.day} sent.")
+        else:
+            again = "given up (see `supportdesk db check`)" if r.gave_up else "trying again later"
+            say(f"Daily report of {r.day} not sent: {r.error}; {again}")
+    if result.report_error is not None:
+        say(f"Daily report failed: {result.report_error}; trying again next round")
 
 
 def _stop_on_signals() -> None:

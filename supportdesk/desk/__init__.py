@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
     from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.replies import ReplyService
+    from supportdesk.desk.report import DailyReporter, ReportResult
     from supportdesk.desk.requests import RequestDetail, RequestService
     from supportdesk.desk.stats import StatsService
     from supportdesk.desk.status import StatusService
@@ -114,6 +115,12 @@ class Desk:
         from supportdesk.desk.stats import StatsService
 
         return StatsService(self.ctx)
+
+    @cached_property
+    def _reporter(self) -> DailyReporter:
+        from supportdesk.desk.report import DailyReporter
+
+        return DailyReporter(self.ctx, self.stats)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -461,6 +468,11 @@ class Desk:
         if self._last_tick is not None and self.clock.now() - self._last_tick < TICK_EVERY:
             return None
         return self.tick()
+
+    def daily_report_if_due(self, holder: str) -> ReportResult | None:
+        """Mail yesterday's figures to `[stats] report_to` when the report time has come and
+        no process has sent them yet (the poller's round; desk/report.py)."""
+        return self._reporter.run_if_due(holder)
 
     def close_database(self) -> None:
         self.db.close()

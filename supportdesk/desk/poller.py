@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from supportdesk.desk import Desk
     from supportdesk.desk.delivery import DeliveryReport
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
+    from supportdesk.desk.report import ReportResult
     from supportdesk.desk.tick import TickReport
 
 RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
@@ -55,6 +56,10 @@ class RoundResult:
     exception: Exception | None = None
     tick_error: Exception | None = None
     """The time-based rules failed (the rest of the round went on)."""
+    report: ReportResult | None = None
+    """The daily report, when this round sent it or tried to."""
+    report_error: Exception | None = None
+    """The daily report could not be prepared (the rest of the round went on)."""
 
     @property
     def next_at(self) -> datetime:
@@ -143,6 +148,10 @@ class Poller:
             except Exception as exc:
                 if result.exception is None:
                     self._failed(result, exc)
+            try:
+                result.report = desk.daily_report_if_due(self.holder)  # once a day, cheap else
+            except Exception as exc:
+                result.report_error = exc
         if result.exception is None:
             self.failures = 0
         else:

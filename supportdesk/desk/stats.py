@@ -3,10 +3,27 @@ screen and the daily report (domain.stats says what each figure counts)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 from supportdesk.desk.context import DeskContext
-from supportdesk.domain.stats import StatsReport
+from supportdesk.domain.stats import (
+    BACKLOG_BUCKETS,
+    GROUPINGS,
+    Backlog,
+    Figures,
+    RatingComment,
+    StatsReport,
+)
+from supportdesk.errors import SupportDeskError
+from supportdesk.store import figures as sql
+from supportdesk.store.requests import ON_STACK
+
+EPOCH_DAY = date(1970, 1, 1)
+BACKLOG_AGES = (timedelta(hours=1), timedelta(hours=4), timedelta(hours=24), timedelta(days=3))
+"""The upper ages of BACKLOG_BUCKETS but the last."""
 
 
 class StatsService:
@@ -16,4 +33,246 @@ class StatsService:
     def stats(self, since: datetime, until: datetime, by: str = "day") -> StatsReport:
         """The figures of [since, until) grouped `by` one of domain.stats.GROUPINGS; days and
         weeks in Settings.stats_zone."""
-        raise NotImplementedError("being built (issue 17)")
+        if by not in GROUPINGS:
+            raise SupportDeskError(
+                f"cannot group stats by {by!r}: use one of {', '.join(GROUPINGS)}"
+            )
+        if since.tzinfo is None or until.tzinfo is None:
+            raise ValueError("since and until must be aware datetimes")
+        if until <= since:
+            raise SupportDeskError("the stats period is empty: --until must be after --since")
+        settings = self.ctx.settings
+        zone = settings.stats_zone
+        now = self.ctx.now()
+        shifts = zone_shifts(zone, since, until)
+        with self.ctx.db.read() as conn:
+            if by in ("day", "week"):
+                per_day = _collect(conn, since, until, now, "day", shifts)
+                label = _day_label if by == "day" else _week_label
+                groups: dict[str, _Acc] = {
+                    key: _Acc()
+                    for key in dict.fromkeys(label(d) for d in days_of(since, until, zone))
+                }
+                for day, acc in per_day.items():
+                    groups.setdefault(label(day), _Acc()).add(acc)
+                total = _Acc()
+                for acc in groups.values():
+                    total.add(acc)
+                figures = [acc.figures(key) for key, acc in groups.items()]
+            else:
+                found = _collect(conn, since, until, now, by, shifts)
+                total = _collect(conn, since, until, now, "none", shifts).get(0, _Acc())
+                figures = [
+                    found[key].figures(str(key), per_agent=by == "agent")
+                    for key in sorted(found, key=str)
+                ]
+            backlog = _backlog(conn, now)
+            comments = [
+                RatingComment(number, at, score, good, comment, agent)
+                for number, at, score, good, comment, agent in sql.latest_comments(
+                    conn, since, until
+                )
+            ]
+        return StatsReport(
+            since=since,
+            until=until,
+            by=by,
+            timezone=str(zone),
+            sla_target_seconds=settings.sla.first_response.total_seconds(),
+            groups=figures,
+            total=total.figures("total"),
+            backlog=backlog,
+            comments=comments,
+            generated_at=now,
+        )
+
+
+@dataclass(slots=True)
+class _Acc:
+    """The figures of one group while they are added up (days fold into weeks and totals)."""
+
+    received: int = 0
+    new: int = 0
+    answered: int = 0
+    waits: list[float] = field(default_factory=list)
+    sla_met: int = 0
+    sla_missed: int = 0
+    closed: dict[str, int] = field(default_factory=dict)
+    reopened: int = 0
+    follow_ups: int = 0
+    ratings: int = 0
+    good: int = 0
+    politeness: list[int] = field(default_factory=lambda: [0, 0])
+    proficiency: list[int] = field(default_factory=lambda: [0, 0])
+
+    def add(self, other: _Acc) -> None:
+        self.received += other.received
+        self.new += other.new
+        self.answered += other.answered
+        self.waits += other.waits
+        self.sla_met += other.sla_met
+        self.sla_missed += other.sla_missed
+        for reason, n in other.closed.items():
+            self.closed[reason] = self.closed.get(reason, 0) + n
+        self.reopened += other.reopened
+        self.follow_ups += other.follow_ups
+        self.ratings += other.ratings
+        self.good += other.good
+        for mine, theirs in (
+            (self.politeness, other.politeness),
+            (self.proficiency, other.proficiency),
+        ):
+            mine[0] += theirs[0]
+            mine[1] += theirs[1]
+
+    def figures(self, key: str, *, per_agent: bool = False) -> Figures:
+        waits = sorted(self.waits)
+        closed = dict(sorted(self.closed.items()))
+        return Figures(
+            key=key,
+            received=None if per_agent else self.received,
+            new=None if per_agent else self.new,
+            answered=self.answered,
+            first_answers=len(waits),
+            first_answer_median=median(waits),
+            first_answer_p90=percentile(waits, 0.9),
+            sla_met=self.sla_met,
+            sla_missed=self.sla_missed,
+            closed=None if per_agent else closed,
+            reopened=None if per_agent else self.reopened,
+            follow_ups=None if per_agent else self.follow_ups,
+            auto_closes=None if per_agent else closed.get("no_reply", 0),
+            ratings=self.ratings,
+            good_ratings=self.good,
+            politeness=_mean(self.politeness),
+            proficiency=_mean(self.proficiency),
+        )
+
+
+def _mean(pair: list[int]) -> float | None:
+    total, n = pair
+    return total / n if n else None
+
+
+def median(ordered: list[float]) -> float | None:
+    """The median of sorted values (the mean of the middle two for an even count)."""
+    n = len(ordered)
+    if not n:
+        return None
+    middle = n // 2
+    return ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def percentile(ordered: list[float], share: float) -> float | None:
+    """The nearest-rank percentile of sorted values: the smallest value at least `share` of
+    them are not above (the 90th percentile of 10 waits is the 9th shortest)."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _collect(
+    conn: Any, since: datetime, until: datetime, now: datetime, by: str, shifts: sql.Shifts
+) -> dict[Any, _Acc]:
+    """The figures per group key (the local day number, the agent, tag or language; 0 for
+    the whole period)."""
+    accs: dict[Any, _Acc] = {}
+
+    def acc(key: Any) -> _Acc:
+        found = accs.get(key)
+        if found is None:
+            found = accs[key] = _Acc()
+        return found
+
+    for key, wait, sla in sql.arrivals(conn, since, until, now, by, shifts):
+        a = acc(key)
+        a.new += 1
+        if wait is not None:
+            a.waits.append(max(0.0, round(float(wait), 3)))  # julianday: float noise
+        if sla == 1:
+            a.sla_met += 1
+        elif sla == 2:
+            a.sla_missed += 1
+    for key, kind, reason, n in sql.event_counts(conn, since, until, by, shifts):
+        a = acc(key)
+        if kind in sql.ANSWER_KINDS:
+            a.answered += n
+        elif kind == "close":
+            a.closed[reason or ""] = a.closed.get(reason or "", 0) + n
+        elif reason == "reopened":
+            a.reopened += n
+        elif reason == "follow_up":
+            a.follow_ups += n
+    if by != "agent":
+        for key, n in sql.received_counts(conn, since, until, by, shifts):
+            acc(key).received += n
+    for key, n, good, ps, pn, qs, qn in sql.rating_counts(conn, since, until, by, shifts):
+        a = acc(key)
+        a.ratings += n
+        a.good += good
+        a.politeness[0] += ps
+        a.politeness[1] += pn
+        a.proficiency[0] += qs
+        a.proficiency[1] += qn
+    if by == "day":
+        return {EPOCH_DAY + timedelta(days=int(k)): v for k, v in accs.items()}
+    return accs
+
+
+def _backlog(conn: Any, now: datetime) -> Backlog:
+    on_stack, within, oldest = sql.backlog(conn, now, [now - age for age in BACKLOG_AGES], ON_STACK)
+    counts = [*within, on_stack]
+    by_age = {
+        name: counts[i] - (counts[i - 1] if i else 0) for i, name in enumerate(BACKLOG_BUCKETS)
+    }
+    waited = None if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return Backlog(on_stack=on_stack, by_age=by_age, oldest_seconds=waited)
+
+
+def _day_label(day: date) -> str:
+    return day.isoformat()
+
+
+def _week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def days_of(since: datetime, until: datetime, zone: tzinfo) -> list[date]:
+    """Every local day [since, until) touches, oldest first."""
+    first = since.astimezone(zone).date()
+    last = (until - timedelta(microseconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of a local day, aware (UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def zone_shifts(zone: tzinfo, since: datetime, until: datetime) -> list[tuple[int, int]]:
+    """The zone's UTC offsets over [since, until): (from epoch second, offset seconds), found
+    by checking each day and narrowing a change down to the second."""
+
+    def offset(second: int) -> int:
+        moment = datetime.fromtimestamp(second, UTC).astimezone(zone)
+        delta = moment.utcoffset()
+        return int(delta.total_seconds()) if delta else 0
+
+    start, end = int(since.timestamp()), int(until.timestamp()) + 1
+    shifts = [(start, offset(start))]
+    step = 86400
+    at = start
+    while at < end:
+        nxt = min(end, at + step)
+        if offset(nxt) != shifts[-1][1]:
+            lo, hi = at, nxt  # offset(lo) is the current one, offset(hi) the new one
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if offset(mid) == shifts[-1][1]:
+                    lo = mid
+                else:
+                    hi = mid
+            shifts.append((hi, offset(hi)))
+        at = nxt
+    return shifts

@@ -55,4 +55,9 @@ class StatusService:
                 found[1].detail += " (rebuilt)"
         with db.read() as conn:
             found += [m.outbox(conn, now), m.poller(conn, now, POLLER_LEASE)]
+            if self.ctx.settings.stats.daily_report:
+                from supportdesk.desk.report import MOST_TRIES
+                from supportdesk.store import reports
+
+                found.append(reports.check(conn, MOST_TRIES))
         return found

@@ -50,6 +50,7 @@ class SupportDeskApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f2", "requests", "All requests", id="app.requests"),
         Binding("f3", "backlog", "Backlog", id="app.backlog"),
+        Binding("f4", "stats", "Stats", id="app.stats"),
     ]
 
     def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
@@ -129,6 +130,12 @@ class SupportDeskApp(App[None]):
         if not isinstance(self.screen, BacklogScreen):
             self.push_screen(BacklogScreen())
 
+    def action_stats(self) -> None:
+        from supportdesk.ui.screens.stats import StatsScreen
+
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen())
+
     def open_item(self, number: int) -> None:
         from supportdesk.ui.screens.item import ItemScreen
 
@@ -190,6 +197,11 @@ class SupportDeskApp(App[None]):
             self.action_backlog,
         )
         yield SystemCommand(
+            "Stats",
+            "Today, the last 30 days, each agent, the backlog by age, CSAT",
+            self.action_stats,
+        )
+        yield SystemCommand(
             "Poll mail now", "Fetch new mail and deliver the outbox", self.poll_mail
         )
         for binding in screen.BINDINGS:
@@ -248,6 +260,16 @@ class SupportDeskApp(App[None]):
         result = self.poller.round()
         if result.tick_error is not None:  # reported; the next round tries again
             self.post_message(WorkFailed("Time-based rules", result.tick_error))
+        if result.report_error is not None:
+            self.post_message(WorkFailed("Daily report", result.report_error))
+        if result.report is not None and result.report.error is not None:
+            self.post_message(
+                WorkFailed(
+                    f"Daily report of {result.report.day}",
+                    RuntimeError(result.report.error),
+                    "given up" if result.report.gave_up else "a later round tries again",
+                )
+            )
         if result.held_by is not None:
             self.mail_status = f"mail: polled by {result.held_by}"
         elif result.error is not None:  # a mail server that is down must not stop the console

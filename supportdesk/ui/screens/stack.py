@@ -152,6 +152,7 @@ class StackScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="✉")
         with Vertical(id="stack-body"):
+            yield Static(id="speed")
             yield StackList(id="stack")
             yield Static(id="empty", classes="empty")
         yield KeyBar()
@@ -179,6 +180,34 @@ class StackScreen(Screen[None]):
 
         # a newer load replaces this one
         run_desk(self, "Reading the stack", read, self._loaded, group="stack", supersede=True)
+        self._read_speed()
+
+    def _read_speed(self) -> None:
+        """Today's speed score and median (the team's), read after the stack, apart from it:
+        a slow count never holds the stack back, and a failure leaves the line empty."""
+        from supportdesk.ui.screens.stats import today_figures
+
+        desk = self.app.desk
+
+        def read() -> Any:
+            try:
+                return today_figures(desk)
+            except Exception as exc:  # the stack works without it; the log says why
+                return exc
+
+        run_desk(
+            self, "Reading today's speed", read, self._show_speed, group="speed", supersede=True
+        )
+
+    def _show_speed(self, figures: Any) -> None:
+        from supportdesk.ui.screens.stats import speed_line
+
+        line = self.query_one("#speed", Static)
+        if isinstance(figures, Exception):
+            self.log.warning(f"today's speed cannot be read: {figures!r}")
+            line.update("")
+            return
+        line.update(inert(speed_line(figures)))
 
     def _loaded(self, found: tuple[list[RequestRecord], Any]) -> None:
         self._show(*found)

@@ -1,0 +1,185 @@
+"""`supportdesk stats`: how the team is doing over a period (README, "Stats")."""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from supportdesk.cli.app import app, state
+from supportdesk.cli.output import emit_json, print_table, stdout
+from supportdesk.domain.stats import BACKLOG_BUCKETS, GROUPINGS
+
+if TYPE_CHECKING:
+    from supportdesk.domain.stats import Figures, StatsReport
+
+_RELATIVE = re.compile(r"^(\d{1,4})([dwm])$")
+_FORMATS = "a date (2026-12-01) or a count of days, weeks or months back (7d, 4w, 12m)"
+
+
+def parse_moment(text: str, zone: tzinfo, now: datetime, option: str) -> datetime:
+    """--since/--until: a date is that day's local midnight; `7d` the local midnight that
+    starts the last 7 days (today included), `4w` the Monday that starts the last 4 ISO weeks
+    (this one included), `12m` the first of the month that starts the last 12 months."""
+    value = text.strip().lower()
+    today = now.astimezone(zone).date()
+    match = _RELATIVE.match(value)
+    if match:
+        count, unit = int(match.group(1)), match.group(2)
+        if count < 1:
+            raise typer.BadParameter(f"{text!r}: count at least 1 ({_FORMATS})", param_hint=option)
+        if unit == "d":
+            day = today - timedelta(days=count - 1)
+        elif unit == "w":
+            day = today - timedelta(days=today.weekday(), weeks=count - 1)
+        else:
+            months = today.year * 12 + today.month - 1 - (count - 1)
+            day = date(months // 12, months % 12 + 1, 1)
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not {_FORMATS}", param_hint=option) from None
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def human(seconds: float | None) -> str:
+    """A duration as people say it: 45s, 14m, 3h 5m, 2d 4h."""
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        hours, minutes = divmod(s // 60, 60)
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(s // 3600, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def _percent(share: float | None) -> str:
+    return "" if share is None else f"{round(share * 100)}%"
+
+
+def _count(value: int | None) -> object:
+    return "" if value is None else value
+
+
+def _row(f: Figures) -> list[object]:
+    due = f.sla_met + f.sla_missed
+    return [
+        f.key,
+        _count(f.new),
+        _count(f.received),
+        f.answered,
+        f.first_answers,
+        human(f.first_answer_median),
+        human(f.first_answer_p90),
+        f"{f.sla_met}/{due}" if due else "",
+        "" if f.score is None else f.score,
+        _percent(f.csat),
+    ]
+
+
+def _print_report(report: StatsReport) -> None:
+    label = {"day": "day", "week": "week", "agent": "agent", "tag": "tag", "language": "language"}
+    columns = [
+        label[report.by],
+        "new",
+        "received",
+        "answered",
+        "first answers",
+        "median",
+        "p90",
+        "SLA",
+        "score",
+        "CSAT",
+    ]
+    rows = [_row(g) for g in report.groups] + [_row(report.total)]
+    print_table(columns, rows)
+    backlog = report.backlog
+    ages = ", ".join(f"{name} {backlog.by_age.get(name, 0)}" for name in BACKLOG_BUCKETS)
+    oldest = f", oldest {human(backlog.oldest_seconds)}" if backlog.oldest_seconds else ""
+    from rich.text import Text
+
+    stdout.print(Text(f"Backlog now: {backlog.on_stack} on the stack ({ages}{oldest})."))
+    stdout.print(
+        Text(
+            f"Period {report.since.isoformat()} to {report.until.isoformat()} in "
+            f"{report.timezone}; SLA: first answer within {human(report.sla_target_seconds)};"
+            " score: % within it."
+        )
+    )
+
+
+def _csv_rows(report: StatsReport) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header and one row per group plus the total; closed reasons as closed_<reason>."""
+    figures = [*report.groups, report.total]
+    reasons = sorted({r for f in figures for r in (f.closed or {})})
+    rows: list[dict[str, Any]] = []
+    header: list[str] = []
+    for f in figures:
+        data = f.as_dict()
+        closed = data.pop("closed")
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat[key] = "" if value is None else value
+            if key == "sla_missed":  # where "closed" stood
+                for reason in reasons:
+                    flat[f"closed_{reason}"] = "" if closed is None else closed.get(reason, 0)
+        rows.append(flat)
+        header = list(flat)
+    return header, rows
+
+
+@app.command()
+def stats(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Start: a date (local midnight) or 7d, 4w, 12m back. Default: 7d."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="End, not included: a date (its local midnight) or 7d, 4w, 12m."),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="day, week, agent, tag or language.")] = "day",
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV: one row per group, then total.")] = (
+        False
+    ),
+) -> None:
+    """How the team is doing: requests, answers, first-answer times, the SLA share and the
+    daily speed score, closes, follow-ups, ratings, and the backlog now."""
+    if by not in GROUPINGS:
+        raise typer.BadParameter(
+            f"{by!r}: expected one of {', '.join(GROUPINGS)}", param_hint="--by"
+        )
+    if json and as_csv:
+        raise typer.BadParameter("give --json or --csv, not both")
+    desk = state.desk()
+    zone = state.settings().stats_zone
+    now = desk.clock.now()
+    start = parse_moment(since or "7d", zone, now, "--since")
+    end = now if until is None else parse_moment(until, zone, now, "--until")
+    if end <= start:
+        raise typer.BadParameter(
+            f"the period is empty: --until ({end.astimezone(zone):%Y-%m-%d %H:%M}) must be after"
+            f" --since ({start.astimezone(zone):%Y-%m-%d %H:%M})",
+            param_hint="--until",
+        )
+    report = desk.stats(start, end, by)
+    if json:
+        emit_json(report.as_dict())
+    elif as_csv:
+        header, rows = _csv_rows(report)
+        writer = csv.DictWriter(sys.stdout, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        _print_report(report)
