@@ -191,7 +191,7 @@ def test_a_russian_request_is_asked_in_russian_for_two_scores(
     desk.close_database()
 
 
-def test_only_a_rating_is_recorded_and_leaves_the_request_alone(
+def test_only_a_good_rating_is_recorded_and_ends_the_request(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
     desk, message_id = _answered(tmp_path, clock)
@@ -199,7 +199,8 @@ def test_only_a_rating_is_recorded_and_leaves_the_request_alone(
     drop_into_maildir(tmp_path, _answer(message_id, "5 thanks, that was fast\n\n> How did we do?"))
     desk.fetch()
     detail = desk.request(1)
-    assert detail.request.status == "waiting"  # not back on the stack
+    # Not back on the stack, and no reminder later to a customer who said "5, thanks".
+    assert (detail.request.status, detail.request.close_reason) == ("closed", "resolved")
     assert [r.number for r in desk.stack()] == []
     assert [m.kind for m in detail.messages if m.direction == "out"] == ["ack", "reply"]
     assert detail.messages[-1].text.startswith("5 thanks")  # the message is kept
@@ -208,6 +209,21 @@ def test_only_a_rating_is_recorded_and_leaves_the_request_alone(
     assert rating.comment == "thanks, that was fast"
     assert [e["detail"]["score"] for e in detail.events if e["kind"] == "rated"] == [5]
     assert detail.as_dict()["ratings"][0]["comment"] == "thanks, that was fast"
+    clock.advance(timedelta(days=10))
+    desk.tick()
+    assert [m.kind for m in desk.request(1).messages if m.direction == "out"] == ["ack", "reply"]
+    desk.close_database()
+
+
+def test_only_a_middling_rating_leaves_the_waiting_request_waiting(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk, message_id = _answered(tmp_path, clock)
+    drop_into_maildir(tmp_path, _answer(message_id, "3"))
+    desk.fetch()
+    assert desk.request(1).request.status == "waiting"  # the reminder will ask if all is well
+    assert [r.number for r in desk.stack()] == []
+    assert [r.score for r in desk.ratings(1)] == [3]
     desk.close_database()
 
 

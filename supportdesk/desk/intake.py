@@ -27,6 +27,7 @@ from supportdesk.desk.templates import (
 )
 from supportdesk.desk.wording import reply_subject
 from supportdesk.domain import lifecycle
+from supportdesk.domain.enums import CloseReason
 from supportdesk.mail.automatic import automatic_reason, is_bounce
 from supportdesk.mail.parse import ParsedMessage
 from supportdesk.store import intake as q
@@ -281,7 +282,11 @@ def _ingest(
             if rating is not None:
                 _rate(batch, known, rid, pk, p, rating, now)
             if rating is not None and rating.only:
-                pass  # only a rating: nothing for an agent to do, the request stays as it is
+                # Only a rating: nothing for an agent to do. A good one on an answered request
+                # ends it (no reminder to a customer who said "5, thanks"); otherwise the
+                # request stays as it is.
+                if rating.good and known.threads[rid].status == lifecycle.WAITING:
+                    _close_rated(batch, known, rid, now)
             elif not options.history and (reason == "delivery_failed" or auto is None):
                 _push(batch, known, rid, reason or "customer_reply", when, now, p, auto)
             elif auto is not None:
@@ -552,6 +557,18 @@ def _push(
         batch.request_changes.setdefault(rid, {}).update(values)
     facts.status = values["status"]
     batch.events.append(event_row(rid, now, "push", reason, {"message_id": p.message_id}))
+
+
+def _close_rated(batch: Batch, known: _Known, rid: int, now: datetime) -> None:
+    """A waiting request the customer rated good (and said nothing more): closed, resolved."""
+    values = lifecycle.closed(CloseReason.RESOLVED, now)
+    change = batch.requests.get(rid)
+    if change is not None:
+        change.update(values)
+    else:
+        batch.request_changes.setdefault(rid, {}).update(values)
+    known.threads[rid].status = values["status"]
+    batch.events.append(event_row(rid, now, "close", CloseReason.RESOLVED, {"by": "rating"}))
 
 
 ACK_BATCH_SECONDS = 0.5
