@@ -47,28 +47,24 @@ class StatsService:
         zone = settings.stats_zone
         now = self.ctx.now()
         with self.ctx.db.read() as conn:
+            days = days_of(since, until, zone)
+            windows = [
+                (i, max(since, local_midnight(day, zone)), min(until, local_midnight(nxt, zone)))
+                for i, (day, nxt) in enumerate((d, d + timedelta(days=1)) for d in days)
+            ]
+            # by day, always: a window's counts are bounded (figures.SLOT_BITS)
+            per_day = _collect_windows(conn, windows, now)
+            total = _Acc()
+            for acc in per_day.values():
+                total.add(acc)
             if by in ("day", "week"):
-                days = days_of(since, until, zone)
-                windows = [
-                    (
-                        i,
-                        max(since, local_midnight(day, zone)),
-                        min(until, local_midnight(nxt, zone)),
-                    )
-                    for i, (day, nxt) in enumerate((d, d + timedelta(days=1)) for d in days)
-                ]
-                per_day = _collect_windows(conn, windows, now)
                 label = _day_label if by == "day" else _week_label
                 groups: dict[str, _Acc] = {label(d): _Acc() for d in days}
                 for i, acc in per_day.items():
                     groups[label(days[i])].add(acc)
-                total = _Acc()
-                for acc in groups.values():
-                    total.add(acc)
                 figures = [acc.figures(key) for key, acc in groups.items()]
             else:
                 found = _collect_groups(conn, since, until, now, by)
-                total = _collect_windows(conn, [(0, since, until)], now).get(0, _Acc())
                 figures = [
                     found[key].figures(str(key), per_agent=by == "agent")
                     for key in sorted(found, key=str)

@@ -276,7 +276,7 @@ def _packed(sums: Sequence[Any]) -> Any:
 def _unpack(packed: str | None, n: int) -> list[int]:
     if not packed:
         return [0] * n
-    return [int(float(v)) for v in packed.split(",")]
+    return [int(v.split(".")[0]) for v in packed.split(",")]
 
 
 def _flag(condition: Any) -> Any:
@@ -296,54 +296,74 @@ def window_arrivals(
     return [(k, wait, sla) for k, wait, sla in conn.execute(query)]
 
 
+SLOT_BITS = 21
+"""Counts packed into one integer sum take this many bits each: up to 2,097,151 events of
+one kind in one window (a day)."""
+
+
 def window_events(
     conn: Connection, windows: Sequence[Window], close_reasons: Sequence[str]
 ) -> list[tuple[int, str, str | None, int]]:
-    """As `event_counts`, by window; closes under `close_reasons` (any other: "other")."""
+    """As `event_counts`, by window (at most a day each); closes under `close_reasons` (any
+    other: "other").
+
+    The figures of an event are its kind and reason: each counted kind of event is a slot
+    of SLOT_BITS bits in one of a few integer sums (CASE: 1, 2**21, 2**42), so a row costs
+    a few CASEs instead of a sum per figure (a third less time on a year of events)."""
     w = _windows(windows)
-    kind, reason = _e.c.kind, _e.c.reason
+    kind, reason, actor = _e.c.kind, _e.c.reason, _e.c.actor
+    known = [r for r in close_reasons if r != "imported"]
+    slots: list[tuple[tuple[str, str | None], Any]] = [
+        (("reply", None), and_(kind.in_(ANSWER_KINDS), actor != "system")),
+        (("push", "reopened"), and_(kind == "push", reason == "reopened")),
+        (("push", "follow_up"), and_(kind == "push", reason == "follow_up")),
+        *((("close", r), and_(kind == "close", reason == r)) for r in known if r != "other"),
+        (
+            ("close", "other"),
+            and_(
+                kind == "close",
+                or_(
+                    reason.is_(None),
+                    reason.not_in([r for r in known if r != "other"] + ["imported"]),
+                ),
+            ),
+        ),
+    ]
+    groups = [slots[i : i + 3] for i in range(0, len(slots), 3)]
     sums = [
-        _flag(kind.in_(ANSWER_KINDS)),
-        _flag(and_(kind == "push", reason == "reopened")),
-        _flag(and_(kind == "push", reason == "follow_up")),
-        *(_flag(and_(kind == "close", reason == r)) for r in close_reasons),
-        _flag(and_(kind == "close", or_(reason.is_(None), reason.not_in(close_reasons)))),
+        case(
+            *((condition, literal(1 << (SLOT_BITS * j))) for j, (_, condition) in enumerate(g)),
+            else_=literal(0),
+        )
+        for g in groups
     ]
-    names: list[tuple[str, str | None]] = [
-        ("reply", None),
-        ("push", "reopened"),
-        ("push", "follow_up"),
-        *(("close", r) for r in close_reasons),
-        ("close", "other"),
-    ]
-    packed = (
-        select(_packed(sums))
-        .where(_e.c.at >= w.c.lo, _e.c.at < w.c.hi, _counted_events())
-        .scalar_subquery()
-    )
+    packed = select(_packed(sums)).where(_e.c.at >= w.c.lo, _e.c.at < w.c.hi).scalar_subquery()
+    mask = (1 << SLOT_BITS) - 1
     out: list[tuple[int, str, str | None, int]] = []
     for key, text in conn.execute(select(w.c.key, packed)):
-        for (k, r), n in zip(names, _unpack(text, len(names)), strict=True):
-            if n:
-                out.append((key, k, r, n))
+        for g, total in zip(groups, _unpack(text, len(groups)), strict=True):
+            for j, (name, _) in enumerate(g):
+                n = (total >> (SLOT_BITS * j)) & mask
+                if n:
+                    out.append((key, *name, n))
     return out
 
 
 def window_received(conn: Connection, windows: Sequence[Window]) -> list[tuple[int, int]]:
-    """As `received_counts`, by window."""
+    """As `received_counts`, by window. The messages are joined to their requests only on a
+    desk with imported history (a look-up per message costs a third of the time)."""
     w = _windows(windows)
-    count = (
-        select(func.count())
-        .select_from(_m.join(_r, _r.c.id == _m.c.request_id))
-        .where(
-            _m.c.received_at >= w.c.lo,
-            _m.c.received_at < w.c.hi,
-            _m.c.direction == "in",
-            _m.c.automatic.is_(None),
-            _not_imported(),
-        )
-        .scalar_subquery()
-    )
+    imported = conn.execute(select(_r.c.id).where(_r.c.close_reason == "imported").limit(1)).first()
+    frm: Any = _m.join(_r, _r.c.id == _m.c.request_id) if imported else _m
+    where = [
+        _m.c.received_at >= w.c.lo,
+        _m.c.received_at < w.c.hi,
+        _m.c.direction == "in",
+        _m.c.automatic.is_(None),
+    ]
+    if imported:
+        where.append(_not_imported())
+    count = select(func.count()).select_from(frm).where(*where).scalar_subquery()
     return [(key, n) for key, n in conn.execute(select(w.c.key, count)) if n]
 
 
