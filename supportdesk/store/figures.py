@@ -293,7 +293,7 @@ def window_arrivals(
         .select_from(w.join(_r, and_(_r.c.created_at >= w.c.lo, _r.c.created_at < w.c.hi)))
         .where(_not_imported())
     )
-    return [(k, wait, sla) for k, wait, sla in conn.execute(query)]
+    return list(conn.execute(query))
 
 
 SLOT_BITS = 21
