@@ -200,7 +200,7 @@ def _collect_groups(
     accs: dict[Any, _Acc] = {}
     _add(
         accs,
-        sql.arrivals(conn, since, until, now, by),
+        _by_key(sql.arrivals(conn, since, until, now, by)),
         sql.event_counts(conn, since, until, by),
         [] if by == "agent" else sql.received_counts(conn, since, until, by),
         sql.rating_counts(conn, since, until, by),
@@ -209,9 +209,22 @@ def _collect_groups(
     return accs
 
 
+def _by_key(
+    rows: list[tuple[Any, float | None, int]],
+) -> list[tuple[Any, int, int, int, list[float]]]:
+    """Requests (group, wait, SLA state) added up by group: as `figures.window_arrivals`."""
+    out = []
+    for key, group in groupby(sorted(rows, key=lambda r: str(r[0])), itemgetter(0)):
+        items = list(group)
+        states = [sla for _, _, sla in items]
+        waits = [wait for _, wait, _ in items if wait is not None]
+        out.append((key, len(items), states.count(1), states.count(2), waits))
+    return out
+
+
 def _add(
     accs: dict[Any, _Acc],
-    arrivals: Iterable[tuple[Any, float | None, int]],
+    arrivals: Iterable[tuple[Any, int, int, int, list[float]]],
     events: Iterable[tuple[Any, str, str | None, int]],
     received: Iterable[tuple[Any, int]],
     ratings: Iterable[tuple[Any, int, int, int, int, int, int]],
@@ -224,17 +237,13 @@ def _add(
             found = accs[key] = _Acc()
         return found
 
-    # a quarter of a million rows for a year: per group, not per row (a window's rows come
-    # together)
-    for key, group in groupby(arrivals, itemgetter(0)):
-        rows = list(group)
+    for key, n, met, missed, waits in arrivals:
         a = acc(key)
         if new:
-            a.new += len(rows)
-        a.waits += [wait for _, wait, _ in rows if wait is not None]
-        states = [sla for _, _, sla in rows]
-        a.sla_met += states.count(1)
-        a.sla_missed += states.count(2)
+            a.new += n
+        a.waits += waits
+        a.sla_met += met
+        a.sla_missed += missed
     for key, kind, reason, n in events:
         a = acc(key)
         if kind in sql.ANSWER_KINDS:

@@ -285,15 +285,30 @@ def _flag(condition: Any) -> Any:
 
 def window_arrivals(
     conn: Connection, windows: Sequence[Window], now: datetime
-) -> list[tuple[int, float | None, int]]:
-    """As `arrivals`, by window: (window key, seconds to the first answer, SLA state)."""
+) -> list[tuple[int, int, int, int, list[float]]]:
+    """As `arrivals`, added up by window: (window key, requests, SLA met, SLA missed, the
+    seconds to each first answer). One text per window ("700,520,80;3600.0,...") instead of
+    a row per request: a year is a quarter of a million requests."""
     w = _windows(windows)
-    query = (
-        select(w.c.key, _wait(conn), _sla(now))
-        .select_from(w.join(_r, and_(_r.c.created_at >= w.c.lo, _r.c.created_at < w.c.hi)))
-        .where(_not_imported())
+    wait, sla = _wait(conn), _sla(now)
+    if conn.dialect.name == "sqlite":
+        waits: Any = func.group_concat(wait, ",")
+    else:
+        waits = func.string_agg(cast(wait, String), ",")
+    text = _packed([literal(1), _flag(sla == 1), _flag(sla == 2)]) + literal(";")
+    text = text + func.coalesce(waits, "")
+    packed = (
+        select(text)
+        .where(_r.c.created_at >= w.c.lo, _r.c.created_at < w.c.hi, _not_imported())
+        .scalar_subquery()
     )
-    return list(conn.execute(query))
+    out: list[tuple[int, int, int, int, list[float]]] = []
+    for key, value in conn.execute(select(w.c.key, packed)):
+        head, _, tail = (value or "").partition(";")
+        n, met, missed = _unpack(head, 3)
+        if n:
+            out.append((key, n, met, missed, [float(v) for v in tail.split(",")] if tail else []))
+    return out
 
 
 SLOT_BITS = 21
