@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import insert
 
 from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
+from supportdesk.desk import stats as stats_service
 from supportdesk.store import tables as t
 from tests.fixtures import drop_into_maildir, make_desk, run_cli
 from tests.mailfactory import make_mail
@@ -322,3 +324,14 @@ def test_unanswered_requests_closed_before_their_due_time_are_no_miss(
     day = desk.stats(DAY1, DAY1 + timedelta(days=1)).groups[0]
     assert (day.new, day.sla_met, day.sla_missed, day.score) == (2, 0, 1, 0)
     assert day.closed == {"other": 1, "spam": 1}
+
+
+def test_long_periods_are_counted_in_parts(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days go to the database a thousand at a time (bound parameters are limited): the
+    figures do not depend on where a part ends."""
+    desk = history(tmp_path, clock)
+    whole = desk.stats(DAY1, DAY1 + timedelta(days=6)).as_dict()
+    monkeypatch.setattr(stats_service, "WINDOWS_PER_QUERY", 4)
+    assert desk.stats(DAY1, DAY1 + timedelta(days=6)).as_dict() == whole
