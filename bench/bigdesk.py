@@ -219,8 +219,20 @@ class Builder:
             "event": [],
             "rating": [],
         }
+        first_pk = self.message_pk + 1
         for i in range(lo, hi):
             self._request(i, out)
+        # A desk writes messages and events as they happen: their ids rise with their time
+        # (within a chunk here; chunks overlap by the few days a conversation lasts).
+        out["message"].sort(key=lambda m: m["received_at"])
+        new_pk = {}
+        for offset, row in enumerate(out["message"]):
+            new_pk[row["id"]] = row["id"] = first_pk + offset
+        for raw in out["message_raw"]:
+            raw["message_pk"] = new_pk[raw["message_pk"]]
+        out["message_raw"].sort(key=lambda r: r["message_pk"])
+        out["event"].sort(key=lambda e: e["at"])
+        out["rating"].sort(key=lambda g: g["at"])
         return out
 
     def _times(self, i: int) -> list[datetime]:

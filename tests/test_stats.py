@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import insert
 
 from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
+from supportdesk.desk import stats as stats_service
 from supportdesk.store import tables as t
 from tests.fixtures import drop_into_maildir, make_desk, run_cli
 from tests.mailfactory import make_mail
@@ -306,3 +308,30 @@ def test_stats_command_refuses_bad_options(tmp_path: Path, clock: FrozenClock) -
     assert "expected one of day, week, agent, tag, language" in bad_by.stderr
     empty = run_cli("stats", "--since", "2026-01-05", "--until", "2026-01-05", cwd=tmp_path)
     assert empty.returncode == 2 and "the period is empty" in empty.stderr
+
+
+def test_unanswered_requests_closed_before_their_due_time_are_no_miss(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    clock.set(DAY1 + 9 * HOUR)
+    desk = make_desk(tmp_path, clock)
+    mail(tmp_path, desk, sender="spam@example.net", subject="Cheap pills", message_id="s1@x")
+    mail(tmp_path, desk, sender="late@example.net", subject="Hello?", message_id="l1@x")
+    clock.advance(HOUR)
+    desk.close(1, "spam", "anna")  # closed at 10:00, due 21:00: nothing was owed
+    clock.set(DAY1 + 22 * HOUR)
+    desk.close(2, "other", "anna")  # closed unanswered at 22:00, after its due time
+    day = desk.stats(DAY1, DAY1 + timedelta(days=1)).groups[0]
+    assert (day.new, day.sla_met, day.sla_missed, day.score) == (2, 0, 1, 0)
+    assert day.closed == {"other": 1, "spam": 1}
+
+
+def test_long_periods_are_counted_in_parts(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days go to the database a thousand at a time (bound parameters are limited): the
+    figures do not depend on where a part ends."""
+    desk = history(tmp_path, clock)
+    whole = desk.stats(DAY1, DAY1 + timedelta(days=6)).as_dict()
+    monkeypatch.setattr(stats_service, "WINDOWS_PER_QUERY", 4)
+    assert desk.stats(DAY1, DAY1 + timedelta(days=6)).as_dict() == whole

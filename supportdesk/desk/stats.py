@@ -4,11 +4,15 @@ screen and the daily report (domain.stats says what each figure counts)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from supportdesk.desk.context import DeskContext
+from supportdesk.domain.enums import CLOSE_REASONS
 from supportdesk.domain.stats import (
     BACKLOG_BUCKETS,
     GROUPINGS,
@@ -21,7 +25,7 @@ from supportdesk.errors import SupportDeskError
 from supportdesk.store import figures as sql
 from supportdesk.store.requests import ON_STACK
 
-EPOCH_DAY = date(1970, 1, 1)
+WINDOWS_PER_QUERY = 1000
 BACKLOG_AGES = (timedelta(hours=1), timedelta(hours=4), timedelta(hours=24), timedelta(days=3))
 """The upper ages of BACKLOG_BUCKETS but the last."""
 
@@ -44,24 +48,25 @@ class StatsService:
         settings = self.ctx.settings
         zone = settings.stats_zone
         now = self.ctx.now()
-        shifts = zone_shifts(zone, since, until)
         with self.ctx.db.read() as conn:
+            days = days_of(since, until, zone)
+            windows = [
+                (i, max(since, local_midnight(day, zone)), min(until, local_midnight(nxt, zone)))
+                for i, (day, nxt) in enumerate((d, d + timedelta(days=1)) for d in days)
+            ]
+            # by day, always: a window's counts are bounded (figures.SLOT_BITS)
+            per_day = _collect_windows(conn, windows, now)
+            total = _Acc()
+            for acc in per_day.values():
+                total.add(acc)
             if by in ("day", "week"):
-                per_day = _collect(conn, since, until, now, "day", shifts)
                 label = _day_label if by == "day" else _week_label
-                groups: dict[str, _Acc] = {
-                    key: _Acc()
-                    for key in dict.fromkeys(label(d) for d in days_of(since, until, zone))
-                }
-                for day, acc in per_day.items():
-                    groups.setdefault(label(day), _Acc()).add(acc)
-                total = _Acc()
-                for acc in groups.values():
-                    total.add(acc)
+                groups: dict[str, _Acc] = {label(d): _Acc() for d in days}
+                for i, acc in per_day.items():
+                    groups[label(days[i])].add(acc)
                 figures = [acc.figures(key) for key, acc in groups.items()]
             else:
-                found = _collect(conn, since, until, now, by, shifts)
-                total = _collect(conn, since, until, now, "none", shifts).get(0, _Acc())
+                found = _collect_groups(conn, since, until, now, by)
                 figures = [
                     found[key].figures(str(key), per_agent=by == "agent")
                     for key in sorted(found, key=str)
@@ -134,8 +139,8 @@ class _Acc:
             new=None if per_agent else self.new,
             answered=self.answered,
             first_answers=len(waits),
-            first_answer_median=median(waits),
-            first_answer_p90=percentile(waits, 0.9),
+            first_answer_median=_seconds(median(waits)),
+            first_answer_p90=_seconds(percentile(waits, 0.9)),
             sla_met=self.sla_met,
             sla_missed=self.sla_missed,
             closed=None if per_agent else closed,
@@ -147,6 +152,11 @@ class _Acc:
             politeness=_mean(self.politeness),
             proficiency=_mean(self.proficiency),
         )
+
+
+def _seconds(value: float | None) -> float | None:
+    """A duration to the millisecond (SQLite's julianday differences carry float noise)."""
+    return None if value is None else max(0.0, round(float(value), 3))
 
 
 def _mean(pair: list[int]) -> float | None:
@@ -171,42 +181,86 @@ def percentile(ordered: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def _collect(
-    conn: Any, since: datetime, until: datetime, now: datetime, by: str, shifts: sql.Shifts
-) -> dict[Any, _Acc]:
-    """The figures per group key (the local day number, the agent, tag or language; 0 for
-    the whole period)."""
-    accs: dict[Any, _Acc] = {}
+def _collect_windows(conn: Any, windows: list[sql.Window], now: datetime) -> dict[int, _Acc]:
+    """The figures per window of time (a day), by its key; WINDOWS_PER_QUERY at a time (three
+    bound parameters each: SQLite takes 32,766 in one statement)."""
+    accs = {key: _Acc() for key, _, _ in windows}
+    for start in range(0, len(windows), WINDOWS_PER_QUERY):
+        part = windows[start : start + WINDOWS_PER_QUERY]
+        _add(
+            accs,
+            sql.window_arrivals(conn, part, now),
+            sql.window_events(conn, part, CLOSE_REASONS),
+            sql.window_received(conn, part),
+            sql.window_ratings(conn, part),
+        )
+    return accs
 
+
+def _collect_groups(
+    conn: Any, since: datetime, until: datetime, now: datetime, by: str
+) -> dict[Any, _Acc]:
+    """The figures per agent, tag or language that has any."""
+    accs: dict[Any, _Acc] = {}
+    _add(
+        accs,
+        _by_key(sql.arrivals(conn, since, until, now, by)),
+        sql.event_counts(conn, since, until, by),
+        [] if by == "agent" else sql.received_counts(conn, since, until, by),
+        sql.rating_counts(conn, since, until, by),
+        new=by != "agent",
+    )
+    return accs
+
+
+def _by_key(
+    rows: list[tuple[Any, float | None, int]],
+) -> list[tuple[Any, int, int, int, list[float]]]:
+    """Requests (group, wait, SLA state) added up by group: as `figures.window_arrivals`."""
+    out = []
+    for key, group in groupby(sorted(rows, key=lambda r: str(r[0])), itemgetter(0)):
+        items = list(group)
+        states = [sla for _, _, sla in items]
+        waits = [wait for _, wait, _ in items if wait is not None]
+        out.append((key, len(items), states.count(1), states.count(2), waits))
+    return out
+
+
+def _add(
+    accs: dict[Any, _Acc],
+    arrivals: Iterable[tuple[Any, int, int, int, list[float]]],
+    events: Iterable[tuple[Any, str, str | None, int]],
+    received: Iterable[tuple[Any, int]],
+    ratings: Iterable[tuple[Any, int, int, int, int, int, int]],
+    *,
+    new: bool = True,
+) -> None:
     def acc(key: Any) -> _Acc:
         found = accs.get(key)
         if found is None:
             found = accs[key] = _Acc()
         return found
 
-    for key, wait, sla in sql.arrivals(conn, since, until, now, by, shifts):
+    for key, n, met, missed, waits in arrivals:
         a = acc(key)
-        a.new += 1
-        if wait is not None:
-            a.waits.append(max(0.0, round(float(wait), 3)))  # julianday: float noise
-        if sla == 1:
-            a.sla_met += 1
-        elif sla == 2:
-            a.sla_missed += 1
-    for key, kind, reason, n in sql.event_counts(conn, since, until, by, shifts):
+        if new:
+            a.new += n
+        a.waits += waits
+        a.sla_met += met
+        a.sla_missed += missed
+    for key, kind, reason, n in events:
         a = acc(key)
         if kind in sql.ANSWER_KINDS:
             a.answered += n
         elif kind == "close":
-            a.closed[reason or ""] = a.closed.get(reason or "", 0) + n
+            a.closed[reason or "other"] = a.closed.get(reason or "other", 0) + n
         elif reason == "reopened":
             a.reopened += n
         elif reason == "follow_up":
             a.follow_ups += n
-    if by != "agent":
-        for key, n in sql.received_counts(conn, since, until, by, shifts):
-            acc(key).received += n
-    for key, n, good, ps, pn, qs, qn in sql.rating_counts(conn, since, until, by, shifts):
+    for key, n in received:
+        acc(key).received += n
+    for key, n, good, ps, pn, qs, qn in ratings:
         a = acc(key)
         a.ratings += n
         a.good += good
@@ -214,9 +268,6 @@ def _collect(
         a.politeness[1] += pn
         a.proficiency[0] += qs
         a.proficiency[1] += qn
-    if by == "day":
-        return {EPOCH_DAY + timedelta(days=int(k)): v for k, v in accs.items()}
-    return accs
 
 
 def _backlog(conn: Any, now: datetime) -> Backlog:
@@ -248,31 +299,3 @@ def days_of(since: datetime, until: datetime, zone: tzinfo) -> list[date]:
 def local_midnight(day: date, zone: tzinfo) -> datetime:
     """The start of a local day, aware (UTC)."""
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
-
-
-def zone_shifts(zone: tzinfo, since: datetime, until: datetime) -> list[tuple[int, int]]:
-    """The zone's UTC offsets over [since, until): (from epoch second, offset seconds), found
-    by checking each day and narrowing a change down to the second."""
-
-    def offset(second: int) -> int:
-        moment = datetime.fromtimestamp(second, UTC).astimezone(zone)
-        delta = moment.utcoffset()
-        return int(delta.total_seconds()) if delta else 0
-
-    start, end = int(since.timestamp()), int(until.timestamp()) + 1
-    shifts = [(start, offset(start))]
-    step = 86400
-    at = start
-    while at < end:
-        nxt = min(end, at + step)
-        if offset(nxt) != shifts[-1][1]:
-            lo, hi = at, nxt  # offset(lo) is the current one, offset(hi) the new one
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if offset(mid) == shifts[-1][1]:
-                    lo = mid
-                else:
-                    hi = mid
-            shifts.append((hi, offset(hi)))
-        at = nxt
-    return shifts

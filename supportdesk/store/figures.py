@@ -1,11 +1,11 @@
-"""The SQL of the team's figures (desk.stats puts them together): counts aggregated in the
-database, grouped by local day, agent, tag or language.
+"""The SQL of the team's figures (desk.stats puts them together), aggregated in the database.
 
-Days are counted in a time zone without building a datetime per row: a stored time becomes
-whole epoch seconds in SQL, plus the zone's UTC offset at that moment (a CASE over the few
-offset changes of the period, computed in Python: `Shifts`), divided by 86,400. That is the
-local day number (days since 1970-01-01), DST-correct. The period itself is filtered with
-the indexed time columns (request.created_at, event.at, message.received_at, rating.at).
+Days and weeks are windows [lo, hi) computed in Python (local midnights, DST-correct): a CTE
+of them is joined to the indexed time columns (request.created_at, event.at,
+message.received_at, rating.at), one correlated subquery per window that adds up every
+figure of that table at once. No date is parsed and no row sorted per row: a window's rows
+are one index range, and since a desk writes its rows as things happen (ids rise with time),
+the rows of a range lie together. Agents, tags and languages are GROUP BY queries.
 
 Imported history (requests with close_reason 'imported') counts nowhere."""
 
@@ -16,31 +16,33 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Float,
     Integer,
+    String,
     and_,
     case,
     cast,
+    column,
     func,
     literal,
     or_,
     select,
+    values,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from supportdesk.store import tables as t
+from supportdesk.store.types import UTCDateTime
 
 _r, _m, _e, _g, _tag = t.request, t.message, t.event, t.rating, t.request_tag
 
-Shifts = Sequence[tuple[int, int]]
-"""The zone's UTC offsets over the period: (from epoch second, offset seconds), oldest first;
-the first one applies before its start too."""
+Window = tuple[int, datetime, datetime]
+"""A window of time, [lo, hi), by its key."""
 
-KEYS = ("day", "none", "agent", "tag", "language")
-"""What the figures can be grouped by here: local day number, nothing (one group, key 0),
-the agent, the request's tag, the request's language ("" when none)."""
+KEYS = ("agent", "tag", "language")
+"""What the figures can be grouped by here: the agent, the request's tag, the request's
+language ("" when none)."""
 
 ANSWER_KINDS = ("reply", "reminder")
 
@@ -49,37 +51,13 @@ def _not_imported() -> ColumnElement[bool]:
     return or_(_r.c.close_reason.is_(None), _r.c.close_reason != "imported")
 
 
-def _epoch(conn: Connection, col: Any) -> ColumnElement[int]:
-    """Whole seconds since 1970 of a stored (naive UTC) time."""
-    if conn.dialect.name == "sqlite":
-        return cast(func.strftime("%s", col), Integer)
-    return cast(func.floor(func.extract("epoch", col)), BigInteger)
-
-
 def _seconds_between(conn: Connection, later: Any, earlier: Any) -> ColumnElement[float]:
     if conn.dialect.name == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
     return cast(func.extract("epoch", later - earlier), Float)
 
 
-def _local_day(conn: Connection, col: Any, shifts: Shifts) -> ColumnElement[int]:
-    epoch = _epoch(conn, col)
-    if len(shifts) == 1:
-        offset: Any = literal(shifts[0][1])
-    else:
-        offset = case(
-            *((epoch >= start, literal(off)) for start, off in reversed(shifts[1:])),
-            else_=literal(shifts[0][1]),
-        )
-    # Times before 1970 do not occur here: integer division is floor division.
-    return (epoch + offset) // 86400
-
-
-def _key(conn: Connection, by: str, col: Any, shifts: Shifts, agent: Any = None) -> Any:
-    if by == "day":
-        return _local_day(conn, col, shifts)
-    if by == "none":
-        return literal(0)
+def _key(by: str, agent: Any = None) -> Any:
     if by == "agent":
         return agent
     if by == "tag":
@@ -97,8 +75,35 @@ def _with_request(by: str, frm: Any, on: Any) -> Any:
     return joined
 
 
+def _wait(conn: Connection) -> ColumnElement[float | None]:
+    first = _r.c.first_response_at
+    return case((first.is_(None), None), else_=_seconds_between(conn, first, _r.c.created_at))
+
+
+def _sla(now: datetime) -> ColumnElement[int]:
+    """1 met, 2 missed, 0 not counted (see `arrivals`)."""
+    first, due = _r.c.first_response_at, _r.c.sla_due_at
+    return case(
+        (due.is_(None), 0),
+        (and_(first.is_not(None), first <= due), 1),
+        (first.is_not(None), 2),
+        # unanswered: missed once due, unless closed before it (spam, a duplicate: no
+        # answer was owed)
+        (and_(due <= now, or_(_r.c.closed_at.is_(None), _r.c.closed_at > due)), 2),
+        else_=0,
+    )
+
+
+def _counted_events() -> ColumnElement[bool]:
+    return or_(
+        and_(_e.c.kind.in_(ANSWER_KINDS), _e.c.actor != "system"),
+        and_(_e.c.kind == "close", _e.c.reason != "imported"),
+        and_(_e.c.kind == "push", _e.c.reason.in_(("reopened", "follow_up"))),
+    )
+
+
 def arrivals(
-    conn: Connection, since: datetime, until: datetime, now: datetime, by: str, shifts: Shifts
+    conn: Connection, since: datetime, until: datetime, now: datetime, by: str
 ) -> list[tuple[Any, float | None, int]]:
     """The requests that arrived in [since, until): (group, seconds to the first answer or
     None, SLA state: 1 met, 2 missed, 0 not counted). By agent: only the answered ones,
@@ -108,17 +113,8 @@ def arrivals(
     promise is read as stored: met if first answered at or before it; missed if answered
     after it, or still unanswered once it has passed; not counted before that, without one
     (automatic mail), or when it was closed unanswered before it was due (spam, duplicates)."""
-    first, due = _r.c.first_response_at, _r.c.sla_due_at
-    sla = case(
-        (due.is_(None), 0),
-        (and_(first.is_not(None), first <= due), 1),
-        (first.is_not(None), 2),
-        # unanswered: missed once due, unless closed before it (spam, a duplicate: no
-        # answer was owed)
-        (and_(due <= now, or_(_r.c.closed_at.is_(None), _r.c.closed_at > due)), 2),
-        else_=0,
-    )
-    wait = case((first.is_(None), None), else_=_seconds_between(conn, first, _r.c.created_at))
+    first = _r.c.first_response_at
+    wait, sla = _wait(conn), _sla(now)
     agent = None
     if by == "agent":
         # The agent of the first answer: the answer event at the moment of the first answer
@@ -135,7 +131,7 @@ def arrivals(
             .limit(1)
             .scalar_subquery()
         )
-    key = _key(conn, by, _r.c.created_at, shifts, agent)
+    key = _key(by, agent)
     query = (
         select(key, wait, sla)
         .select_from(_with_request(by, _r, None))
@@ -147,7 +143,7 @@ def arrivals(
 
 
 def event_counts(
-    conn: Connection, since: datetime, until: datetime, by: str, shifts: Shifts
+    conn: Connection, since: datetime, until: datetime, by: str
 ) -> list[tuple[Any, str, str | None, int]]:
     """(group, kind, reason, count) of the events the figures count in [since, until):
     answers by agents (reply, reminder: an automatic reminder's actor is "system"), closes,
@@ -155,20 +151,14 @@ def event_counts(
 
     Imported history has one event, its close with reason 'imported': left out by reason
     (no join with the request needed for days and agents)."""
-    kinds = or_(
-        and_(_e.c.kind.in_(ANSWER_KINDS), _e.c.actor != "system"),
-        _e.c.kind == "close",
-        and_(_e.c.kind == "push", _e.c.reason.in_(("reopened", "follow_up"))),
-    )
-    not_imported = or_(_e.c.reason.is_(None), _e.c.reason != "imported")
-    key = _key(conn, by, _e.c.at, shifts, _e.c.actor)
+    key = _key(by, _e.c.actor)
     frm: Any = _e
     if by in ("tag", "language"):
         frm = _with_request(by, _e, _r.c.id == _e.c.request_id)
     query = (
         select(key, _e.c.kind, _e.c.reason, func.count())
         .select_from(frm)
-        .where(_e.c.at >= since, _e.c.at < until, kinds, not_imported)
+        .where(_e.c.at >= since, _e.c.at < until, _counted_events())
         .group_by(key, _e.c.kind, _e.c.reason)
     )
     if by == "agent":
@@ -177,11 +167,11 @@ def event_counts(
 
 
 def received_counts(
-    conn: Connection, since: datetime, until: datetime, by: str, shifts: Shifts
+    conn: Connection, since: datetime, until: datetime, by: str
 ) -> list[tuple[Any, int]]:
     """(group, customer messages) that arrived in [since, until): automatic mail and the
     messages of imported history not counted."""
-    key = _key(conn, by, _m.c.received_at, shifts)
+    key = _key(by)
     query = (
         select(key, func.count())
         .select_from(_with_request(by, _m, _r.c.id == _m.c.request_id))
@@ -198,11 +188,11 @@ def received_counts(
 
 
 def rating_counts(
-    conn: Connection, since: datetime, until: datetime, by: str, shifts: Shifts
+    conn: Connection, since: datetime, until: datetime, by: str
 ) -> list[tuple[Any, int, int, int, int, int, int]]:
     """(group, ratings, good ones, politeness sum, politeness scores, proficiency sum,
     proficiency scores) of the ratings given in [since, until)."""
-    key = _key(conn, by, _g.c.at, shifts, _g.c.agent_login)
+    key = _key(by, _g.c.agent_login)
     frm: Any = _g
     if by in ("tag", "language"):
         frm = _with_request(by, _g, _r.c.id == _g.c.request_id)
@@ -254,3 +244,162 @@ def backlog(
     row = conn.execute(select(*columns).where(_r.c.status.in_(tuple(on_stack)))).one()
     total, oldest, *within = row
     return int(total or 0), [int(w or 0) for w in within], oldest
+
+
+# -- by windows of time (days, weeks, the whole period) -----------------------------------
+
+
+def _windows(windows: Sequence[Window]) -> Any:
+    rows = [(key, lo, hi) for key, lo, hi in windows]
+    return (
+        values(
+            column("key", Integer),
+            column("lo", UTCDateTime),
+            column("hi", UTCDateTime),
+            name="windows",
+        )
+        .data(rows)
+        .cte("windows")
+    )
+
+
+def _packed(sums: Sequence[Any]) -> Any:
+    """Several sums in one text ("3,0,12"): one correlated subquery (one walk over a
+    window's rows) gives them all, SQLite and PostgreSQL alike."""
+    parts: Any = None
+    for expr in sums:
+        text = cast(func.coalesce(func.sum(expr), 0), String)
+        parts = text if parts is None else parts + literal(",") + text
+    return parts
+
+
+def _unpack(packed: str | None, n: int) -> list[int]:
+    if not packed:
+        return [0] * n
+    return [int(v.split(".")[0]) for v in packed.split(",")]
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def window_arrivals(
+    conn: Connection, windows: Sequence[Window], now: datetime
+) -> list[tuple[int, int, int, int, list[float]]]:
+    """As `arrivals`, added up by window: (window key, requests, SLA met, SLA missed, the
+    seconds to each first answer). One text per window ("700,520,80;3600.0,...") instead of
+    a row per request: a year is a quarter of a million requests."""
+    w = _windows(windows)
+    wait, sla = _wait(conn), _sla(now)
+    if conn.dialect.name == "sqlite":
+        waits: Any = func.group_concat(wait, ",")
+    else:
+        waits = func.string_agg(cast(wait, String), ",")
+    text = _packed([literal(1), _flag(sla == 1), _flag(sla == 2)]) + literal(";")
+    text = text + func.coalesce(waits, "")
+    packed = (
+        select(text)
+        .where(_r.c.created_at >= w.c.lo, _r.c.created_at < w.c.hi, _not_imported())
+        .scalar_subquery()
+    )
+    out: list[tuple[int, int, int, int, list[float]]] = []
+    for key, value in conn.execute(select(w.c.key, packed)):
+        head, _, tail = (value or "").partition(";")
+        n, met, missed = _unpack(head, 3)
+        if n:
+            out.append((key, n, met, missed, [float(v) for v in tail.split(",")] if tail else []))
+    return out
+
+
+SLOT_BITS = 21
+"""Counts packed into one integer sum take this many bits each: up to 2,097,151 events of
+one kind in one window (a day)."""
+
+
+def window_events(
+    conn: Connection, windows: Sequence[Window], close_reasons: Sequence[str]
+) -> list[tuple[int, str, str | None, int]]:
+    """As `event_counts`, by window (at most a day each); closes under `close_reasons` (any
+    other: "other").
+
+    The figures of an event are its kind and reason: each counted kind of event is a slot
+    of SLOT_BITS bits in one of a few integer sums (CASE: 1, 2**21, 2**42), so a row costs
+    a few CASEs instead of a sum per figure (a third less time on a year of events)."""
+    w = _windows(windows)
+    kind, reason, actor = _e.c.kind, _e.c.reason, _e.c.actor
+    known = [r for r in close_reasons if r != "imported"]
+    slots: list[tuple[tuple[str, str | None], Any]] = [
+        (("reply", None), and_(kind.in_(ANSWER_KINDS), actor != "system")),
+        (("push", "reopened"), and_(kind == "push", reason == "reopened")),
+        (("push", "follow_up"), and_(kind == "push", reason == "follow_up")),
+        *((("close", r), and_(kind == "close", reason == r)) for r in known if r != "other"),
+        (
+            ("close", "other"),
+            and_(
+                kind == "close",
+                or_(
+                    reason.is_(None),
+                    reason.not_in([r for r in known if r != "other"] + ["imported"]),
+                ),
+            ),
+        ),
+    ]
+    groups = [slots[i : i + 3] for i in range(0, len(slots), 3)]
+    sums = [
+        case(
+            *((condition, literal(1 << (SLOT_BITS * j))) for j, (_, condition) in enumerate(g)),
+            else_=literal(0),
+        )
+        for g in groups
+    ]
+    packed = select(_packed(sums)).where(_e.c.at >= w.c.lo, _e.c.at < w.c.hi).scalar_subquery()
+    mask = (1 << SLOT_BITS) - 1
+    out: list[tuple[int, str, str | None, int]] = []
+    for key, text in conn.execute(select(w.c.key, packed)):
+        for g, total in zip(groups, _unpack(text, len(groups)), strict=True):
+            for j, (name, _) in enumerate(g):
+                n = (total >> (SLOT_BITS * j)) & mask
+                if n:
+                    out.append((key, *name, n))
+    return out
+
+
+def window_received(conn: Connection, windows: Sequence[Window]) -> list[tuple[int, int]]:
+    """As `received_counts`, by window. The messages are joined to their requests only on a
+    desk with imported history (a look-up per message costs a third of the time)."""
+    w = _windows(windows)
+    imported = conn.execute(select(_r.c.id).where(_r.c.close_reason == "imported").limit(1)).first()
+    frm: Any = _m.join(_r, _r.c.id == _m.c.request_id) if imported else _m
+    where = [
+        _m.c.received_at >= w.c.lo,
+        _m.c.received_at < w.c.hi,
+        _m.c.direction == "in",
+        _m.c.automatic.is_(None),
+    ]
+    if imported:
+        where.append(_not_imported())
+    count = select(func.count()).select_from(frm).where(*where).scalar_subquery()
+    return [(key, n) for key, n in conn.execute(select(w.c.key, count)) if n]
+
+
+def window_ratings(
+    conn: Connection, windows: Sequence[Window]
+) -> list[tuple[int, int, int, int, int, int, int]]:
+    """As `rating_counts`, by window."""
+    w = _windows(windows)
+    g = _g.c
+    sums = [
+        literal(1),
+        _flag(g.good),
+        func.coalesce(g.politeness, 0),
+        _flag(g.politeness.is_not(None)),
+        func.coalesce(g.proficiency, 0),
+        _flag(g.proficiency.is_not(None)),
+    ]
+    packed = select(_packed(sums)).where(g.at >= w.c.lo, g.at < w.c.hi).scalar_subquery()
+    out: list[tuple[int, int, int, int, int, int, int]] = []
+    for key, text in conn.execute(select(w.c.key, packed)):
+        n, good, ps, pn, qs, qn = _unpack(text, 6)
+        if n:
+            out.append((key, n, good, ps, pn, qs, qn))
+    return out
