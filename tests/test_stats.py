@@ -294,7 +294,7 @@ def test_stats_command_json_csv_and_table(tmp_path: Path, clock: FrozenClock) ->
     table = run_cli("stats", *period, cwd=tmp_path, env=env)
     assert table.returncode == 0
     monday = next(line for line in table.stdout.splitlines() if line.startswith("2026-01-05"))
-    assert monday.split()[1:] == ["2", "2", "2", "2", "7h", "13h", "1/2", "50"]
+    assert monday.split()[1:] == ["2", "2", "2", "2", "7h", "13h", "1/2", "50%"]
     assert "Backlog now: 3 on the stack" in table.stdout
 
 

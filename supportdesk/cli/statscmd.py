@@ -12,7 +12,7 @@ import typer
 
 from supportdesk.cli.app import app, state
 from supportdesk.cli.output import emit_json, print_table, stdout
-from supportdesk.domain.stats import BACKLOG_BUCKETS, GROUPINGS
+from supportdesk.domain.stats import BACKLOG_BUCKETS, GROUPINGS, duration, percent, percent_share
 
 if TYPE_CHECKING:
     from supportdesk.domain.stats import Figures, StatsReport
@@ -47,26 +47,6 @@ def parse_moment(text: str, zone: tzinfo, now: datetime, option: str) -> datetim
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
-def human(seconds: float | None) -> str:
-    """A duration as people say it: 45s, 14m, 3h 5m, 2d 4h."""
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        hours, minutes = divmod(s // 60, 60)
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    days, hours = divmod(s // 3600, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"
-
-
-def _percent(share: float | None) -> str:
-    return "" if share is None else f"{round(share * 100)}%"
-
-
 def _count(value: int | None) -> object:
     return "" if value is None else value
 
@@ -79,11 +59,11 @@ def _row(f: Figures) -> list[object]:
         _count(f.received),
         f.answered,
         f.first_answers,
-        human(f.first_answer_median),
-        human(f.first_answer_p90),
+        duration(f.first_answer_median, ""),
+        duration(f.first_answer_p90, ""),
         f"{f.sla_met}/{due}" if due else "",
-        "" if f.score is None else f.score,
-        _percent(f.csat),
+        percent(f.score, ""),
+        percent_share(f.csat, ""),
     ]
 
 
@@ -105,15 +85,15 @@ def _print_report(report: StatsReport) -> None:
     print_table(columns, rows)
     backlog = report.backlog
     ages = ", ".join(f"{name} {backlog.by_age.get(name, 0)}" for name in BACKLOG_BUCKETS)
-    oldest = f", oldest {human(backlog.oldest_seconds)}" if backlog.oldest_seconds else ""
+    oldest = f", oldest {duration(backlog.oldest_seconds, '')}" if backlog.oldest_seconds else ""
     from rich.text import Text
 
     stdout.print(Text(f"Backlog now: {backlog.on_stack} on the stack ({ages}{oldest})."))
     stdout.print(
         Text(
             f"Period {report.since.isoformat()} to {report.until.isoformat()} in "
-            f"{report.timezone}; SLA: first answer within {human(report.sla_target_seconds)};"
-            " score: % within it."
+            f"{report.timezone}; SLA: first answer within "
+            f"{duration(report.sla_target_seconds)}; score: % within it."
         )
     )
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from supportdesk.config import Settings
 from supportdesk.desk.context import DeskContext
-from supportdesk.domain.stats import Figures, StatsReport
+from supportdesk.domain.stats import Figures, StatsReport, duration, percent, percent_share
 from supportdesk.store import reports
 
 MOST_TRIES = 10
@@ -220,27 +220,3 @@ def ratings(n: int) -> str:
 
 def count(value: int | None) -> str:
     return "–" if value is None else str(value)
-
-
-def percent(score: float | None) -> str:
-    """A score (already a percentage) as "92%"; "–" when nothing was due."""
-    return "–" if score is None else f"{score:.0f}%"
-
-
-def percent_share(share: float | None) -> str:
-    """A share (0..1) as "96%"; "–" when there is none."""
-    return "–" if share is None else f"{round(share * 100)}%"
-
-
-def duration(seconds: float | None) -> str:
-    """A length of time in a few characters: "14m", "3h 20m", "2d 4h"; "–" for none."""
-    if seconds is None:
-        return "–"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"

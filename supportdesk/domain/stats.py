@@ -165,3 +165,32 @@ class StatsReport:
             "backlog": self.backlog.as_dict(),
             "comments": [c.as_dict() for c in self.comments],
         }
+
+
+# -- how figures are written (console, CLI table, daily report) -----------------------------
+
+
+def duration(seconds: float | None, none: str = "–") -> str:
+    """A length of time as people say it: "45s", "14m", "3h 5m", "2d 4h"; `none` for None."""
+    if seconds is None:
+        return none
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        hours, minutes = divmod(s // 60, 60)
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(s // 3600, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def percent(score: float | None, none: str = "–") -> str:
+    """A score (already a percentage) as "92%"; `none` when nothing was due."""
+    return none if score is None else f"{score:.0f}%"
+
+
+def percent_share(share: float | None, none: str = "–") -> str:
+    """A share (0..1) as "96%"; `none` when there is none."""
+    return none if share is None else f"{round(share * 100)}%"

@@ -114,11 +114,3 @@ def age(when: datetime | None, now: datetime) -> str:
 def local_time(when: datetime | None) -> str:
     """A stored time in the local zone, or "date unknown" when it could not be read."""
     return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "date unknown"
-
-
-def short_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds / 3600:.1f} h"

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Header, Static
 
 from supportdesk.desk.senders import SenderLabel, request_sender
 from supportdesk.domain import RequestRecord
+from supportdesk.domain.stats import duration
 from supportdesk.ui.columns import (
     Column,
     add_fitted_row,
@@ -24,7 +25,7 @@ from supportdesk.ui.columns import (
     fit_columns,
 )
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import age, inert, short_duration
+from supportdesk.ui.text import age, inert
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class StackScreen(Screen[None]):
                     "The stack is empty. Nothing waits for an answer.\n\n"
                     f"Today: {today.received} received · {today.new_requests} new requests · "
                     f"{today.answered} answered · median first answer "
-                    f"{short_duration(_seconds(today.median_first_answer))}"
+                    f"{duration(_seconds(today.median_first_answer))}"
                 )
             )
         if records:

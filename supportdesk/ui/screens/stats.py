@@ -15,9 +15,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Sparkline, Static
 
-from supportdesk.desk.report import day_bounds, duration, percent, percent_share, today
+from supportdesk.desk.report import day_bounds, today
 from supportdesk.desk.report import ratings as _ratings
-from supportdesk.domain.stats import BACKLOG_BUCKETS, Figures, StatsReport
+from supportdesk.domain.stats import (
+    BACKLOG_BUCKETS,
+    Figures,
+    StatsReport,
+    duration,
+    percent,
+    percent_share,
+)
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.text import inert
 
