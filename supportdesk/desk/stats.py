@@ -7,8 +7,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from supportdesk.desk.context import DeskContext
@@ -54,7 +52,7 @@ class StatsService:
                 (i, max(since, local_midnight(day, zone)), min(until, local_midnight(nxt, zone)))
                 for i, (day, nxt) in enumerate((d, d + timedelta(days=1)) for d in days)
             ]
-            # by day, always: a window's counts are bounded (figures.SLOT_BITS)
+            # by day, always: weeks and the total are days added up
             per_day = _collect_windows(conn, windows, now)
             total = _Acc()
             for acc in per_day.values():
@@ -204,26 +202,13 @@ def _collect_groups(
     accs: dict[Any, _Acc] = {}
     _add(
         accs,
-        _by_key(sql.arrivals(conn, since, until, now, by)),
+        sql.arrivals(conn, since, until, now, by),
         sql.event_counts(conn, since, until, by),
         [] if by == "agent" else sql.received_counts(conn, since, until, by),
         sql.rating_counts(conn, since, until, by),
         new=by != "agent",
     )
     return accs
-
-
-def _by_key(
-    rows: list[tuple[Any, float | None, int]],
-) -> list[tuple[Any, int, int, int, list[float]]]:
-    """Requests (group, wait, SLA state) added up by group: as `figures.window_arrivals`."""
-    out = []
-    for key, group in groupby(sorted(rows, key=lambda r: str(r[0])), itemgetter(0)):
-        items = list(group)
-        states = [sla for _, _, sla in items]
-        waits = [wait for _, wait, _ in items if wait is not None]
-        out.append((key, len(items), states.count(1), states.count(2), waits))
-    return out
 
 
 def _add(

@@ -164,7 +164,16 @@ def update_request(
     return bool(conn.execute(stmt.values(**values)).rowcount)
 
 
-def count_outgoing(conn: Connection, number: int, now: datetime, first_response: bool) -> None:
+def count_outgoing(
+    conn: Connection,
+    number: int,
+    now: datetime,
+    first_response: bool,
+    answered_by: str | None = None,
+) -> None:
+    """Count a message to the customer; `first_response`: it answers the request (the first
+    such sets first_response_at, and first_response_by to `answered_by`, the agent whose
+    answer it is)."""
     values: dict[str, Any] = {
         "message_count": _r.c.message_count + 1,
         "last_outbound_at": now,
@@ -175,5 +184,5 @@ def count_outgoing(conn: Connection, number: int, now: datetime, first_response:
         conn.execute(
             update(_r)
             .where(and_(_r.c.id == number, _r.c.first_response_at.is_(None)))
-            .values(first_response_at=now)
+            .values(first_response_at=now, first_response_by=answered_by)
         )
