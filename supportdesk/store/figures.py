@@ -136,7 +136,9 @@ def event_counts(
     (no join with the request needed for days and agents)."""
     key = _key(by, _e.c.actor)
     frm: Any = _e
-    if by in ("tag", "language"):
+    if by == "tag":  # the tags' primary key (request_id, tag): no request row is read
+        frm = _e.join(_tag, _tag.c.request_id == _e.c.request_id)
+    elif by == "language":
         frm = _with_request(by, _e, _r.c.id == _e.c.request_id)
     query = (
         select(key, _e.c.kind, _e.c.reason, func.count())
