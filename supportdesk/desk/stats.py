@@ -203,7 +203,7 @@ def _collect_groups(
     _add(
         accs,
         sql.arrivals(conn, since, until, now, by),
-        sql.event_counts(conn, since, until, by),
+        sql.event_counts(conn, since, until, by, CLOSE_REASONS),
         [] if by == "agent" else sql.received_counts(conn, since, until, by),
         sql.rating_counts(conn, since, until, by),
         new=by != "agent",

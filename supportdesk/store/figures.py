@@ -94,12 +94,43 @@ def _sla(now: datetime) -> ColumnElement[int]:
     )
 
 
-def _counted_events() -> ColumnElement[bool]:
-    return or_(
-        and_(_e.c.kind.in_(ANSWER_KINDS), _e.c.actor != "system"),
-        and_(_e.c.kind == "close", _e.c.reason != "imported"),
-        and_(_e.c.kind == "push", _e.c.reason.in_(("reopened", "follow_up"))),
-    )
+EventSlot = tuple[str, str | None, Any, bool]
+"""A figure of the events: (kind, reason it is counted under, condition, whether the reason
+is the event's own). Each condition is a few tight ranges of the index event(kind, reason,
+at, ...) once `at` is bounded."""
+
+
+def _outside(base: Any, column_: Any, values_: Sequence[str]) -> ColumnElement[bool]:
+    """`base` and `column_` not NULL and none of `values_`, as index ranges (the gaps
+    between them; `base` in each, so that SQLite takes each gap as a range of its own)."""
+    ordered = sorted(set(values_))
+    gaps = [column_ < ordered[0], column_ > ordered[-1]]
+    gaps += [and_(column_ > a, column_ < b) for a, b in zip(ordered, ordered[1:], strict=False)]
+    return or_(*(and_(base, gap) for gap in gaps))
+
+
+def _event_slots(close_reasons: Sequence[str], answers_only: bool = False) -> list[EventSlot]:
+    """The events the figures count: answers by agents (reply, reminder: an automatic
+    reminder's actor is "system"), closes by reason (any reason not in `close_reasons`:
+    "other"; imported history's closes, reason 'imported', nowhere), and the pushes
+    `reopened` and `follow_up`."""
+    kind, reason, actor = _e.c.kind, _e.c.reason, _e.c.actor
+    answer = and_(kind.in_(ANSWER_KINDS), actor != "system")
+    slots: list[EventSlot] = [
+        ("reply", None, and_(answer, reason.is_(None)), False),
+        ("reply", None, and_(answer, reason.is_not(None)), False),
+    ]
+    if answers_only:
+        return slots
+    known = sorted({str(r) for r in close_reasons} - {"imported"})
+    slots += [
+        ("push", "reopened", and_(kind == "push", reason == "reopened"), False),
+        ("push", "follow_up", and_(kind == "push", reason == "follow_up"), False),
+        *(("close", r, and_(kind == "close", reason == r), False) for r in known),
+        ("close", "other", and_(kind == "close", reason.is_(None)), False),
+        ("close", "other", _outside(kind == "close", reason, [*known, "imported"]), True),
+    ]
+    return slots
 
 
 def arrivals(
@@ -126,29 +157,33 @@ def arrivals(
 
 
 def event_counts(
-    conn: Connection, since: datetime, until: datetime, by: str
+    conn: Connection, since: datetime, until: datetime, by: str, close_reasons: Sequence[str]
 ) -> list[tuple[Any, str, str | None, int]]:
-    """(group, kind, reason, count) of the events the figures count in [since, until):
-    answers by agents (reply, reminder: an automatic reminder's actor is "system"), closes,
-    and the pushes `reopened` and `follow_up`.
-
-    Imported history has one event, its close with reason 'imported': left out by reason
-    (no join with the request needed for days and agents)."""
+    """(group, kind, reason, count) of the events the figures count in [since, until) (see
+    `_event_slots`), a query per figure over its index range."""
     key = _key(by, _e.c.actor)
     frm: Any = _e
     if by == "tag":  # the tags' primary key (request_id, tag): no request row is read
         frm = _e.join(_tag, _tag.c.request_id == _e.c.request_id)
     elif by == "language":
         frm = _with_request(by, _e, _r.c.id == _e.c.request_id)
-    query = (
-        select(key, _e.c.kind, _e.c.reason, func.count())
-        .select_from(frm)
-        .where(_e.c.at >= since, _e.c.at < until, _counted_events())
-        .group_by(key, _e.c.kind, _e.c.reason)
-    )
-    if by == "agent":
-        query = query.where(_e.c.kind.in_(ANSWER_KINDS))
-    return [(k, kind, reason, n) for k, kind, reason, n in conn.execute(query)]
+    out: list[tuple[Any, str, str | None, int]] = []
+    for kind, reason, condition, own in _event_slots(close_reasons, by == "agent"):
+        where = (_e.c.at >= since, _e.c.at < until, condition)
+        if own:
+            rows = conn.execute(
+                select(key, _e.c.reason, func.count())
+                .select_from(frm)
+                .where(*where)
+                .group_by(key, _e.c.reason)
+            )
+            out += [(k, kind, r, n) for k, r, n in rows]
+        else:
+            rows = conn.execute(
+                select(key, func.count()).select_from(frm).where(*where).group_by(key)
+            )
+            out += [(k, kind, reason, n) for k, n in rows]
+    return out
 
 
 def received_counts(
@@ -311,30 +346,20 @@ def window_events(
 ) -> list[tuple[int, str, str | None, int]]:
     """As `event_counts`, by window; closes under `close_reasons` (any other: "other").
 
-    Each figure is a count over one kind's index range (event(kind, at, reason, actor)):
-    SQLite and PostgreSQL step the index entries of the window and read no event row."""
+    Each figure is a count over its index range (event(kind, reason, at, ...)): SQLite and
+    PostgreSQL step the index entries of the window and read no event row."""
     w = _windows(windows)
-    kind, reason, actor, at = _e.c.kind, _e.c.reason, _e.c.actor, _e.c.at
-    known = [r for r in close_reasons if r not in ("imported", "other")]
-    slots: list[tuple[tuple[str, str | None], Any]] = [
-        (("reply", None), and_(kind.in_(ANSWER_KINDS), actor != "system")),
-        (("push", "reopened"), and_(kind == "push", reason == "reopened")),
-        (("push", "follow_up"), and_(kind == "push", reason == "follow_up")),
-        *((("close", r), and_(kind == "close", reason == r)) for r in known),
-        (
-            ("close", "other"),
-            and_(kind == "close", or_(reason.is_(None), reason.not_in([*known, "imported"]))),
-        ),
-    ]
+    slots = _event_slots(close_reasons)
+    at = _e.c.at
     counts = [
         select(func.count()).where(cond, at >= w.c.lo, at < w.c.hi).scalar_subquery()
-        for _, cond in slots
+        for _, _, cond, _ in slots
     ]
     out: list[tuple[int, str, str | None, int]] = []
     for key, *ns in conn.execute(select(w.c.key, *counts)):
-        for (name, _), n in zip(slots, ns, strict=True):
+        for (kind, reason, _, _), n in zip(slots, ns, strict=True):
             if n:
-                out.append((key, *name, n))
+                out.append((key, kind, reason, n))
     return out
 
 

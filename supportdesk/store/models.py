@@ -238,7 +238,7 @@ event = Table(
     Column("reason", String(32), nullable=True),
     Column("detail", Text, nullable=True),
     # Covering for the stats: a period's events of one kind are one index range.
-    Index("ix_event_stats", "kind", "at", "reason", "actor", "request_id"),
+    Index("ix_event_stats", "kind", "reason", "at", "actor", "request_id"),
 )
 
 

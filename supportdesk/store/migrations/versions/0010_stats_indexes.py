@@ -42,7 +42,7 @@ def upgrade() -> None:
         WHERE first_response_at IS NOT NULL
         """
     )
-    op.create_index("ix_event_stats", "event", ["kind", "at", "reason", "actor", "request_id"])
+    op.create_index("ix_event_stats", "event", ["kind", "reason", "at", "actor", "request_id"])
     op.create_index(
         "ix_message_stats", "message", ["direction", "received_at", "automatic", "request_id"]
     )
