@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Float,
     Integer,
     String,
     and_,
@@ -51,12 +50,6 @@ def _not_imported() -> ColumnElement[bool]:
     return or_(_r.c.close_reason.is_(None), _r.c.close_reason != "imported")
 
 
-def _seconds_between(conn: Connection, later: Any, earlier: Any) -> ColumnElement[float]:
-    if conn.dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-    return cast(func.extract("epoch", later - earlier), Float)
-
-
 def _key(by: str, agent: Any = None) -> Any:
     if by == "agent":
         return agent
@@ -75,9 +68,9 @@ def _with_request(by: str, frm: Any, on: Any) -> Any:
     return joined
 
 
-def _wait(conn: Connection) -> ColumnElement[float | None]:
-    first = _r.c.first_response_at
-    return case((first.is_(None), None), else_=_seconds_between(conn, first, _r.c.created_at))
+def _wait() -> ColumnElement[float | None]:
+    """Seconds to the first answer (stored with it: see requests.count_outgoing)."""
+    return _r.c.first_response_seconds
 
 
 def _sla(now: datetime) -> ColumnElement[int]:
@@ -307,7 +300,7 @@ def _arrival_text(conn: Connection, now: datetime) -> Any:
     """The arrivals of a group as one text ("700,520,80;3600.0,..."): requests, SLA met,
     SLA missed; the seconds to each first answer. A year is a quarter of a million requests:
     one text per group instead of a row per request."""
-    wait, sla = _wait(conn), _sla(now)
+    wait, sla = _wait(), _sla(now)
     if conn.dialect.name == "sqlite":
         waits: Any = func.group_concat(wait, ",")
     else:

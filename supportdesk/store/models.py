@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -68,8 +69,9 @@ request = Table(
     Column("pushed_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("first_response_at", UTCDateTime, nullable=True, index=True),
-    # The agent whose answer was the first (the figures by agent).
+    # The agent whose answer was the first, and the seconds from created_at (the figures).
     Column("first_response_by", String(64), nullable=True),
+    Column("first_response_seconds", Float, nullable=True),
     Column("last_inbound_at", UTCDateTime, nullable=True),
     Column("last_outbound_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
@@ -94,6 +96,7 @@ request = Table(
         "created_at",
         "close_reason",
         "first_response_at",
+        "first_response_seconds",
         "sla_due_at",
         "closed_at",
         "language",
@@ -338,6 +341,10 @@ rating = Table(
     Index("ix_rating_request", "request_id"),
     Index("ix_rating_at", "at"),
     Index("ix_rating_agent", "agent_login", "at"),
+    # Covering for the stats: a period's ratings are one index range.
+    Index(
+        "ix_rating_stats", "at", "good", "politeness", "proficiency", "agent_login", "request_id"
+    ),
 )
 
 
