@@ -374,3 +374,32 @@ def test_a_period_is_read_from_covering_indexes(
                 if reads_rows and "LIMIT" not in statement:
                     slow.append(step)
     assert slow == []
+
+
+def test_a_desk_from_before_keeps_its_figures_by_agent(tmp_path: Path, clock: FrozenClock) -> None:
+    """Migration 0010 finds the agent of each first answer (and its wait) in the answer
+    events of a desk that did not keep them: the figures by agent do not change."""
+    from alembic import command
+    from alembic.config import Config
+
+    from supportdesk.store.database import MIGRATIONS, Database
+
+    desk = history(tmp_path, clock)
+    period = (DAY1, DAY1 + timedelta(days=6))
+    before = desk.stats(*period, "agent").as_dict()
+    url = desk.ctx.settings.database_url
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with desk.ctx.db.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+    desk.ctx.db.engine.dispose()
+    db = Database(url)
+    try:
+        assert db.current_revision() == "0009" and db.upgrade()
+    finally:
+        db.close()
+    desk.ctx.db.engine.dispose()
+    after = desk.stats(*period, "agent").as_dict()
+    assert after == before
+    assert [g["key"] for g in after["groups"]] == ["anna", "bob"]

@@ -82,6 +82,6 @@ def downgrade() -> None:
     op.drop_index("ix_request_stats", table_name="request")
     op.drop_index("ix_message_stats", table_name="message")
     op.drop_index("ix_event_stats", table_name="event")
-    with op.batch_alter_table("request", schema=None) as batch_op:
-        batch_op.drop_column("first_response_by")
-        batch_op.drop_column("first_response_seconds")
+    # a plain DROP COLUMN (SQLite 3.35+): no copy of the request table
+    op.drop_column("request", "first_response_seconds")
+    op.drop_column("request", "first_response_by")
