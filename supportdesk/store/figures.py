@@ -130,8 +130,8 @@ def arrivals(
     conn: Connection, since: datetime, until: datetime, now: datetime, by: str
 ) -> list[tuple[Any, int, int, int, list[float]]]:
     """The requests that arrived in [since, until) added up by group: (group, requests, SLA
-    met, SLA missed, the seconds to each first answer). By agent: only the answered ones,
-    grouped by the agent whose answer was the first (request.first_response_by).
+    met, SLA missed, the seconds to each first answer). By agent: by the agent whose answer
+    was the first (request.first_response_by; None: unanswered, or not by an agent).
 
     sla_due_at is set at arrival and kept after the answer (nothing clears it), so the
     promise is read as stored: met if first answered at or before it; missed if answered
@@ -144,8 +144,6 @@ def arrivals(
         .where(_r.c.created_at >= since, _r.c.created_at < until, _not_imported())
         .group_by(key)
     )
-    if by == "agent":
-        query = query.where(_r.c.first_response_by.is_not(None))
     return [(k, *_arrival_figures(text)) for k, text in conn.execute(query)]
 
 
@@ -335,14 +333,20 @@ def window_arrivals(
 
 
 def window_events(
-    conn: Connection, windows: Sequence[Window], close_reasons: Sequence[str]
+    conn: Connection,
+    windows: Sequence[Window],
+    close_reasons: Sequence[str],
+    answers: bool = True,
 ) -> list[tuple[int, str, str | None, int]]:
-    """As `event_counts`, by window; closes under `close_reasons` (any other: "other").
+    """As `event_counts`, by window; closes under `close_reasons` (any other: "other");
+    without the answers unless `answers`.
 
     Each figure is a count over its index range (event(kind, reason, at, ...)): SQLite and
     PostgreSQL step the index entries of the window and read no event row."""
     w = _windows(windows)
     slots = _event_slots(close_reasons)
+    if not answers:
+        slots = [slot for slot in slots if slot[0] != "reply"]
     at = _e.c.at
     counts = [
         select(func.count()).where(cond, at >= w.c.lo, at < w.c.hi).scalar_subquery()
