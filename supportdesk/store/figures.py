@@ -50,6 +50,12 @@ def _not_imported() -> ColumnElement[bool]:
     return or_(_r.c.close_reason.is_(None), _r.c.close_reason != "imported")
 
 
+def _has_imported(conn: Connection) -> bool:
+    """Whether the desk has imported history (its requests count nowhere)."""
+    found = select(_r.c.id).where(_r.c.close_reason == "imported").limit(1)
+    return conn.execute(found).first() is not None
+
+
 def _key(by: str, agent: Any = None) -> Any:
     if by == "agent":
         return agent
@@ -181,20 +187,21 @@ def received_counts(
     conn: Connection, since: datetime, until: datetime, by: str
 ) -> list[tuple[Any, int]]:
     """(group, customer messages) that arrived in [since, until): automatic mail and the
-    messages of imported history not counted."""
+    messages of imported history not counted. By tag, the messages are joined to their
+    requests only on a desk with imported history (as `window_received`)."""
     key = _key(by)
-    query = (
-        select(key, func.count())
-        .select_from(_with_request(by, _m, _r.c.id == _m.c.request_id))
-        .where(
-            _m.c.received_at >= since,
-            _m.c.received_at < until,
-            _m.c.direction == "in",
-            _m.c.automatic.is_(None),
-            _not_imported(),
-        )
-        .group_by(key)
-    )
+    where = [
+        _m.c.received_at >= since,
+        _m.c.received_at < until,
+        _m.c.direction == "in",
+        _m.c.automatic.is_(None),
+    ]
+    if by == "tag" and not _has_imported(conn):
+        frm: Any = _m.join(_tag, _tag.c.request_id == _m.c.request_id)
+    else:
+        frm = _with_request(by, _m, _r.c.id == _m.c.request_id)
+        where.append(_not_imported())
+    query = select(key, func.count()).select_from(frm).where(*where).group_by(key)
     return [(k, n) for k, n in conn.execute(query)]
 
 
@@ -364,7 +371,7 @@ def window_received(conn: Connection, windows: Sequence[Window]) -> list[tuple[i
     """As `received_counts`, by window. The messages are joined to their requests only on a
     desk with imported history (a look-up per message costs a third of the time)."""
     w = _windows(windows)
-    imported = conn.execute(select(_r.c.id).where(_r.c.close_reason == "imported").limit(1)).first()
+    imported = _has_imported(conn)
     frm: Any = _m.join(_r, _r.c.id == _m.c.request_id) if imported else _m
     where = [
         _m.c.received_at >= w.c.lo,
