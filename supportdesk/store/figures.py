@@ -79,18 +79,26 @@ def _wait() -> ColumnElement[float | None]:
     return _r.c.first_response_seconds
 
 
-def _sla(now: datetime) -> ColumnElement[int]:
-    """1 met, 2 missed, 0 not counted (see `arrivals`)."""
+def _sla(now: datetime) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """1 when the SLA was met, 1 when it was missed (see `arrivals`; neither without a due
+    time, or before it), each one CASE over the row's columns."""
     first, due = _r.c.first_response_at, _r.c.sla_due_at
-    return case(
-        (due.is_(None), 0),
-        (and_(first.is_not(None), first <= due), 1),
-        (first.is_not(None), 2),
+    met = case((first <= due, 1), else_=0)
+    missed = case(
+        (first > due, 1),
         # unanswered: missed once due, unless closed before it (spam, a duplicate: no
         # answer was owed)
-        (and_(due <= now, or_(_r.c.closed_at.is_(None), _r.c.closed_at > due)), 2),
+        (
+            and_(
+                first.is_(None),
+                due <= now,
+                or_(_r.c.closed_at.is_(None), _r.c.closed_at > due),
+            ),
+            1,
+        ),
         else_=0,
     )
+    return met, missed
 
 
 EventSlot = tuple[str, str | None, Any, bool]
@@ -305,12 +313,12 @@ def _arrival_text(conn: Connection, now: datetime) -> Any:
     """The arrivals of a group as one text ("700,520,80;3600.0,..."): requests, SLA met,
     SLA missed; the seconds to each first answer. A year is a quarter of a million requests:
     one text per group instead of a row per request."""
-    wait, sla = _wait(), _sla(now)
+    wait, (met, missed) = _wait(), _sla(now)
     if conn.dialect.name == "sqlite":
         waits: Any = func.group_concat(wait, ",")
     else:
         waits = func.string_agg(cast(wait, String), ",")
-    text = _packed([literal(1), _flag(sla == 1), _flag(sla == 2)]) + literal(";")
+    text = _packed([literal(1), met, missed]) + literal(";")
     return text + func.coalesce(waits, "")
 
 
