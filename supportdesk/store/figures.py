@@ -1,11 +1,13 @@
 """The SQL of the team's figures (desk.stats puts them together), aggregated in the database.
 
 Days and weeks are windows [lo, hi) computed in Python (local midnights, DST-correct): a CTE
-of them is joined to the indexed time columns (request.created_at, event.at,
-message.received_at, rating.at), one correlated subquery per window that adds up every
-figure of that table at once. No date is parsed and no row sorted per row: a window's rows
-are one index range, and since a desk writes its rows as things happen (ids rise with time),
-the rows of a range lie together. Agents, tags and languages are GROUP BY queries.
+of them is joined to the time columns, correlated subqueries per window. Every figure reads
+a covering index (migration 0010: request(created_at, ...), event(kind, reason, at, ...),
+message(direction, received_at, ...), rating(at, ...)): a window's figure is one index range
+(an event figure: one per kind and reason), and no table row is read (a message row carries
+its text). No date is parsed per row: the wait for the first answer and the agent who gave
+it are stored with it (request.first_response_seconds, first_response_by). Agents, tags and
+languages are GROUP BY queries.
 
 Imported history (requests with close_reason 'imported') counts nowhere."""
 
