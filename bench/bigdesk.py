@@ -420,6 +420,10 @@ class Builder:
                 "pushed_at": last_in,
                 "updated_at": updated,
                 "first_response_at": first_out,
+                "first_response_by": agent_login if first_out else None,
+                "first_response_seconds": (first_out - times[0]).total_seconds()
+                if first_out
+                else None,
                 # sla.first_response of the bench desk: 12 hours, no business hours
                 "sla_due_at": times[0] + SLA,
                 "last_inbound_at": last_in,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert
 
 from supportdesk.clock import FrozenClock
@@ -335,3 +336,70 @@ def test_long_periods_are_counted_in_parts(
     whole = desk.stats(DAY1, DAY1 + timedelta(days=6)).as_dict()
     monkeypatch.setattr(stats_service, "WINDOWS_PER_QUERY", 4)
     assert desk.stats(DAY1, DAY1 + timedelta(days=6)).as_dict() == whole
+
+
+@pytest.mark.parametrize("by", ["day", "agent", "tag", "language"])
+def test_a_period_is_read_from_covering_indexes(
+    tmp_path: Path, clock: FrozenClock, by: str
+) -> None:
+    """A year of a busy desk in under a second (bench/stats.py): the figures step index
+    entries and read no request, message or event row (a message row carries its text).
+    SQLite's plans; PostgreSQL plans on its own statistics."""
+    desk = history(tmp_path, clock)
+    engine = desk.ctx.db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans")
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, params))
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", record)
+    try:
+        desk.stats(DAY1, DAY1 + timedelta(days=6), by)
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", record)
+    slow = []
+    with engine.connect() as conn:
+        for statement, params in statements:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+            for row in plan:
+                step = row[-1]
+                table = step.split()[1] if len(step.split()) > 1 else ""
+                reads_rows = table in ("request", "message", "event") and (
+                    step.startswith("SCAN")
+                    or ("COVERING INDEX" not in step and "PRIMARY KEY" not in step)
+                )
+                if reads_rows and "LIMIT" not in statement:
+                    slow.append(step)
+    assert slow == []
+
+
+def test_a_desk_from_before_keeps_its_figures_by_agent(tmp_path: Path, clock: FrozenClock) -> None:
+    """Migration 0010 finds the agent of each first answer (and its wait) in the answer
+    events of a desk that did not keep them: the figures by agent do not change."""
+    from alembic import command
+    from alembic.config import Config
+
+    from supportdesk.store.database import MIGRATIONS, Database
+
+    desk = history(tmp_path, clock)
+    period = (DAY1, DAY1 + timedelta(days=6))
+    before = desk.stats(*period, "agent").as_dict()
+    url = desk.ctx.settings.database_url
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with desk.ctx.db.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+    desk.ctx.db.engine.dispose()
+    db = Database(url)
+    try:
+        assert db.current_revision() == "0009" and db.upgrade()
+    finally:
+        db.close()
+    desk.ctx.db.engine.dispose()
+    after = desk.stats(*period, "agent").as_dict()
+    assert after == before
+    assert [g["key"] for g in after["groups"]] == ["anna", "bob"]

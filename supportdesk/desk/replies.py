@@ -103,6 +103,7 @@ def reply(
                 cc=cc,
                 idempotency_key=key,
                 ask=not reminder,
+                answer_event=True,
             )
         except _Repeated as repeated:  # a concurrent run with the same key won: no change
             return repeated.message_id
@@ -145,6 +146,7 @@ def queue_mail(
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
     ask: bool = False,
+    answer_event: bool = False,
 ) -> str:
     """Put a message to the customer in the outbox (inside the caller's transaction), as an
     answer to their latest message; returns its Message-ID. It goes to the request's customer
@@ -152,7 +154,10 @@ def queue_mail(
     (`cc` None) or the `cc` given. `kind` "reply" counts as the
     first answer; an automatic message (a reminder the tick sends, a closing notice) does not.
     `ask`: an answer or a closing message, which ends with the rating question when
-    `[csat] ask` (added here, so it is never in the agent's draft and never doubled)."""
+    `[csat] ask` (added here, so it is never in the agent's draft and never doubled).
+    `answer_event`: the caller records it as the agent's answer (a reply or reminder event):
+    if it is the first answer, the agent is kept as the one who gave it (the figures by
+    agent)."""
     number = request.number
     agent = get_agent(conn, agent_login) if agent_login else None
     question = csat_question(conn, settings, request, agent) if ask else None
@@ -188,7 +193,13 @@ def queue_mail(
     else:
         q.insert_rows(conn, "message", [row])
     q.insert_rows(conn, "message_raw", [raw])
-    reqs.count_outgoing(conn, number, now, first_response=kind == "reply" and not automatic)
+    reqs.count_outgoing(
+        conn,
+        number,
+        now,
+        first_response=kind == "reply" and not automatic,
+        answered_by=agent_login if answer_event and agent_login != "system" else None,
+    )
     if question is not None:
         detail = {"message_id": row["message_id"]}
         add_event(conn, number, now, ratings.ASKED, actor=agent_login or "system", detail=detail)

@@ -7,8 +7,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from supportdesk.desk.context import DeskContext
@@ -54,19 +52,19 @@ class StatsService:
                 (i, max(since, local_midnight(day, zone)), min(until, local_midnight(nxt, zone)))
                 for i, (day, nxt) in enumerate((d, d + timedelta(days=1)) for d in days)
             ]
-            # by day, always: a window's counts are bounded (figures.SLOT_BITS)
-            per_day = _collect_windows(conn, windows, now)
             total = _Acc()
-            for acc in per_day.values():
-                total.add(acc)
             if by in ("day", "week"):
+                # by day: weeks and the total are days added up
+                per_day = _collect_windows(conn, windows, now)
+                for acc in per_day.values():
+                    total.add(acc)
                 label = _day_label if by == "day" else _week_label
                 groups: dict[str, _Acc] = {label(d): _Acc() for d in days}
                 for i, acc in per_day.items():
                     groups[label(days[i])].add(acc)
                 figures = [acc.figures(key) for key, acc in groups.items()]
             else:
-                found = _collect_groups(conn, since, until, now, by)
+                total, found = _collect_groups(conn, since, until, now, by)
                 figures = [
                     found[key].figures(str(key), per_agent=by == "agent")
                     for key in sorted(found, key=str)
@@ -199,31 +197,38 @@ def _collect_windows(conn: Any, windows: list[sql.Window], now: datetime) -> dic
 
 def _collect_groups(
     conn: Any, since: datetime, until: datetime, now: datetime, by: str
-) -> dict[Any, _Acc]:
-    """The figures per agent, tag or language that has any."""
+) -> tuple[_Acc, dict[Any, _Acc]]:
+    """The total of the period, and the figures per agent, tag or language that has any.
+    By agent, the total's requests and answers are the agents' added up (with the requests
+    no agent answered first), not counted twice."""
+    agent = by == "agent"
+    arrivals = sql.arrivals(conn, since, until, now, by)
+    events = sql.event_counts(conn, since, until, by, CLOSE_REASONS)
     accs: dict[Any, _Acc] = {}
     _add(
         accs,
-        _by_key(sql.arrivals(conn, since, until, now, by)),
-        sql.event_counts(conn, since, until, by),
-        [] if by == "agent" else sql.received_counts(conn, since, until, by),
+        arrivals,
+        events,
+        [] if agent else sql.received_counts(conn, since, until, by),
         sql.rating_counts(conn, since, until, by),
-        new=by != "agent",
+        new=not agent,
     )
-    return accs
-
-
-def _by_key(
-    rows: list[tuple[Any, float | None, int]],
-) -> list[tuple[Any, int, int, int, list[float]]]:
-    """Requests (group, wait, SLA state) added up by group: as `figures.window_arrivals`."""
-    out = []
-    for key, group in groupby(sorted(rows, key=lambda r: str(r[0])), itemgetter(0)):
-        items = list(group)
-        states = [sla for _, _, sla in items]
-        waits = [wait for _, wait, _ in items if wait is not None]
-        out.append((key, len(items), states.count(1), states.count(2), waits))
-    return out
+    whole = [(0, since, until)]  # the period as one window
+    if not agent:
+        return _collect_windows(conn, whole, now)[0], accs
+    total = _Acc()
+    _add(
+        {0: total},
+        [(0, n, met, missed, waits) for _, n, met, missed, waits in arrivals],
+        [
+            *((0, kind, reason, n) for _, kind, reason, n in events),
+            *sql.window_events(conn, whole, CLOSE_REASONS, answers=False),
+        ],
+        sql.window_received(conn, whole),
+        sql.window_ratings(conn, whole),
+    )
+    accs.pop(None, None)  # requests no agent answered first
+    return total, accs
 
 
 def _add(

@@ -1,11 +1,13 @@
 """The SQL of the team's figures (desk.stats puts them together), aggregated in the database.
 
 Days and weeks are windows [lo, hi) computed in Python (local midnights, DST-correct): a CTE
-of them is joined to the indexed time columns (request.created_at, event.at,
-message.received_at, rating.at), one correlated subquery per window that adds up every
-figure of that table at once. No date is parsed and no row sorted per row: a window's rows
-are one index range, and since a desk writes its rows as things happen (ids rise with time),
-the rows of a range lie together. Agents, tags and languages are GROUP BY queries.
+of them is joined to the time columns, correlated subqueries per window. Every figure reads
+a covering index (migration 0010: request(created_at, ...), event(kind, reason, at, ...),
+message(direction, received_at, ...), rating(at, ...)): a window's figure is one index range
+(an event figure: one per kind and reason), and no table row is read (a message row carries
+its text). No date is parsed per row: the wait for the first answer and the agent who gave
+it are stored with it (request.first_response_seconds, first_response_by). Agents, tags and
+languages are GROUP BY queries.
 
 Imported history (requests with close_reason 'imported') counts nowhere."""
 
@@ -17,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Float,
     Integer,
     String,
     and_,
@@ -51,10 +52,10 @@ def _not_imported() -> ColumnElement[bool]:
     return or_(_r.c.close_reason.is_(None), _r.c.close_reason != "imported")
 
 
-def _seconds_between(conn: Connection, later: Any, earlier: Any) -> ColumnElement[float]:
-    if conn.dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-    return cast(func.extract("epoch", later - earlier), Float)
+def _has_imported(conn: Connection) -> bool:
+    """Whether the desk has imported history (its requests count nowhere)."""
+    found = select(_r.c.id).where(_r.c.close_reason == "imported").limit(1)
+    return conn.execute(found).first() is not None
 
 
 def _key(by: str, agent: Any = None) -> Any:
@@ -75,115 +76,142 @@ def _with_request(by: str, frm: Any, on: Any) -> Any:
     return joined
 
 
-def _wait(conn: Connection) -> ColumnElement[float | None]:
-    first = _r.c.first_response_at
-    return case((first.is_(None), None), else_=_seconds_between(conn, first, _r.c.created_at))
+def _wait() -> ColumnElement[float | None]:
+    """Seconds to the first answer (stored with it: see requests.count_outgoing)."""
+    return _r.c.first_response_seconds
 
 
-def _sla(now: datetime) -> ColumnElement[int]:
-    """1 met, 2 missed, 0 not counted (see `arrivals`)."""
+def _sla(now: datetime) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """1 when the SLA was met, 1 when it was missed (see `arrivals`; neither without a due
+    time, or before it), each one CASE over the row's columns."""
     first, due = _r.c.first_response_at, _r.c.sla_due_at
-    return case(
-        (due.is_(None), 0),
-        (and_(first.is_not(None), first <= due), 1),
-        (first.is_not(None), 2),
+    met = case((first <= due, 1), else_=0)
+    missed = case(
+        (first > due, 1),
         # unanswered: missed once due, unless closed before it (spam, a duplicate: no
         # answer was owed)
-        (and_(due <= now, or_(_r.c.closed_at.is_(None), _r.c.closed_at > due)), 2),
+        (
+            and_(
+                first.is_(None),
+                due <= now,
+                or_(_r.c.closed_at.is_(None), _r.c.closed_at > due),
+            ),
+            1,
+        ),
         else_=0,
     )
+    return met, missed
 
 
-def _counted_events() -> ColumnElement[bool]:
-    return or_(
-        and_(_e.c.kind.in_(ANSWER_KINDS), _e.c.actor != "system"),
-        and_(_e.c.kind == "close", _e.c.reason != "imported"),
-        and_(_e.c.kind == "push", _e.c.reason.in_(("reopened", "follow_up"))),
-    )
+EventSlot = tuple[str, str | None, Any, bool]
+"""A figure of the events: (kind, reason it is counted under, condition, whether the reason
+is the event's own). Each condition is a few tight ranges of the index event(kind, reason,
+at, ...) once `at` is bounded."""
+
+
+def _outside(base: Any, column_: Any, values_: Sequence[str]) -> ColumnElement[bool]:
+    """`base` and `column_` not NULL and none of `values_`, as index ranges (the gaps
+    between them; `base` in each, so that SQLite takes each gap as a range of its own)."""
+    ordered = sorted(set(values_))
+    gaps = [column_ < ordered[0], column_ > ordered[-1]]
+    gaps += [and_(column_ > a, column_ < b) for a, b in zip(ordered, ordered[1:], strict=False)]
+    return or_(*(and_(base, gap) for gap in gaps))
+
+
+def _event_slots(close_reasons: Sequence[str], answers_only: bool = False) -> list[EventSlot]:
+    """The events the figures count: answers by agents (reply, reminder: an automatic
+    reminder's actor is "system"), closes by reason (any reason not in `close_reasons`:
+    "other"; imported history's closes, reason 'imported', nowhere), and the pushes
+    `reopened` and `follow_up`."""
+    kind, reason, actor = _e.c.kind, _e.c.reason, _e.c.actor
+    answer = and_(kind.in_(ANSWER_KINDS), actor != "system")
+    slots: list[EventSlot] = [
+        ("reply", None, and_(answer, reason.is_(None)), False),
+        ("reply", None, and_(answer, reason.is_not(None)), False),
+    ]
+    if answers_only:
+        return slots
+    known = sorted({str(r) for r in close_reasons} - {"imported"})
+    slots += [
+        ("push", "reopened", and_(kind == "push", reason == "reopened"), False),
+        ("push", "follow_up", and_(kind == "push", reason == "follow_up"), False),
+        *(("close", r, and_(kind == "close", reason == r), False) for r in known),
+        ("close", "other", and_(kind == "close", reason.is_(None)), False),
+        ("close", "other", _outside(kind == "close", reason, [*known, "imported"]), True),
+    ]
+    return slots
 
 
 def arrivals(
     conn: Connection, since: datetime, until: datetime, now: datetime, by: str
-) -> list[tuple[Any, float | None, int]]:
-    """The requests that arrived in [since, until): (group, seconds to the first answer or
-    None, SLA state: 1 met, 2 missed, 0 not counted). By agent: only the answered ones,
-    grouped by the agent whose answer was the first.
+) -> list[tuple[Any, int, int, int, list[float]]]:
+    """The requests that arrived in [since, until) added up by group: (group, requests, SLA
+    met, SLA missed, the seconds to each first answer). By agent: by the agent whose answer
+    was the first (request.first_response_by; None: unanswered, or not by an agent).
 
     sla_due_at is set at arrival and kept after the answer (nothing clears it), so the
     promise is read as stored: met if first answered at or before it; missed if answered
     after it, or still unanswered once it has passed; not counted before that, without one
     (automatic mail), or when it was closed unanswered before it was due (spam, duplicates)."""
-    first = _r.c.first_response_at
-    wait, sla = _wait(conn), _sla(now)
-    agent = None
-    if by == "agent":
-        # The agent of the first answer: the answer event at the moment of the first answer
-        # (both are written in the same transaction with the same time).
-        agent = (
-            select(_e.c.actor)
-            .where(
-                _e.c.request_id == _r.c.id,
-                _e.c.at == first,
-                _e.c.kind.in_(ANSWER_KINDS),
-                _e.c.actor != "system",
-            )
-            .order_by(_e.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-    key = _key(by, agent)
+    key = _key(by, _r.c.first_response_by)
     query = (
-        select(key, wait, sla)
+        select(key, _arrival_text(conn, now))
         .select_from(_with_request(by, _r, None))
         .where(_r.c.created_at >= since, _r.c.created_at < until, _not_imported())
+        .group_by(key)
     )
-    if by == "agent":
-        query = query.where(first.is_not(None))
-    return [(k, w, s) for k, w, s in conn.execute(query) if not (by == "agent" and k is None)]
+    return [(k, *_arrival_figures(text)) for k, text in conn.execute(query)]
 
 
 def event_counts(
-    conn: Connection, since: datetime, until: datetime, by: str
+    conn: Connection, since: datetime, until: datetime, by: str, close_reasons: Sequence[str]
 ) -> list[tuple[Any, str, str | None, int]]:
-    """(group, kind, reason, count) of the events the figures count in [since, until):
-    answers by agents (reply, reminder: an automatic reminder's actor is "system"), closes,
-    and the pushes `reopened` and `follow_up`.
-
-    Imported history has one event, its close with reason 'imported': left out by reason
-    (no join with the request needed for days and agents)."""
+    """(group, kind, reason, count) of the events the figures count in [since, until) (see
+    `_event_slots`), a query per figure over its index range."""
     key = _key(by, _e.c.actor)
     frm: Any = _e
-    if by in ("tag", "language"):
+    if by == "tag":  # the tags' primary key (request_id, tag): no request row is read
+        frm = _e.join(_tag, _tag.c.request_id == _e.c.request_id)
+    elif by == "language":
         frm = _with_request(by, _e, _r.c.id == _e.c.request_id)
-    query = (
-        select(key, _e.c.kind, _e.c.reason, func.count())
-        .select_from(frm)
-        .where(_e.c.at >= since, _e.c.at < until, _counted_events())
-        .group_by(key, _e.c.kind, _e.c.reason)
-    )
-    if by == "agent":
-        query = query.where(_e.c.kind.in_(ANSWER_KINDS))
-    return [(k, kind, reason, n) for k, kind, reason, n in conn.execute(query)]
+    out: list[tuple[Any, str, str | None, int]] = []
+    for kind, reason, condition, own in _event_slots(close_reasons, by == "agent"):
+        where = (_e.c.at >= since, _e.c.at < until, condition)
+        if own:
+            rows = conn.execute(
+                select(key, _e.c.reason, func.count())
+                .select_from(frm)
+                .where(*where)
+                .group_by(key, _e.c.reason)
+            )
+            out += [(k, kind, r, n) for k, r, n in rows]
+        else:
+            rows = conn.execute(
+                select(key, func.count()).select_from(frm).where(*where).group_by(key)
+            )
+            out += [(k, kind, reason, n) for k, n in rows]
+    return out
 
 
 def received_counts(
     conn: Connection, since: datetime, until: datetime, by: str
 ) -> list[tuple[Any, int]]:
     """(group, customer messages) that arrived in [since, until): automatic mail and the
-    messages of imported history not counted."""
+    messages of imported history not counted. By tag, the messages are joined to their
+    requests only on a desk with imported history (as `window_received`)."""
     key = _key(by)
-    query = (
-        select(key, func.count())
-        .select_from(_with_request(by, _m, _r.c.id == _m.c.request_id))
-        .where(
-            _m.c.received_at >= since,
-            _m.c.received_at < until,
-            _m.c.direction == "in",
-            _m.c.automatic.is_(None),
-            _not_imported(),
-        )
-        .group_by(key)
-    )
+    where = [
+        _m.c.received_at >= since,
+        _m.c.received_at < until,
+        _m.c.direction == "in",
+        _m.c.automatic.is_(None),
+    ]
+    if by == "tag" and not _has_imported(conn):
+        frm: Any = _m.join(_tag, _tag.c.request_id == _m.c.request_id)
+    else:
+        frm = _with_request(by, _m, _r.c.id == _m.c.request_id)
+        where.append(_not_imported())
+    query = select(key, func.count()).select_from(frm).where(*where).group_by(key)
     return [(k, n) for k, n in conn.execute(query)]
 
 
@@ -283,84 +311,69 @@ def _flag(condition: Any) -> Any:
     return case((condition, 1), else_=0)
 
 
-def window_arrivals(
-    conn: Connection, windows: Sequence[Window], now: datetime
-) -> list[tuple[int, int, int, int, list[float]]]:
-    """As `arrivals`, added up by window: (window key, requests, SLA met, SLA missed, the
-    seconds to each first answer). One text per window ("700,520,80;3600.0,...") instead of
-    a row per request: a year is a quarter of a million requests."""
-    w = _windows(windows)
-    wait, sla = _wait(conn), _sla(now)
+def _arrival_text(conn: Connection, now: datetime) -> Any:
+    """The arrivals of a group as one text ("700,520,80;3600.0,..."): requests, SLA met,
+    SLA missed; the seconds to each first answer. A year is a quarter of a million requests:
+    one text per group instead of a row per request."""
+    wait, (met, missed) = _wait(), _sla(now)
     if conn.dialect.name == "sqlite":
         waits: Any = func.group_concat(wait, ",")
     else:
         waits = func.string_agg(cast(wait, String), ",")
-    text = _packed([literal(1), _flag(sla == 1), _flag(sla == 2)]) + literal(";")
-    text = text + func.coalesce(waits, "")
+    text = _packed([literal(1), met, missed]) + literal(";")
+    return text + func.coalesce(waits, "")
+
+
+def _arrival_figures(value: str | None) -> tuple[int, int, int, list[float]]:
+    head, _, tail = (value or "").partition(";")
+    n, met, missed = _unpack(head, 3)
+    return n, met, missed, [float(v) for v in tail.split(",")] if tail else []
+
+
+def window_arrivals(
+    conn: Connection, windows: Sequence[Window], now: datetime
+) -> list[tuple[int, int, int, int, list[float]]]:
+    """As `arrivals`, added up by window: (window key, requests, SLA met, SLA missed, the
+    seconds to each first answer)."""
+    w = _windows(windows)
     packed = (
-        select(text)
+        select(_arrival_text(conn, now))
         .where(_r.c.created_at >= w.c.lo, _r.c.created_at < w.c.hi, _not_imported())
         .scalar_subquery()
     )
     out: list[tuple[int, int, int, int, list[float]]] = []
     for key, value in conn.execute(select(w.c.key, packed)):
-        head, _, tail = (value or "").partition(";")
-        n, met, missed = _unpack(head, 3)
+        n, met, missed, waits = _arrival_figures(value)
         if n:
-            out.append((key, n, met, missed, [float(v) for v in tail.split(",")] if tail else []))
+            out.append((key, n, met, missed, waits))
     return out
 
 
-SLOT_BITS = 21
-"""Counts packed into one integer sum take this many bits each: up to 2,097,151 events of
-one kind in one window (a day)."""
-
-
 def window_events(
-    conn: Connection, windows: Sequence[Window], close_reasons: Sequence[str]
+    conn: Connection,
+    windows: Sequence[Window],
+    close_reasons: Sequence[str],
+    answers: bool = True,
 ) -> list[tuple[int, str, str | None, int]]:
-    """As `event_counts`, by window (at most a day each); closes under `close_reasons` (any
-    other: "other").
+    """As `event_counts`, by window; closes under `close_reasons` (any other: "other");
+    without the answers unless `answers`.
 
-    The figures of an event are its kind and reason: each counted kind of event is a slot
-    of SLOT_BITS bits in one of a few integer sums (CASE: 1, 2**21, 2**42), so a row costs
-    a few CASEs instead of a sum per figure (a third less time on a year of events)."""
+    Each figure is a count over its index range (event(kind, reason, at, ...)): SQLite and
+    PostgreSQL step the index entries of the window and read no event row."""
     w = _windows(windows)
-    kind, reason, actor = _e.c.kind, _e.c.reason, _e.c.actor
-    known = [r for r in close_reasons if r != "imported"]
-    slots: list[tuple[tuple[str, str | None], Any]] = [
-        (("reply", None), and_(kind.in_(ANSWER_KINDS), actor != "system")),
-        (("push", "reopened"), and_(kind == "push", reason == "reopened")),
-        (("push", "follow_up"), and_(kind == "push", reason == "follow_up")),
-        *((("close", r), and_(kind == "close", reason == r)) for r in known if r != "other"),
-        (
-            ("close", "other"),
-            and_(
-                kind == "close",
-                or_(
-                    reason.is_(None),
-                    reason.not_in([r for r in known if r != "other"] + ["imported"]),
-                ),
-            ),
-        ),
+    slots = _event_slots(close_reasons)
+    if not answers:
+        slots = [slot for slot in slots if slot[0] != "reply"]
+    at = _e.c.at
+    counts = [
+        select(func.count()).where(cond, at >= w.c.lo, at < w.c.hi).scalar_subquery()
+        for _, _, cond, _ in slots
     ]
-    groups = [slots[i : i + 3] for i in range(0, len(slots), 3)]
-    sums = [
-        case(
-            *((condition, literal(1 << (SLOT_BITS * j))) for j, (_, condition) in enumerate(g)),
-            else_=literal(0),
-        )
-        for g in groups
-    ]
-    packed = select(_packed(sums)).where(_e.c.at >= w.c.lo, _e.c.at < w.c.hi).scalar_subquery()
-    mask = (1 << SLOT_BITS) - 1
     out: list[tuple[int, str, str | None, int]] = []
-    for key, text in conn.execute(select(w.c.key, packed)):
-        for g, total in zip(groups, _unpack(text, len(groups)), strict=True):
-            for j, (name, _) in enumerate(g):
-                n = (total >> (SLOT_BITS * j)) & mask
-                if n:
-                    out.append((key, *name, n))
+    for key, *ns in conn.execute(select(w.c.key, *counts)):
+        for (kind, reason, _, _), n in zip(slots, ns, strict=True):
+            if n:
+                out.append((key, kind, reason, n))
     return out
 
 
@@ -368,7 +381,7 @@ def window_received(conn: Connection, windows: Sequence[Window]) -> list[tuple[i
     """As `received_counts`, by window. The messages are joined to their requests only on a
     desk with imported history (a look-up per message costs a third of the time)."""
     w = _windows(windows)
-    imported = conn.execute(select(_r.c.id).where(_r.c.close_reason == "imported").limit(1)).first()
+    imported = _has_imported(conn)
     frm: Any = _m.join(_r, _r.c.id == _m.c.request_id) if imported else _m
     where = [
         _m.c.received_at >= w.c.lo,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -68,6 +69,9 @@ request = Table(
     Column("pushed_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("first_response_at", UTCDateTime, nullable=True, index=True),
+    # The agent whose answer was the first, and the seconds from created_at (the figures).
+    Column("first_response_by", String(64), nullable=True),
+    Column("first_response_seconds", Float, nullable=True),
     Column("last_inbound_at", UTCDateTime, nullable=True),
     Column("last_outbound_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
@@ -86,6 +90,18 @@ request = Table(
     Index("ix_request_stack", "status", "pushed_at"),
     Index("ix_request_status", "status", "id"),
     Index("ix_request_waiting", "status", "last_outbound_at"),
+    # Covering for the stats (store.figures): a period's requests are one index range.
+    Index(
+        "ix_request_stats",
+        "created_at",
+        "close_reason",
+        "first_response_at",
+        "first_response_seconds",
+        "sla_due_at",
+        "closed_at",
+        "language",
+        "first_response_by",
+    ),
 )
 
 
@@ -154,6 +170,8 @@ message = Table(
     # again for the same request sends nothing new.
     Column("idempotency_key", String(200), nullable=True),
     Index("ux_message_idempotency", "request_id", "idempotency_key", unique=True),
+    # Covering for the stats: a period's customer messages are one index range.
+    Index("ix_message_stats", "direction", "received_at", "automatic", "request_id"),
 )
 
 
@@ -222,6 +240,8 @@ event = Table(
     Column("kind", String(32), nullable=False),
     Column("reason", String(32), nullable=True),
     Column("detail", Text, nullable=True),
+    # Covering for the stats: a period's events of one kind are one index range.
+    Index("ix_event_stats", "kind", "reason", "at", "actor", "request_id"),
 )
 
 
@@ -321,6 +341,10 @@ rating = Table(
     Index("ix_rating_request", "request_id"),
     Index("ix_rating_at", "at"),
     Index("ix_rating_agent", "agent_login", "at"),
+    # Covering for the stats: a period's ratings are one index range.
+    Index(
+        "ix_rating_stats", "at", "good", "politeness", "proficiency", "agent_login", "request_id"
+    ),
 )
 
 

@@ -6,13 +6,27 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from supportdesk.domain.enums import ON_STACK as _ON_STACK
 from supportdesk.domain.enums import RequestStatus
 from supportdesk.store import tables as t
 from supportdesk.store.customers import name_key, namesakes
 from supportdesk.store.records import RequestRecord
+from supportdesk.store.types import UTCDateTime
 
 ON_STACK = tuple(s.value for s in _ON_STACK)
 STATUSES = tuple(s.value for s in RequestStatus)
@@ -164,7 +178,16 @@ def update_request(
     return bool(conn.execute(stmt.values(**values)).rowcount)
 
 
-def count_outgoing(conn: Connection, number: int, now: datetime, first_response: bool) -> None:
+def count_outgoing(
+    conn: Connection,
+    number: int,
+    now: datetime,
+    first_response: bool,
+    answered_by: str | None = None,
+) -> None:
+    """Count a message to the customer; `first_response`: it answers the request (the first
+    such sets first_response_at, first_response_seconds, and first_response_by to
+    `answered_by`, the agent whose answer it is)."""
     values: dict[str, Any] = {
         "message_count": _r.c.message_count + 1,
         "last_outbound_at": now,
@@ -175,5 +198,18 @@ def count_outgoing(conn: Connection, number: int, now: datetime, first_response:
         conn.execute(
             update(_r)
             .where(and_(_r.c.id == number, _r.c.first_response_at.is_(None)))
-            .values(first_response_at=now)
+            .values(
+                first_response_at=now,
+                first_response_by=answered_by,
+                first_response_seconds=seconds_between(
+                    conn, literal(now, UTCDateTime), _r.c.created_at
+                ),
+            )
         )
+
+
+def seconds_between(conn: Connection, later: Any, earlier: Any) -> ColumnElement[float]:
+    """The seconds from `earlier` to `later` (two times), in SQL."""
+    if conn.dialect.name == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return cast(func.extract("epoch", later - earlier), Float)
