@@ -302,6 +302,7 @@ async def test_take_next_skips_a_request_claimed_by_another_agent(
         assert desk.request(3).request.claimed_by == "bob"
 
 
+@pytest.mark.slow
 async def test_a_draft_survives_closing_the_console(tmp_path: Path, clock: FrozenClock) -> None:
     desk = console_desk(tmp_path, clock)
     app = make_app(desk, "anna", background=False)
@@ -399,6 +400,7 @@ def test_snapshot_request(tmp_path: Path, clock: FrozenClock, snap_compare) -> N
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
+@pytest.mark.slow
 def test_snapshot_reply_and_picker(tmp_path: Path, clock: FrozenClock, snap_compare) -> None:
     desk = console_desk(tmp_path, clock)
     app = make_app(desk, "anna", background=False)

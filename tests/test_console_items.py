@@ -226,6 +226,7 @@ def backlog_desk(folder: Path, clock: FrozenClock) -> Desk:
     return desk
 
 
+@pytest.mark.slow
 async def test_the_backlog_shows_who_waits_and_fixing_tells_them(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -284,6 +285,7 @@ async def test_the_backlog_shows_who_waits_and_fixing_tells_them(
         assert table_column(pilot, "#items", "number") == ["#3", "#1"]  # no longer open work
 
 
+@pytest.mark.slow
 async def test_a_status_change_to_fixed_puts_the_customers_back_on_the_stack(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

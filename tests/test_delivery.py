@@ -112,6 +112,7 @@ def _timeline(desk: Desk, kind: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("fault", ["late", "drop"])
+@pytest.mark.slow
 def test_a_message_the_server_may_have_goes_out_at_most_twice(
     tmp_path: Path, clock: FrozenClock, smtp_server, fault: str
 ) -> None:

@@ -72,6 +72,7 @@ async def test_ctrl_g_saves_the_templates_source_under_a_new_name(
     assert desk.template("refund", "anna").scope == "team"  # nothing shadowed
 
 
+@pytest.mark.slow
 async def test_ctrl_g_on_edited_text_warns_and_an_existing_name_needs_a_yes(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -112,6 +113,7 @@ async def test_ctrl_g_on_edited_text_warns_and_an_existing_name_needs_a_yes(
     assert saved.startswith("Hello Carol,") and "Sorry again!" in saved  # as it was written
 
 
+@pytest.mark.slow
 async def test_cc_is_shown_kept_and_can_be_dropped(tmp_path: Path, clock: FrozenClock) -> None:
     desk = console_desk(tmp_path, clock)
     drop_into_maildir(

@@ -81,6 +81,7 @@ def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> No
 
 
 @pytest.mark.imap
+@pytest.mark.slow
 def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> None:
     write_config(
         tmp_path,
