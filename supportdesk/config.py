@@ -305,6 +305,8 @@ class Rule(Section):
     """Language to set."""
     assignee: str | None = None
     """Agent login to assign."""
+    line: int | None = Field(default=None, ge=1, le=9)
+    """The line the request starts on (e.g. 2: straight to the second line)."""
 
 
 class Settings(Section):

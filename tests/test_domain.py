@@ -163,6 +163,7 @@ def test_templates_agents_and_drafts_as_json() -> None:
         "role": "admin",
         "active": True,
         "languages": ["en", "ru"],
+        "line": 1,
     }
     draft = DraftRecord(7, "ann", "Dear Ann", None, WHEN)
     assert draft.as_dict()["updated_at"] == "2026-01-05T09:00:00+00:00"

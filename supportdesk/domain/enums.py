@@ -87,6 +87,19 @@ SHIPPED: tuple[ItemStatus, ...] = (ItemStatus.FIXED, ItemStatus.DONE)
 """Statuses that tell the customers waiting on the item."""
 
 
+class Priority(StrEnum):
+    """How soon a request needs an answer; `urgent` is pinned above the LIFO order."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+PRIORITIES: tuple[Priority, ...] = tuple(Priority)
+"""Most urgent first."""
+
+
 class Role(StrEnum):
     AGENT = "agent"
     ADMIN = "admin"

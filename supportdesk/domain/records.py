@@ -48,6 +48,10 @@ class RequestRecord:
     mentions: int | None = None
     """The request a stranger's message named (its [#N] or its thread): this request is
     that message's own, because its sender is not in that conversation."""
+    line: int = 1
+    """The line whose stack it is on: 1 (first line) unless escalated or set by a rule."""
+    merged_into: int | None = None
+    """The request this duplicate was merged into."""
     tags: list[str] = field(default_factory=list)
     customer_name_shared: bool = False
     """Another customer, with a different address, goes by the same name."""
@@ -76,6 +80,8 @@ class RequestRecord:
             "sla_due_at": _iso(self.sla_due_at),
             "item": self.item,
             "mentions": self.mentions,
+            "line": self.line,
+            "merged_into": self.merged_into,
             "tags": list(self.tags),
         }
 
@@ -269,6 +275,8 @@ class AgentRecord:
     active: bool
     signature: str
     languages: list[str]
+    line: int = 1
+    """1: the first line; 2, 3 ...: the lines that take escalated requests."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -278,6 +286,7 @@ class AgentRecord:
             "role": self.role,
             "active": self.active,
             "languages": list(self.languages),
+            "line": self.line,
         }
 
 

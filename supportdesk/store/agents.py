@@ -23,13 +23,14 @@ _COLUMNS = (
     _a.c.active,
     _a.c.signature,
     _a.c.languages,
+    _a.c.line,
 )
 
 
 def _record(row: Any) -> AgentRecord:
-    login, name, email, role, active, signature, languages = row
+    login, name, email, role, active, signature, languages, line = row
     codes = [x for x in (languages or "").split(",") if x]
-    return AgentRecord(login, name, email, role, active, signature, codes)
+    return AgentRecord(login, name, email, role, active, signature, codes, line or 1)
 
 
 def get_agent(conn: Connection, login: str) -> AgentRecord | None:

@@ -47,6 +47,8 @@ agent = Table(
     Column("signature", Text, nullable=False, default=""),
     Column("languages", String(100), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # 1: the first line, which talks to customers; 2, 3 ...: who takes what is escalated.
+    Column("line", Integer, nullable=False, default=1, server_default="1"),
 )
 
 
@@ -87,9 +89,15 @@ request = Table(
     # The request whose number or thread a stranger's message named: it was not let in
     # there (its sender is not in that conversation), so it opened this one instead.
     Column("mentions", Integer, nullable=True),
+    # The line whose stack it is on (1 unless rules or an escalation say otherwise).
+    Column("line", Integer, nullable=False, default=1, server_default="1"),
+    # Merged into that request as a duplicate (closed `duplicate`; later replies join it).
+    Column("merged_into", Integer, nullable=True),
     Index("ix_request_stack", "status", "pushed_at"),
     Index("ix_request_status", "status", "id"),
     Index("ix_request_waiting", "status", "last_outbound_at"),
+    Index("ix_request_assignee", "assignee", "status"),
+    Index("ix_request_line", "line", "status", "pushed_at"),
     # Covering for the stats (store.figures): a period's requests are one index range.
     Index(
         "ix_request_stats",

@@ -57,6 +57,8 @@ _COLUMNS = (
     _r.c.sla_due_at,
     _r.c.item_id,
     _r.c.mentions,
+    _r.c.line,
+    _r.c.merged_into,
 )
 
 
