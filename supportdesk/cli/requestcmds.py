@@ -311,6 +311,42 @@ def close(
         say(f"#{number} closed ({reason}).")
 
 
+@requests_app.command("merge")
+def merge(
+    number: Annotated[int, typer.Argument(help="The duplicate request, N.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="The request to keep, M, optionally after the word INTO.", metavar="[INTO] M"
+        ),
+    ],
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Merge duplicate request N into request M: `requests merge 12 into 7` (or `merge 12 7`).
+
+    N's messages, notes and attachments move to M (keeping their times), N's tags are added
+    to M, N's drafts are dropped, and N is closed as `duplicate` pointing at M. M stays as it
+    is, unless N was on the stack and M is not: then M goes on top of the stack. Later replies
+    to N (its [#N] or its messages) join M."""
+    if len(words) == 2 and words[0].lower() == "into":
+        words = words[1:]
+    if len(words) != 1 or not words[0].lstrip("#").isdigit():
+        raise typer.BadParameter("give the request to merge into: `merge N into M` or `merge N M`")
+    into = int(words[0].lstrip("#"))
+    result = state.desk().merge(number, into, state.acting(agent))
+    if json:
+        emit_json(result.as_dict())
+        return
+    also = f"; tags added: {', '.join(result.tags_added)}" if result.tags_added else ""
+    say(
+        f"Merged #{number} into #{into}: {result.messages} messages moved{also}; "
+        f"#{number} closed (duplicate), #{into} is {result.target_status}."
+    )
+    if result.other_customer:
+        say(f"Note: #{number} was from {result.other_customer}, another customer than #{into}'s.")
+
+
 @app.command()
 def search(
     query: str,

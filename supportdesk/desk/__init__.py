@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.delivery import DeliveryReport
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
     from supportdesk.desk.importing import ImportReport
+    from supportdesk.desk.merging import MergeResult, MergeService
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.report import DailyReporter, ReportResult
     from supportdesk.desk.requests import RequestDetail, RequestService
@@ -146,6 +147,16 @@ class Desk:
 
     def close(self, number: int, reason: str, agent: str) -> None:
         self._requests.close(number, reason, agent)
+
+    @cached_property
+    def _merging(self) -> MergeService:
+        from supportdesk.desk.merging import MergeService
+
+        return MergeService(self.ctx)
+
+    def merge(self, number: int, into: int, agent: str) -> MergeResult:
+        """Merge duplicate request `number` into request `into` (see desk.merging)."""
+        return self._merging.merge(number, into, agent)
 
     def set_language(self, number: int, language: str, agent: str) -> None:
         self._requests.set_language(number, language, agent)

@@ -40,6 +40,8 @@ _TAG = re.compile(r"\[#(\d{1,9})\]")
 _SPACE = re.compile(r"\s+")
 UNKNOWN_SENDER = "unknown-sender@invalid"
 DAY = timedelta(days=1)
+MERGE_HOPS = 5
+"""How many merges in a row a reply to a merged request follows to find where it joins."""
 
 JOINED_BY = {
     "new": "opened a new request",
@@ -171,6 +173,11 @@ class _Known:
         self.new_texts: list[dict[str, Any]] = []
         threads = {k.request_id for k in self.messages.values()} | set(self.texts.values())
         self.threads = q.thread_facts(conn, tagged | threads)
+        for _ in range(MERGE_HOPS):  # merged requests: what joins them joins their survivor
+            onward = {f.merged_into for f in self.threads.values() if f.merged_into is not None}
+            if not (onward := onward - self.threads.keys()):
+                break
+            self.threads.update(q.thread_facts(conn, onward))
         self.asked_for: dict[int, bool] = {}
 
     def __contains__(self, message_id: str) -> bool:
@@ -178,6 +185,16 @@ class _Known:
 
     def message(self, message_id: str) -> q.KnownMessage | None:
         return self.messages.get(message_id) or self.in_batch.get(message_id)
+
+    def survivor(self, rid: int) -> int:
+        """The request a message for `rid` joins: `rid`, or the one it was merged into
+        (following a chain of merges for at most MERGE_HOPS)."""
+        for _ in range(MERGE_HOPS):
+            facts = self.threads.get(rid)
+            if facts is None or facts.merged_into is None or facts.merged_into not in self.threads:
+                break
+            rid = facts.merged_into
+        return rid
 
     def may_write(self, sender: str, rid: int) -> bool:
         """Whether `sender` may add to request `rid`: its customer, someone the conversation
@@ -381,6 +398,7 @@ def _thread(
     candidates += [(k.request_id, "ours") for k in replied if k and k.direction == "out"]
     candidates += [(n, "tag") for n in tag_numbers(p.subject) if n in known.threads]
     candidates += [(k.request_id, "headers") for k in replied if k]
+    candidates = [(known.survivor(rid), how) for rid, how in candidates]
     for rid, how in candidates:
         if known.may_write(p.from_addr, rid):
             return rid, None, how, None
@@ -388,7 +406,7 @@ def _thread(
         return None, None, "stranger", candidates[0][0]
     repeated = known.same_text(p)
     if repeated is not None:
-        return repeated, None, "same_body", None
+        return known.survivor(repeated), None, "same_body", None
     return None, None, "new", None
 
 

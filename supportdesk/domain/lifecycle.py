@@ -211,3 +211,35 @@ def item_pushed(reason: str, now: datetime) -> Change:
         **_NOT_CLOSED,
         "reminder_count": 0,
     }
+
+
+def merged(into: int, now: datetime) -> Change:
+    """Merged into request `into` as a duplicate: closed `duplicate`, pointing there (later
+    replies to it join `into`); its claim ends."""
+    return {**closed(CloseReason.DUPLICATE, now), "merged_into": into}
+
+
+def merge_target(source_status: str, target_status: str, now: datetime) -> Change:
+    """What a merge does to the request that receives a duplicate: its status stays, unless
+    the duplicate was on the stack (its customer waits for an answer) and it is not; then it
+    goes on top of the stack as if the customer wrote again (`customer_reply`, or `reopened`
+    when it was closed)."""
+    if source_status in ON_STACK and target_status not in ON_STACK:
+        return message_arrived(target_status, CUSTOMER_REPLY, now, now)
+    return {}
+
+
+def merge_refusal(
+    source: int, target: int, source_merged_into: int | None, target_merged_into: int | None
+) -> str | None:
+    """Why request `source` may not be merged into `target` (None: it may)."""
+    if source == target:
+        return f"cannot merge #{source} into itself: give another request's number"
+    if source_merged_into is not None:
+        return f"#{source} is already merged into #{source_merged_into}"
+    if target_merged_into is not None:
+        return (
+            f"#{target} is itself merged into #{target_merged_into}: "
+            f"merge #{source} into #{target_merged_into} instead"
+        )
+    return None

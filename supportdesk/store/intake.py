@@ -72,6 +72,8 @@ class ThreadFacts:
     participants: set[str]
     """Addresses that may write into it: the customer, whoever the conversation was sent to
     or copied to (To, Cc, Reply-To), and the senders of its messages other than robots."""
+    merged_into: int | None = None
+    """Merged into that request: what would join this one joins that one."""
 
 
 def thread_facts(conn: Connection, numbers: Iterable[int]) -> dict[int, ThreadFacts]:
@@ -80,12 +82,12 @@ def thread_facts(conn: Connection, numbers: Iterable[int]) -> dict[int, ThreadFa
     r, c, m = t.request, t.customer, t.message
     for chunk in _chunks(nums):
         rows = conn.execute(
-            select(r.c.id, r.c.status, c.c.email)
+            select(r.c.id, r.c.status, c.c.email, r.c.merged_into)
             .join(c, c.c.id == r.c.customer_id)
             .where(r.c.id.in_(chunk))
         )
-        for rid, status, email in rows:
-            found[rid] = ThreadFacts(status, email.lower(), {email.lower()})
+        for rid, status, email, merged_into in rows:
+            found[rid] = ThreadFacts(status, email.lower(), {email.lower()}, merged_into)
         rows = conn.execute(
             select(
                 m.c.request_id,
