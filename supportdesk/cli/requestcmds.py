@@ -340,7 +340,8 @@ def merge(
         return
     also = f"; tags added: {', '.join(result.tags_added)}" if result.tags_added else ""
     say(
-        f"Merged #{number} into #{into}: {result.messages} messages moved{also}; "
+        f"Merged #{number} into #{into}: {result.messages} "
+        f"message{'' if result.messages == 1 else 's'} moved{also}; "
         f"#{number} closed (duplicate), #{into} is {result.target_status}."
     )
     if result.other_customer:

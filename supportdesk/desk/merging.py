@@ -69,7 +69,7 @@ class MergeService:
             refusal = lifecycle.merge_refusal(source, target, n.merged_into, m.merged_into)
             if refusal:
                 raise SupportDeskError(refusal)
-            if not merging.close_merged(conn, source, n.status, **lifecycle.merged(target, now)):
+            if not merging.close_merged(conn, source, n.status, lifecycle.merged(target, now)):
                 raise SupportDeskError(
                     f"#{source} was changed by someone else meanwhile: look again and retry"
                 )

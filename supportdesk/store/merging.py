@@ -37,7 +37,7 @@ def lock_pair(conn: Connection, numbers: list[int]) -> None:
 def move_conversation(conn: Connection, source: int, target: int) -> dict[str, int]:
     """Move request `source`'s messages (in, out and notes, with their attachments and raw
     bytes, which hang on the message), ratings and remembered texts to `target`; they keep
-    their times. Returns how many messages moved by direction."""
+    their times; `source` counts none any more. Returns how many moved by direction."""
     moved = {
         direction: int(n)
         for direction, n in conn.execute(
@@ -47,6 +47,7 @@ def move_conversation(conn: Connection, source: int, target: int) -> dict[str, i
         )
     }
     conn.execute(update(_m).where(_m.c.request_id == source).values(request_id=target))
+    conn.execute(update(_r).where(_r.c.id == source).values(message_count=0, inbound_count=0))
     conn.execute(update(t.rating).where(t.rating.c.request_id == source).values(request_id=target))
     conn.execute(
         update(t.text_seen).where(t.text_seen.c.request_id == source).values(request_id=target)
@@ -111,12 +112,12 @@ def drop_drafts(conn: Connection, number: int) -> int:
     return int(conn.execute(delete(t.draft).where(t.draft.c.request_id == number)).rowcount)
 
 
-def close_merged(conn: Connection, number: int, status: str, **values: Any) -> bool:
-    """Compare-and-set: close request `number` as merged, only if it still has `status` and is
-    merged nowhere; False when another agent changed it first."""
+def close_merged(conn: Connection, number: int, expect_status: str, values: dict[str, Any]) -> bool:
+    """Compare-and-set: set `values` (closed, merged_into) on request `number`, only if it
+    still has `expect_status` and is merged nowhere; False when another agent changed it first."""
     done = conn.execute(
         update(_r)
-        .where(_r.c.id == number, _r.c.status == status, _r.c.merged_into.is_(None))
-        .values(**values)
+        .where(_r.c.id == number, _r.c.status == expect_status, _r.c.merged_into.is_(None))
+        .values(values)
     ).rowcount
     return bool(done)
