@@ -14,6 +14,8 @@ from supportdesk.desk import Desk
 from supportdesk.errors import NotFoundError, SupportDeskError
 from tests.fixtures import add_agents, drop_into_maildir, make_desk, run_cli
 from tests.mailfactory import make_mail, message_id_of
+from tests.test_console import SIZE, settle
+from tests.test_console import utc as utc  # noqa: F401 - times on screen in UTC
 
 CAROL = "Carol Customer <carol@example.org>"
 RULES = {
@@ -253,3 +255,55 @@ def test_two_agents_merging_at_once_lose_nothing(tmp_path: Path, clock: FrozenCl
     finally:
         second.close_database()
         first.close_database()
+
+
+async def test_shift_m_merges_the_open_request_and_shows_the_survivor(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from textual.widgets import Input
+
+    from supportdesk.ui import make_app
+    from supportdesk.ui.modals.confirm import ConfirmModal
+    from supportdesk.ui.screens.request import RequestScreen, ThreadView
+
+    desk = make_desk(tmp_path, clock)
+    _two_duplicates(desk, tmp_path)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # #2, the duplicate, on top of the stack
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen) and app.screen.number == 2
+        # Merging into itself: refused, one line, nothing changes.
+        await pilot.press("M")
+        await settle(pilot)
+        field = app.screen.query_one(Input)
+        assert field.value == "1"  # the customer's other open request, suggested
+        field.value = "2"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and "cannot merge #2 into itself" in errors[0]
+        assert "\n" not in errors[0]
+        assert isinstance(app.screen, RequestScreen) and app.screen.number == 2
+
+        await pilot.press("M")
+        await settle(pilot)
+        await pilot.press("enter")  # #1, as suggested
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Merged #2 into #1" in [n.message for n in app._notifications]
+        assert isinstance(app.screen, RequestScreen) and app.screen.number == 1
+        thread = "\n".join(str(v.render()) for v in app.screen.query_one(ThreadView).children)
+        assert "shot.png" in thread and "Merged #2 into this request (1 message)." in thread
+    n = desk.request(2).request
+    assert (n.status, n.close_reason, n.merged_into, n.claimed_by) == (
+        "closed",
+        "duplicate",
+        1,
+        None,
+    )

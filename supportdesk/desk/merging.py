@@ -92,7 +92,10 @@ class MergeService:
                 detail["other_customer"] = other
             add_event(conn, source, now, "merged", actor=agent, reason="into", detail=detail)
             add_event(conn, target, now, "merged", actor=agent, reason="from", detail=detail)
-            text = f"Merged #{source} into this request ({sum(moved.values())} messages)."
+            count = sum(moved.values())
+            text = (
+                f"Merged #{source} into this request ({count} message{'' if count == 1 else 's'})."
+            )
             if other:
                 text += f" Its customer was {other}, not {m.customer_email}."
             person = agents.get_agent(conn, agent)

@@ -137,6 +137,7 @@ class RequestScreen(Screen[None]):
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
         Binding("i", "open_item", "Item", id="request.item"),
+        Binding("M", "merge", "Merge", id="request.merge"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
 
@@ -474,6 +475,54 @@ class RequestScreen(Screen[None]):
             lambda path: self.notify(f"Saved {path}", markup=False),
             group="act",
             advice="choose a folder you may write to",
+        )
+
+    def action_merge(self) -> None:
+        """Merge this request, a duplicate, into another (shift+m): the number, then y."""
+        from supportdesk.ui.modals.confirm import ConfirmModal
+        from supportdesk.ui.modals.text_input import TextInputModal
+
+        number = self.number
+        history = self.loaded.history if self.loaded else []
+        others = [r.number for r in history if r.status != "closed" and r.merged_into is None]
+        hint = f" (the customer's open: {', '.join(f'#{n}' for n in others[:5])})" if others else ""
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            target = text.strip().lstrip("#")
+            if not target.isdigit():
+                self.notify(f"Not a request number: {text}", severity="error", markup=False)
+                return
+            into = int(target)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._merge(into)
+
+            question = (
+                f"Merge #{number} into #{into}? Its messages move to #{into}; "
+                f"#{number} closes as a duplicate."
+            )
+            self.app.push_screen(ConfirmModal(question, "merge"), confirmed)
+
+        first = str(others[0]) if others else ""
+        self.app.push_screen(TextInputModal(f"Merge #{number} into{hint}: ", first), chosen)
+
+    def _merge(self, into: int) -> None:
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def merged(_: object) -> None:
+            self.claimed = False  # closed: its claim ended with it
+            self.notify(f"Merged #{number} into #{into}", markup=False)
+            self.app.switch_screen(RequestScreen(into))
+
+        run_desk(
+            self,
+            f"Merging #{number} into #{into}",
+            lambda: desk.merge(number, into, agent),
+            merged,
+            group="act",
         )
 
     @on(OptionList.OptionSelected, "#history")
