@@ -86,6 +86,7 @@ def test_merge_moves_the_conversation_and_closes_the_duplicate(
     assert [r.number for r in desk.stack()] == [1]
     assert m.request.tags == ["billing", "hurry"]
     assert desk.draft(2, "anna") is None
+    assert {hit.request_id for hit in desk.search("URGENT")} == {1}  # found where it is now
     merged = [e for e in n.events if e["kind"] == "merged"] + [
         e for e in m.events if e["kind"] == "merged"
     ]
@@ -257,6 +258,7 @@ def test_two_agents_merging_at_once_lose_nothing(tmp_path: Path, clock: FrozenCl
         first.close_database()
 
 
+@pytest.mark.slow  # a console session: over 2 s
 async def test_shift_m_merges_the_open_request_and_shows_the_survivor(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
