@@ -27,6 +27,7 @@ from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
     from supportdesk.desk.backlog import Linked
+    from supportdesk.desk.merging import MergeResult
     from supportdesk.ui.app import SupportDeskApp
     from supportdesk.ui.modals.convert import AttachTo, NewItem
 
@@ -512,9 +513,11 @@ class RequestScreen(Screen[None]):
     def _merge(self, into: int) -> None:
         desk, number, agent = self.app.desk, self.number, self.app.agent
 
-        def merged(_: object) -> None:
+        def merged(result: MergeResult) -> None:
             self.claimed = False  # closed: its claim ended with it
-            self.notify(f"Merged #{number} into #{into}", markup=False)
+            other = result.other_customer
+            also = f" (#{number} was from another customer, {other})" if other else ""
+            self.notify(f"Merged #{number} into #{into}{also}", markup=False)
             self.app.switch_screen(RequestScreen(into))
 
         run_desk(
