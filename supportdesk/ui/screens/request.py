@@ -137,6 +137,7 @@ class RequestScreen(Screen[None]):
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
         Binding("i", "open_item", "Item", id="request.item"),
+        Binding("e", "escalate", "Escalate", id="request.escalate"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
 
@@ -389,6 +390,12 @@ class RequestScreen(Screen[None]):
         item = self.loaded.item if self.loaded else None
         if item is not None:
             self.app.open_item(item.number)
+
+    def action_escalate(self) -> None:
+        from supportdesk.ui.modals.escalate import escalate
+
+        if self.detail is not None:
+            escalate(self, self.number, self.detail.request.line, self.reload)
 
     def action_note(self) -> None:
         from supportdesk.ui.modals.text_input import TextInputModal
