@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from supportdesk.clock import FrozenClock
@@ -15,6 +16,7 @@ from supportdesk.ui.screens.stack import StackScreen
 from tests.test_console import SIZE, console_desk, settle, stack_numbers
 
 
+@pytest.mark.slow  # two consoles, over 2 s
 async def test_e_escalates_from_the_stack_to_the_second_lines_stack(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -70,6 +72,7 @@ async def test_e_escalates_from_the_stack_to_the_second_lines_stack(
         assert desk.outbox_counts() == queued
 
 
+@pytest.mark.slow  # over 2 s on a shared machine
 async def test_e_to_an_agent_by_fuzzy_search(tmp_path: Path, clock: FrozenClock) -> None:
     desk = console_desk(tmp_path, clock)
     desk.add_agent("dee", "Dee Developer", line=3)
