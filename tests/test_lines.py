@@ -242,4 +242,10 @@ def test_agents_add_refuses_a_line_out_of_range(tmp_path: Path) -> None:
     write_config(tmp_path)
     add_agents(tmp_path, "root", role="admin")
     done = run_cli("--agent", "root", "agents", "add", "x", "--line", "0", cwd=tmp_path)
-    assert done.returncode == 2
+    assert (
+        done.returncode == 2
+        and "'--line'" in done.stderr
+        and "greater than or equal to 1" in done.stderr
+    )
+    done = run_cli("--agent", "root", "requests", "escalate", "1", "--note", " ", cwd=tmp_path)
+    assert done.returncode == 2 and "--note TEXT" in done.stderr
