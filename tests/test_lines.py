@@ -249,3 +249,28 @@ def test_agents_add_refuses_a_line_out_of_range(tmp_path: Path) -> None:
     )
     done = run_cli("--agent", "root", "requests", "escalate", "1", "--note", " ", cwd=tmp_path)
     assert done.returncode == 2 and "--note TEXT" in done.stderr
+
+
+def test_the_line_rules_as_pure_functions() -> None:
+    from datetime import UTC, datetime
+
+    from supportdesk.domain import lifecycle
+    from supportdesk.domain.enums import PUSH_REASONS
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    assert {"escalated", "handed_back"} <= set(PUSH_REASONS)
+    change = lifecycle.line_moved("escalated", 2, now, assignee="sam")
+    assert change["status"] == "open" and change["line"] == 2 and change["pushed_at"] == now
+    assert change["assignee"] == "sam" and change["claimed_by"] is None
+    assert lifecycle.escalation_target(1) == 2
+    assert lifecycle.escalation_target(1, to_line=3) == 3
+    assert lifecycle.escalation_target(2, agent_line=4) == 4
+    with pytest.raises(ValueError, match="moves it up"):
+        lifecycle.escalation_target(2, agent_line=2)
+    assert lifecycle.handback_target(3, 2) == 2
+    assert lifecycle.handback_target(3, None) == 1
+    assert lifecycle.handback_target(2, 5) == 1  # not lower: the first line
+    with pytest.raises(ValueError, match="line 1 already"):
+        lifecycle.handback_target(1, None)
+    with pytest.raises(ValueError):
+        lifecycle.line_moved("fixed", 2, now)
