@@ -189,6 +189,11 @@ def migrate(
         )
 
 
+LineOption = Annotated[
+    int, typer.Option(min=1, max=9, help="The line the agent works: 1 (first line), 2, 3 …")
+]
+
+
 @agents_app.command("add")
 def agents_add(
     login: str,
@@ -198,17 +203,38 @@ def agents_add(
     languages: Annotated[
         str, typer.Option(help="Languages the agent answers in, e.g. en,ru.")
     ] = "",
+    line: LineOption = 1,
     json: JsonFlag = False,
 ) -> None:
     """Add an agent (the console opens only for agents who exist and are enabled)."""
     if role not in tuple(Role):
         raise typer.BadParameter(f"expected {' or '.join(Role)}", param_hint="--role")
     state.acting(admin="agents add")
-    agent = state.desk().add_agent(login, name, email, role, languages.split(","))
+    agent = state.desk().add_agent(login, name, email, role, languages.split(","), line)
     if json:
         emit_json(agent.as_dict())
     else:
-        say(f"Agent {login!r} added ({agent.role}).")
+        say(f"Agent {login!r} added ({agent.role}, line {agent.line}).")
+
+
+@agents_app.command("set")
+def agents_set(
+    login: str,
+    line: Annotated[
+        int | None,
+        typer.Option(min=1, max=9, help="The line the agent works: 1 (first line), 2, 3 …"),
+    ] = None,
+    json: JsonFlag = False,
+) -> None:
+    """Change an agent: the line they work (their stack in the console, what `n` takes)."""
+    if line is None:
+        raise typer.BadParameter("nothing to set: give --line")
+    state.acting(admin="agents set")
+    agent = state.desk().set_agent_line(login, line)
+    if json:
+        emit_json(agent.as_dict())
+    else:
+        say(f"Agent {login!r} works line {agent.line}.")
 
 
 @agents_app.command("list")
@@ -219,8 +245,11 @@ def agents_list(json: JsonFlag = False) -> None:
         emit_json([a.as_dict() for a in agents])
     else:
         print_table(
-            ["login", "name", "email", "role", "languages", "active"],
-            [[a.login, a.name, a.email, a.role, ",".join(a.languages), a.active] for a in agents],
+            ["login", "name", "email", "role", "line", "languages", "active"],
+            [
+                [a.login, a.name, a.email, a.role, a.line, ",".join(a.languages), a.active]
+                for a in agents
+            ],
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -58,15 +58,19 @@ _COLUMNS = ["number", "status", "reason", "age", "customer", "subject", "tags", 
 def stack(
     json: JsonFlag = False,
     limit: Annotated[int, typer.Option(help="Show at most this many.")] = 100,
+    line: Annotated[
+        int | None,
+        typer.Option(min=1, help="Only this line's stack (without: every line's)."),  # noqa: UP007
+    ] = None,
 ) -> None:
     """The LIFO stack: the newest request on top."""
     from supportdesk.desk.senders import request_json
 
-    records = state.desk().stack(limit)
+    records = state.desk().stack(limit, line)
     if json:
         emit_json([request_json(r) for r in records])
     elif not records:
-        say("The stack is empty.")
+        say("The stack is empty." if line is None else f"Line {line}'s stack is empty.")
     else:
         print_table(_COLUMNS, _request_rows(records))
 
@@ -346,6 +350,67 @@ def merge(
     )
     if result.other_customer:
         say(f"Note: #{number} was from {result.other_customer}, another customer than #{into}'s.")
+
+
+NoteOption = Annotated[
+    str,
+    typer.Option(help="Why (required): an internal note in the thread, never sent."),
+]
+
+
+def _moved(move: Any, json: bool, verb: str) -> None:
+    if json:
+        emit_json(move.as_dict())
+    elif move.moved:
+        to = f" and assigned to {move.assignee}" if move.assignee else ""
+        say(f"#{move.number} {verb} from line {move.from_line} to line {move.to_line}{to}.")
+    else:
+        say(
+            f"#{move.number} was moved by another agent meanwhile (now on line {move.line}); "
+            "not moved again, your note was added."
+        )
+
+
+@requests_app.command("escalate")
+def escalate(
+    number: int,
+    note: NoteOption = "",
+    to_line: Annotated[
+        int | None,
+        typer.Option("--to-line", min=1, help="The line to move it to (default: the next)."),  # noqa: UP007
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Move it to this agent's line, assigned to them."),  # noqa: UP007
+    ] = None,
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Move a request up to the next line (or --to-line N, or --to AGENT), on top of that
+    line's stack, with an internal note; the customer is told nothing."""
+    if to_line is not None and to is not None:
+        raise typer.BadParameter("give --to-line or --to, not both")
+    if not note.strip():
+        raise typer.BadParameter("say why with --note TEXT (an internal note)", param_hint="--note")
+    login = state.acting(agent)
+    move = state.desk().escalate(number, login, note, to_line=to_line, to_agent=to)
+    _moved(move, json, "escalated")
+
+
+@requests_app.command("handback")
+def handback(
+    number: int,
+    note: NoteOption = "",
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Hand a request back down to the line it was escalated from (else the first), nobody
+    assigned, with an internal note; the customer is told nothing."""
+    if not note.strip():
+        raise typer.BadParameter("say why with --note TEXT (an internal note)", param_hint="--note")
+    login = state.acting(agent)
+    move = state.desk().handback(number, login, note)
+    _moved(move, json, "handed back")
 
 
 @app.command()

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.merging import MergeResult, MergeService
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.report import DailyReporter, ReportResult
-    from supportdesk.desk.requests import RequestDetail, RequestService
+    from supportdesk.desk.requests import LineMove, RequestDetail, RequestService
     from supportdesk.desk.stats import StatsService
     from supportdesk.desk.status import StatusService
     from supportdesk.desk.tick import TickReport
@@ -125,8 +125,8 @@ class Desk:
 
     # -- requests -------------------------------------------------------------------------
 
-    def stack(self, limit: int = 500) -> list[RequestRecord]:
-        return self._requests.stack(limit)
+    def stack(self, limit: int = 500, line: int | None = None) -> list[RequestRecord]:
+        return self._requests.stack(limit, line)
 
     def list_requests(self, **filters: Any) -> list[RequestRecord]:
         return self._requests.list_requests(**filters)
@@ -163,6 +163,25 @@ class Desk:
 
     def add_note(self, number: int, text: str, agent: str) -> None:
         self._requests.add_note(number, text, agent)
+
+    def escalate(
+        self,
+        number: int,
+        agent: str,
+        note: str,
+        *,
+        to_line: int | None = None,
+        to_agent: str | None = None,
+        seen_line: int | None = None,
+    ) -> LineMove:
+        return self._requests.escalate(
+            number, agent, note, to_line=to_line, to_agent=to_agent, seen_line=seen_line
+        )
+
+    def handback(
+        self, number: int, agent: str, note: str, *, seen_line: int | None = None
+    ) -> LineMove:
+        return self._requests.handback(number, agent, note, seen_line=seen_line)
 
     def claim(self, number: int, agent: str) -> bool:
         return self._requests.claim(number, agent)
@@ -236,11 +255,18 @@ class Desk:
         email: str = "",
         role: str = "agent",
         languages: list[str] | None = None,
+        line: int = 1,
     ) -> AgentRecord:
-        return self._agents.add_agent(login, name, email, role, languages)
+        return self._agents.add_agent(login, name, email, role, languages, line)
 
     def set_agent_active(self, login: str, active: bool) -> int:
         return self._agents.set_agent_active(login, active)
+
+    def set_agent_line(self, login: str, line: int) -> AgentRecord:
+        return self._agents.set_agent_line(login, line)
+
+    def agent_line(self, login: str) -> int:
+        return self._agents.agent_line(login)
 
     def acting_agent(self, login: str, *, admin: str | None = None) -> AgentRecord:
         return self._agents.acting_agent(login, admin=admin)

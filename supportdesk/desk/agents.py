@@ -30,6 +30,15 @@ def known_agent(conn: Any, login: str | None) -> None:
         raise NotFoundError(unknown_agent(login))
 
 
+MAX_LINE = 9
+"""Lines go 1 (first line) … 9, as a rule's line does."""
+
+
+def _check_line(line: int) -> None:
+    if not 1 <= line <= MAX_LINE:
+        raise SupportDeskError(f"invalid line {line}: lines are 1 (first line) to {MAX_LINE}")
+
+
 class AgentService:
     """Adding, enabling and listing agents; the agent a command or console acts as."""
 
@@ -61,8 +70,10 @@ class AgentService:
         email: str = "",
         role: str = "agent",
         languages: list[str] | None = None,
+        line: int = 1,
     ) -> AgentRecord:
         """A new agent; refused when the login exists or a value is not valid."""
+        _check_line(line)
         login = login.strip()
         if not AGENT_LOGIN.fullmatch(login):
             raise SupportDeskError(
@@ -75,7 +86,7 @@ class AgentService:
             raise SupportDeskError(f"invalid email address {email!r}")
         with self.ctx.db.write() as conn:
             now = self.ctx.now()
-            if not agents.add_agent(conn, login, name or login, email, role, now, checked):
+            if not agents.add_agent(conn, login, name or login, email, role, now, checked, line):
                 raise SupportDeskError(f"agent {login!r} exists")
             found = agents.get_agent(conn, login)
             assert found is not None
@@ -94,6 +105,22 @@ class AgentService:
                     dropped += claims.release(conn, number, login)
                     add_event(conn, number, now, "release", actor=login, reason="disabled")
             return dropped
+
+    def set_agent_line(self, login: str, line: int) -> AgentRecord:
+        """The line an agent works (their stack in the console, what `n` takes)."""
+        _check_line(line)
+        with self.ctx.db.write() as conn:
+            if not agents.set_line(conn, login, line):
+                raise NotFoundError(f"no agent {login!r}")
+            found = agents.get_agent(conn, login)
+            assert found is not None
+            return found
+
+    def agent_line(self, login: str) -> int:
+        """The agent's line; 1 for a login that is not in the agents table."""
+        with self.ctx.db.read() as conn:
+            found = agents.get_agent(conn, login)
+        return found.line if found else 1
 
     def acting_agent(self, login: str, *, admin: str | None = None) -> AgentRecord:
         """The agent a command acts as: one that exists and is enabled, else a one-line error

@@ -477,6 +477,7 @@ def _new_request(
         "priority": rules.priority or "normal",
         "language": rules.language or guess_language(p.subject, p.text),
         "assignee": rules.assignee,
+        "line": rules.line or 1,
         "claimed_by": None,
         "claimed_until": None,
         "created_at": when,

@@ -10,9 +10,10 @@ from typing import Any
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.senders import message_json, request_json
 from supportdesk.domain import lifecycle
+from supportdesk.domain.enums import Reason
 from supportdesk.domain.stats import RatingComment
 from supportdesk.errors import NotFoundError, SupportDeskError
-from supportdesk.store import agents, claims, drafts, messages, notes, ratings, requests
+from supportdesk.store import agents, claims, drafts, events, messages, notes, ratings, requests
 from supportdesk.store.drafts import DraftRecord
 from supportdesk.store.events import add_event, events_of
 from supportdesk.store.records import MessageRecord, RequestRecord
@@ -35,6 +36,31 @@ class RequestDetail:
         }
 
 
+@dataclass(slots=True)
+class LineMove:
+    """What an escalation or hand-back did."""
+
+    number: int
+    moved: bool
+    """False: another agent moved the request first (the note was added all the same)."""
+    from_line: int
+    to_line: int
+    """Where this move meant it to go."""
+    line: int
+    """The line the request is on now."""
+    assignee: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "moved": self.moved,
+            "from_line": self.from_line,
+            "to_line": self.to_line,
+            "line": self.line,
+            "assignee": self.assignee,
+        }
+
+
 class RequestService:
     """What an agent does with requests, outside answering them (desk/replies.py)."""
 
@@ -43,12 +69,12 @@ class RequestService:
 
     # -- reading --------------------------------------------------------------------------
 
-    def stack(self, limit: int = 500) -> list[RequestRecord]:
+    def stack(self, limit: int = 500, line: int | None = None) -> list[RequestRecord]:
         """The stack as agents work it: pinned requests (first answer due soon) first, then
-        last in, first out."""
+        last in, first out. With `line`, only that line's requests; without, every line's."""
         pin_before = self.ctx.now() + self.ctx.settings.sla.warn_before
         with self.ctx.db.read() as conn:
-            return requests.stack(conn, limit, pin_before)
+            return requests.stack(conn, limit, pin_before, line)
 
     def list_requests(self, **filters: Any) -> list[RequestRecord]:
         with self.ctx.db.read() as conn:
@@ -141,24 +167,125 @@ class RequestService:
         if not text.strip():
             raise SupportDeskError("the note is empty")
         now = self.ctx.now()
-        from supportdesk.mail.compose import make_message_id
-
         with self.ctx.db.write() as conn:
             request = requests.get_request(conn, number)
             if request is None:
                 raise NotFoundError(f"request #{number} does not exist")
-            person = agents.get_agent(conn, agent)
-            pk = notes.add_note(
-                conn,
-                number,
-                "note." + make_message_id(self.ctx.settings.desk.address.rpartition("@")[2]),
-                text.rstrip() + "\n",
-                request.subject,
-                agent,
-                person.name if person else agent,
-                now,
+            self._write_note(conn, request, text, agent, now)
+
+    def _write_note(
+        self, conn: Any, request: RequestRecord, text: str, agent: str, now: Any
+    ) -> int:
+        from supportdesk.mail.compose import make_message_id
+
+        person = agents.get_agent(conn, agent)
+        pk = notes.add_note(
+            conn,
+            request.number,
+            "note." + make_message_id(self.ctx.settings.desk.address.rpartition("@")[2]),
+            text.rstrip() + "\n",
+            request.subject,
+            agent,
+            person.name if person else agent,
+            now,
+        )
+        add_event(conn, request.number, now, "note", actor=agent, detail={"message": pk})
+        return pk
+
+    # -- lines ----------------------------------------------------------------------------
+
+    def escalate(
+        self,
+        number: int,
+        agent: str,
+        note: str,
+        *,
+        to_line: int | None = None,
+        to_agent: str | None = None,
+        seen_line: int | None = None,
+    ) -> LineMove:
+        """Move a request up: to the next line, to line `to_line`, or to `to_agent`'s line
+        and assigned to them; on top of that line's stack, with an internal note (the
+        customer gets nothing). A compare-and-set on the line it was read at: of two agents
+        escalating at once one moves it, and the other's note is kept (moved False).
+        `seen_line`: the line the agent saw it on (the console's row); when it has moved
+        since, it is not moved again (the note is kept)."""
+        if to_line is not None and to_agent is not None:
+            raise SupportDeskError("give a line or an agent to escalate to, not both")
+        if to_line is not None and to_line < 1:
+            raise SupportDeskError(f"no line {to_line}: lines are 1, 2, 3 …")
+        return self._move(
+            number, agent, note, "escalate", to_line=to_line, to_agent=to_agent, seen=seen_line
+        )
+
+    def handback(
+        self, number: int, agent: str, note: str, *, seen_line: int | None = None
+    ) -> LineMove:
+        """Hand a request back down: to the line its last escalation came from (else the
+        first), nobody assigned, on top of that line's stack, with an internal note."""
+        return self._move(number, agent, note, "handback", seen=seen_line)
+
+    def _move(
+        self,
+        number: int,
+        agent: str,
+        note: str,
+        kind: str,
+        *,
+        to_line: int | None = None,
+        to_agent: str | None = None,
+        seen: int | None = None,
+    ) -> LineMove:
+        what = "escalating" if kind == "escalate" else "handing back"
+        if not note.strip():
+            raise SupportDeskError(
+                f"{what} #{number} needs a note saying why (--note TEXT): "
+                "it stays in the thread, the customer never sees it"
             )
-            add_event(conn, number, now, "note", actor=agent, detail={"message": pk})
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            current = request.line
+            base = current if seen is None else seen  # the line the agent acts on
+            try:
+                if kind == "escalate":
+                    target_line = None
+                    if to_agent is not None:
+                        person = agents.get_agent(conn, to_agent)
+                        if person is None:
+                            raise NotFoundError(
+                                f"no agent {to_agent!r} to escalate to: "
+                                "`supportdesk agents list` shows who there is"
+                            )
+                        target_line = person.line
+                    target = lifecycle.escalation_target(base, to_line, target_line)
+                    reason = Reason.ESCALATED
+                else:
+                    came = events.last_detail(conn, number, "escalate")
+                    came_from = came.get("from_line") if came else None
+                    if came and came.get("to_line") != base:
+                        came_from = None  # moved since: that escalation is not how it got here
+                    target = lifecycle.handback_target(
+                        base, came_from if isinstance(came_from, int) else None
+                    )
+                    reason = Reason.HANDED_BACK
+            except ValueError as exc:
+                raise SupportDeskError(f"cannot {kind} #{number}: {exc}") from None
+            change = lifecycle.line_moved(reason, target, now, assignee=to_agent)
+            moved = base == current and requests.move_line(conn, number, current, **change)
+            self._write_note(conn, request, note, agent, now)
+            if moved:
+                detail: dict[str, Any] = {"from_line": base, "to_line": target, "note": note}
+                if kind == "escalate":
+                    detail["to_agent"] = to_agent
+                add_event(conn, number, now, kind, actor=agent, reason=reason, detail=detail)
+                line_now = target
+            else:
+                found = requests.get_request(conn, number)
+                line_now = found.line if found else current
+        return LineMove(number, moved, base, target, line_now, to_agent if moved else None)
 
     # -- claims ---------------------------------------------------------------------------
 
@@ -188,15 +315,18 @@ class RequestService:
             return released
 
     def claim_next(self, agent: str) -> RequestRecord | None:
-        """Claim the top of the stack that nobody else holds ("take next"); None when there
-        is nothing to take. The agent's own claims count as free."""
+        """Claim the top of the agent's line's stack that nobody else holds ("take next");
+        None when there is nothing to take. The agent's own claims count as free; a login
+        that is not in the agents table works the first line."""
         now = self.ctx.now()
         settings = self.ctx.settings
         with self.ctx.db.write() as conn:
+            person = agents.get_agent(conn, agent)
+            line = person.line if person else 1
             held = claims.held_by(conn, agent, now)
             until = now + settings.workflow.claim_ttl
             pin_before = now + settings.sla.warn_before
-            number = claims.claim_next(conn, agent, now, until, pin_before)
+            number = claims.claim_next(conn, agent, now, until, pin_before, line)
             if number is None:
                 return None
             if number not in held:

@@ -13,6 +13,7 @@ class RuleOutcome:
     priority: str | None = None
     language: str | None = None
     assignee: str | None = None
+    line: int | None = None
 
 
 def _contains_any(haystack: str, needles: list[str]) -> bool:
@@ -42,4 +43,5 @@ def apply_rules(rules: list[Rule], subject: str, sender: str, body: str) -> Rule
         outcome.priority = rule.priority or outcome.priority
         outcome.language = rule.language or outcome.language
         outcome.assignee = rule.assignee or outcome.assignee
+        outcome.line = rule.line or outcome.line
     return outcome

@@ -37,6 +37,10 @@ class Reason(StrEnum):
     ANSWERED = "answered"
     LINKED = "linked"
     IDEA = "idea"
+    ESCALATED = "escalated"
+    """Moved up to a higher line (second line, …) with an internal note."""
+    HANDED_BACK = "handed_back"
+    """Handed back down to the line it came from (or the first) with an internal note."""
 
 
 PUSH_REASONS: tuple[Reason, ...] = (
@@ -47,6 +51,8 @@ PUSH_REASONS: tuple[Reason, ...] = (
     Reason.FIXED,
     Reason.WONT_DO,
     Reason.REOPENED,
+    Reason.ESCALATED,
+    Reason.HANDED_BACK,
 )
 """The reasons that put a request on the stack (the console's badges)."""
 

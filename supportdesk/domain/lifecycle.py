@@ -17,6 +17,7 @@ atomic statement on PostgreSQL still is, while its outcome is written only here.
 | an agent closes                        | closed          | (close_reason given)   |
 | linked to a bug or story / an idea     | linked / closed | linked / idea          |
 | its item ships / is dropped            | open            | fixed / wont_do        |
+| escalated / handed back to a line      | open            | escalated / handed_back|
 
 Standard library only; the strings equal the values stored in the database.
 """
@@ -243,3 +244,47 @@ def merge_refusal(
             f"merge #{source} into #{target_merged_into} instead"
         )
     return None
+
+
+def line_moved(reason: str, to_line: int, now: datetime, *, assignee: str | None = None) -> Change:
+    """Escalated up to line `to_line` (`escalated`) or handed back down to it
+    (`handed_back`): on top of that line's stack (open, pushed now), the claim ends, and the
+    request is assigned to `assignee` (an escalation to a named agent; None: nobody). The
+    customer is told nothing: only an internal note goes with it."""
+    if reason not in (Reason.ESCALATED, Reason.HANDED_BACK):
+        raise ValueError(f"not a reason a request changes line with: {reason!r}")
+    if to_line < 1:
+        raise ValueError(f"no line {to_line}")
+    return {
+        "status": OPEN,
+        "reason": reason,
+        "line": to_line,
+        "assignee": assignee,
+        "pushed_at": now,
+        "updated_at": now,
+        **_UNCLAIMED,
+        **_NOT_CLOSED,
+    }
+
+
+def escalation_target(
+    current: int, to_line: int | None = None, agent_line: int | None = None
+) -> int:
+    """The line an escalation goes to: the agent's line (escalated to a named agent), the
+    line asked for, or the next one up. ValueError (one line, what to do) unless higher."""
+    target = agent_line if agent_line is not None else to_line
+    target = current + 1 if target is None else target
+    if target <= current:
+        raise ValueError(
+            f"it is on line {current} already and escalating moves it up (to line "
+            f"{current + 1} or higher); to move it down, hand it back"
+        )
+    return target
+
+
+def handback_target(current: int, came_from: int | None) -> int:
+    """The line a hand-back goes to: the one the last escalation came from (when lower),
+    else the first."""
+    if current <= 1:
+        raise ValueError("it is on line 1 already: there is no line to hand it back to")
+    return came_from if came_from is not None and 1 <= came_from < current else 1

@@ -50,6 +50,7 @@ def add_agent(
     role: str,
     now: datetime,
     languages: list[str] | None = None,
+    line: int = 1,
 ) -> bool:
     """Add the agent unless one with this login exists; True when added."""
     stmt = t.upsert(conn, _a).values(
@@ -61,6 +62,7 @@ def add_agent(
         signature="",
         languages=",".join(languages or []),
         created_at=now,
+        line=line,
     )
     # RETURNING, not rowcount: PostgreSQL's driver reports -1 for an INSERT that returns rows
     stmt = stmt.on_conflict_do_nothing(index_elements=[_a.c.login]).returning(_a.c.id)
@@ -69,4 +71,10 @@ def add_agent(
 
 def set_active(conn: Connection, login: str, active: bool) -> bool:
     done = conn.execute(update(_a).where(_a.c.login == login).values(active=active)).rowcount
+    return bool(done)
+
+
+def set_line(conn: Connection, login: str, line: int) -> bool:
+    """The line the agent works (1: the first line); False when there is no such agent."""
+    done = conn.execute(update(_a).where(_a.c.login == login).values(line=line)).rowcount
     return bool(done)

@@ -67,22 +67,27 @@ def held_by(conn: Connection, agent: str, now: datetime) -> set[int]:
 
 
 def claim_next(
-    conn: Connection, agent: str, now: datetime, until: datetime, pin_before: datetime | None = None
+    conn: Connection,
+    agent: str,
+    now: datetime,
+    until: datetime,
+    pin_before: datetime | None = None,
+    line: int | None = None,
 ) -> int | None:
     """Claim the top request of the stack that is free for `agent`; its number, or None when
-    nothing is left to take.
+    nothing is left to take. With `line`, only from that line's stack.
 
     One statement picks and claims (UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND still
     free ... RETURNING id); on PostgreSQL the pick is FOR UPDATE SKIP LOCKED. Where
     transactions run side by side another agent may take that request first: the claim
     condition fails, and we try the next one."""
     candidate = _r.alias("candidate")  # not correlated with the row being updated
-    free = (
-        select(candidate.c.id)
-        .where(candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate))
-        .order_by(*stack_order(candidate, pin_before))
-        .limit(1)
+    free = select(candidate.c.id).where(
+        candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate)
     )
+    if line is not None:
+        free = free.where(candidate.c.line == line)
+    free = free.order_by(*stack_order(candidate, pin_before)).limit(1)
     pick = free
     if conn.dialect.name == "postgresql":
         # Take the first row nobody is changing right now: never wait for another agent's
@@ -90,7 +95,12 @@ def claim_next(
         pick = free.with_for_update(skip_locked=True, of=candidate)
     stmt = (
         update(_r)
-        .where(_r.c.id == pick.scalar_subquery(), _r.c.status.in_(ON_STACK), _free_for(agent, now))
+        .where(
+            _r.c.id == pick.scalar_subquery(),
+            _r.c.status.in_(ON_STACK),
+            _free_for(agent, now),
+            *([] if line is None else [_r.c.line == line]),
+        )
         .values(claimed_by=agent, claimed_until=until)
         .returning(_r.c.id)
     )

@@ -51,3 +51,15 @@ def events_of(conn: Connection, request_id: int) -> list[dict[str, Any]]:
         }
         for at, actor, kind, reason, detail in rows
     ]
+
+
+def last_detail(conn: Connection, request_id: int, kind: str) -> dict[str, Any] | None:
+    """The detail of the request's latest event of `kind` (None: no such event, or none)."""
+    detail = conn.execute(
+        select(_e.c.detail)
+        .where(_e.c.request_id == request_id, _e.c.kind == kind)
+        .order_by(_e.c.id.desc())
+        .limit(1)
+    ).scalar()
+    found = json.loads(detail) if detail else None
+    return found if isinstance(found, dict) else None

@@ -104,17 +104,15 @@ def stack_order(r: Any = _r, pin_before: datetime | None = None) -> tuple[Any, .
 
 
 def stack(
-    conn: Connection, limit: int = 500, pin_before: datetime | None = None
+    conn: Connection, limit: int = 500, pin_before: datetime | None = None, line: int | None = None
 ) -> list[RequestRecord]:
     """The LIFO stack: new and open requests, last pushed first, ties by number; requests
-    whose first answer is due before `pin_before` on top."""
-    stmt = (
-        _select()
-        .where(_r.c.status.in_(ON_STACK))
-        .order_by(*stack_order(pin_before=pin_before))
-        .limit(limit)
-    )
-    return _records(conn, stmt)
+    whose first answer is due before `pin_before` on top. With `line`, only that line's
+    (one query on the index request(line, status, pushed_at)); without, every line's."""
+    stmt = _select().where(_r.c.status.in_(ON_STACK))
+    if line is not None:
+        stmt = stmt.where(_r.c.line == line)
+    return _records(conn, stmt.order_by(*stack_order(pin_before=pin_before)).limit(limit))
 
 
 def list_requests(
@@ -178,6 +176,14 @@ def update_request(
     if expect_status is not None:
         stmt = stmt.where(_r.c.status.in_(list(expect_status)))
     return bool(conn.execute(stmt.values(**values)).rowcount)
+
+
+def move_line(conn: Connection, number: int, from_line: int, **values: Any) -> bool:
+    """Set columns of a request (a line change) only if it is still on `from_line`: a
+    compare-and-set, so of two agents moving the same request at once one wins and the other
+    learns it moved. True when this change was made."""
+    stmt = update(_r).where(_r.c.id == number, _r.c.line == from_line).values(**values)
+    return bool(conn.execute(stmt).rowcount)
 
 
 def count_outgoing(

@@ -139,6 +139,7 @@ class RequestScreen(Screen[None]):
         Binding("l", "language", "Language", id="request.language"),
         Binding("i", "open_item", "Item", id="request.item"),
         Binding("M", "merge", "Merge", id="request.merge"),
+        Binding("e", "escalate", "Escalate", id="request.escalate"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
 
@@ -391,6 +392,12 @@ class RequestScreen(Screen[None]):
         item = self.loaded.item if self.loaded else None
         if item is not None:
             self.app.open_item(item.number)
+
+    def action_escalate(self) -> None:
+        from supportdesk.ui.modals.escalate import escalate
+
+        if self.detail is not None:
+            escalate(self, self.number, self.detail.request.line, self.reload)
 
     def action_note(self) -> None:
         from supportdesk.ui.modals.text_input import TextInputModal

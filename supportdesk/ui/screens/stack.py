@@ -39,6 +39,8 @@ REASONS = {
     "fixed": "fixed",
     "wont_do": "won't do",
     "reopened": "reopened",
+    "escalated": "escalated",
+    "handed_back": "handed back",
 }
 
 
@@ -132,6 +134,8 @@ def _reason_style(reason: str) -> str:
         "follow_up": "cyan",
         "fixed": "green",
         "wont_do": "magenta",
+        "escalated": "bold magenta",
+        "handed_back": "blue",
     }.get(reason, "")
 
 
@@ -142,6 +146,8 @@ class StackScreen(Screen[None]):
         Binding("enter", "open", "Open", id="stack.open"),
         Binding("r", "reply", "Reply", id="stack.reply"),
         Binding("n", "take_next", "Take next", id="stack.next"),
+        Binding("e", "escalate", "Escalate", id="stack.escalate"),
+        Binding("f5", "toggle_lines", "All lines/my line", id="stack.lines"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
         Binding("slash", "search", "Search", id="stack.search"),
@@ -162,6 +168,11 @@ class StackScreen(Screen[None]):
     """What the screen shows, and the minute its ages are for: laid out again on a resize
     without a query, and not redrawn when a reload finds the same."""
 
+    my_line: int | None = None
+    """The agent's line (read with the first load): the stack shows it by default."""
+    all_lines = False
+    """f5: every line's requests instead of the agent's line's."""
+
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
 
@@ -173,11 +184,12 @@ class StackScreen(Screen[None]):
             self._show(*self.shown[:2], resized=True)
 
     def reload(self) -> None:
-        desk = self.app.desk
+        desk, agent, all_lines, known = self.app.desk, self.app.agent, self.all_lines, self.my_line
 
-        def read() -> tuple[list[RequestRecord], Any]:
-            records = desk.stack(500)
-            return records, desk.today() if not records else None
+        def read() -> tuple[list[RequestRecord], Any, int]:
+            line = known if known is not None else desk.agent_line(agent)
+            records = desk.stack(500, None if all_lines else line)
+            return records, desk.today() if not records else None, line
 
         # a newer load replaces this one
         run_desk(self, "Reading the stack", read, self._loaded, group="stack", supersede=True)
@@ -210,8 +222,38 @@ class StackScreen(Screen[None]):
             return
         line.update(inert(speed_line(figures)))
 
-    def _loaded(self, found: tuple[list[RequestRecord], Any]) -> None:
-        self._show(*found)
+    def _loaded(self, found: tuple[list[RequestRecord], Any, int]) -> None:
+        records, today, self.my_line = found
+        self._show_lines()
+        self._show(records, today)
+
+    def _show_lines(self) -> None:
+        """The header says whose stack it is and what f5 does."""
+        if self.my_line is None:
+            return
+        if self.all_lines:
+            self.title = f"{self.app.title} · all lines · f5 line {self.my_line}"
+        else:
+            self.title = f"{self.app.title} · line {self.my_line} · f5 all lines"
+
+    def _empty_words(self) -> str:
+        if self.all_lines or self.my_line is None:
+            return "The stack is empty."
+        return f"The stack is empty (line {self.my_line}; f5: all lines)."
+
+    def action_toggle_lines(self) -> None:
+        self.all_lines = not self.all_lines
+        self.shown = None
+        self.reload()
+
+    def action_escalate(self) -> None:
+        from supportdesk.ui.modals.escalate import escalate
+
+        number = self._selected()
+        records = self.shown[0] if self.shown else []
+        found = next((r for r in records if r.number == number), None)
+        if found is not None:
+            escalate(self, found.number, found.line, self.reload)
 
     def _show(self, records: list[RequestRecord], today: Any, *, resized: bool = False) -> None:
         now = self.app.desk.clock.now()
@@ -227,7 +269,7 @@ class StackScreen(Screen[None]):
         if not records and today is not None:
             empty.update(
                 inert(
-                    "The stack is empty. Nothing waits for an answer.\n\n"
+                    f"{self._empty_words()} Nothing waits for an answer.\n\n"
                     f"Today: {today.received} received · {today.new_requests} new requests · "
                     f"{today.answered} answered · median first answer "
                     f"{duration(_seconds(today.median_first_answer))}"
