@@ -27,6 +27,11 @@ def _free_for(agent: str, now: datetime, r: Any = _r) -> ColumnElement[bool]:
     )
 
 
+def _not_others(agent: str, r: Any = _r) -> ColumnElement[bool]:
+    """Not assigned to another agent: unassigned, or assigned to `agent`."""
+    return or_(r.c.assignee.is_(None), r.c.assignee == agent)
+
+
 def holder(conn: Connection, number: int, now: datetime) -> tuple[bool, str | None]:
     """(whether the request exists, who holds an unexpired claim on it)."""
     row = conn.execute(select(_r.c.claimed_by, _r.c.claimed_until).where(_r.c.id == number)).first()
@@ -69,8 +74,8 @@ def held_by(conn: Connection, agent: str, now: datetime) -> set[int]:
 def claim_next(
     conn: Connection, agent: str, now: datetime, until: datetime, pin_before: datetime | None = None
 ) -> int | None:
-    """Claim the top request of the stack that is free for `agent`; its number, or None when
-    nothing is left to take.
+    """Claim the top request of the stack that is free for `agent` and not assigned to another
+    agent; its number, or None when nothing is left to take.
 
     One statement picks and claims (UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND still
     free ... RETURNING id); on PostgreSQL the pick is FOR UPDATE SKIP LOCKED. Where
@@ -79,7 +84,11 @@ def claim_next(
     candidate = _r.alias("candidate")  # not correlated with the row being updated
     free = (
         select(candidate.c.id)
-        .where(candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate))
+        .where(
+            candidate.c.status.in_(ON_STACK),
+            _free_for(agent, now, candidate),
+            _not_others(agent, candidate),
+        )
         .order_by(*stack_order(candidate, pin_before))
         .limit(1)
     )
@@ -90,7 +99,12 @@ def claim_next(
         pick = free.with_for_update(skip_locked=True, of=candidate)
     stmt = (
         update(_r)
-        .where(_r.c.id == pick.scalar_subquery(), _r.c.status.in_(ON_STACK), _free_for(agent, now))
+        .where(
+            _r.c.id == pick.scalar_subquery(),
+            _r.c.status.in_(ON_STACK),
+            _free_for(agent, now),
+            _not_others(agent),
+        )
         .values(claimed_by=agent, claimed_until=until)
         .returning(_r.c.id)
     )
