@@ -60,7 +60,12 @@ class StackList(DataTable[Any]):
         self.zebra_stripes = True
 
     def show(
-        self, records: list[RequestRecord], now: datetime, agent: str, warn: timedelta
+        self,
+        records: list[RequestRecord],
+        now: datetime,
+        agent: str,
+        warn: timedelta,
+        mine: bool = False,
     ) -> None:
         selected = self.selected_number()
         senders: dict[int, SenderLabel] = {}
@@ -74,7 +79,7 @@ class StackList(DataTable[Any]):
         for r in records:
             try:
                 sender = senders.get(r.number) or request_sender(r)  # raises again: why
-                cells = _cells(r, now, agent, warn, sender, customer_width)
+                cells = _cells(r, now, agent, warn, sender, customer_width, mine)
             except Exception as exc:  # one row that cannot be shown never empties the stack
                 self.log.error(f"stack: request #{r.number} cannot be shown: {exc!r}")
                 cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
@@ -96,19 +101,29 @@ def _cells(
     warn: timedelta,
     sender: SenderLabel,
     customer_width: int,
+    mine_view: bool = False,
 ) -> dict[str, Text]:
     mine = r.claimed_by == agent
     claimed = r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
-    style = "dim" if claimed and not mine else ""
+    others = r.assignee is not None and r.assignee != agent  # someone else's: dimmed
+    style = "dim" if (claimed and not mine) or others else ""
+    if claimed:
+        holder = r.claimed_by or ""
+    else:
+        holder = f"→{r.assignee}" if others else ""
+    if mine_view and r.status not in ("new", "open"):  # off the stack: its status says why
+        reason = inert(r.status, style)
+    else:
+        reason = _reason(r, now, warn, style)
     return {
         "number": inert(f"#{r.number}", style),
         "age": inert(age(r.pushed_at, now), style),
-        "reason": _reason(r, now, warn, style),
+        "reason": reason,
         # the name, and the address when the name alone could pass for someone else
         "customer": inert(sender.fit(customer_width), style),
         "subject": inert(r.subject or "(no subject)", style),
         "tags": inert(", ".join(r.tags), style),
-        "claimed": inert(r.claimed_by if claimed else "", style),
+        "claimed": inert(holder, style),
     }
 
 
@@ -142,6 +157,8 @@ class StackScreen(Screen[None]):
         Binding("enter", "open", "Open", id="stack.open"),
         Binding("r", "reply", "Reply", id="stack.reply"),
         Binding("n", "take_next", "Take next", id="stack.next"),
+        Binding("a", "assign", "Assign", id="stack.assign"),
+        Binding("m", "mine", "Mine", id="stack.mine"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
         Binding("slash", "search", "Search", id="stack.search"),
@@ -158,6 +175,10 @@ class StackScreen(Screen[None]):
             yield Static(id="empty", classes="empty")
         yield KeyBar()
 
+    mine = False
+    """Showing "mine" (the requests assigned to this agent, whatever their status) instead
+    of the stack."""
+
     shown: tuple[list[RequestRecord], Any, datetime] | None = None
     """What the screen shows, and the minute its ages are for: laid out again on a resize
     without a query, and not redrawn when a reload finds the same."""
@@ -173,9 +194,11 @@ class StackScreen(Screen[None]):
             self._show(*self.shown[:2], resized=True)
 
     def reload(self) -> None:
-        desk = self.app.desk
+        desk, agent, mine = self.app.desk, self.app.agent, self.mine
 
         def read() -> tuple[list[RequestRecord], Any]:
+            if mine:
+                return desk.mine(agent, 500), None
             records = desk.stack(500)
             return records, desk.today() if not records else None
 
@@ -221,10 +244,13 @@ class StackScreen(Screen[None]):
         self.shown = shown
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
-        table.show(records, now, self.app.agent, self.app.desk.settings.sla.warn_before)
+        warn = self.app.desk.settings.sla.warn_before
+        table.show(records, now, self.app.agent, warn, self.mine)
         table.display = bool(records)
         empty.display = not records
-        if not records and today is not None:
+        if not records and self.mine:
+            empty.update(inert("Mine: nothing is assigned to you. m goes back to the stack."))
+        elif not records and today is not None:
             empty.update(
                 inert(
                     "The stack is empty. Nothing waits for an answer.\n\n"
@@ -272,6 +298,37 @@ class StackScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_mine(self) -> None:
+        """Toggle between the stack and "mine"."""
+        self.mine = not self.mine
+        self.title = f"{self.app.title} · Mine" if self.mine else None
+        self.shown = None
+        self.reload()
+
+    def action_assign(self) -> None:
+        from supportdesk.ui.modals.agent_picker import AgentPickerModal
+
+        number = self._selected()
+        if number is None or self.shown is None:
+            return
+        current = next((r.assignee for r in self.shown[0] if r.number == number), None)
+
+        def chosen(login: str | None) -> None:
+            if login is not None:
+                self._assign(number, login or None)
+
+        self.app.push_screen(AgentPickerModal(number, current), chosen)
+
+    def _assign(self, number: int, login: str | None) -> None:
+        desk, agent = self.app.desk, self.app.agent
+        run_desk(
+            self,
+            f"Assigning #{number}",
+            lambda: desk.assign(number, login, agent),
+            lambda _: self.reload(),
+            group="assign",
+        )
 
     def action_take_next(self) -> None:
         desk, agent = self.app.desk, self.app.agent
