@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from supportdesk.desk.senders import SenderLabel, request_sender
-from supportdesk.domain import RequestRecord
+from supportdesk.domain import RequestRecord, lifecycle
 from supportdesk.domain.stats import duration
 from supportdesk.ui.columns import (
     Column,
@@ -107,11 +107,9 @@ def _cells(
     claimed = r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
     others = r.assignee is not None and r.assignee != agent  # someone else's: dimmed
     style = "dim" if (claimed and not mine) or others else ""
-    if claimed:
-        holder = r.claimed_by or ""
-    else:
-        holder = f"→{r.assignee}" if others else ""
-    if mine_view and r.status not in ("new", "open"):  # off the stack: its status says why
+    owner = f"→{r.assignee}" if others else ""
+    holder = (r.claimed_by or "") if claimed else owner
+    if mine_view and not lifecycle.on_stack(r.status):  # off the stack: its status says why
         reason = inert(r.status, style)
     else:
         reason = _reason(r, now, warn, style)
