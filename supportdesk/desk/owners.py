@@ -5,8 +5,7 @@ who did it and the owner before and after."""
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlalchemy import Connection
+from typing import Any
 
 from supportdesk.desk.context import DeskContext
 from supportdesk.domain import lifecycle
@@ -20,7 +19,7 @@ ASSIGN_ATTEMPTS = 5
 
 
 def owner_event(
-    conn: Connection,
+    conn: Any,
     number: int,
     now: datetime,
     actor: str,
@@ -84,7 +83,7 @@ class OwnerService:
             return owners.mine(conn, agent, lifecycle.OWNED, limit)
 
     @staticmethod
-    def give_back(conn: Connection, login: str, now: datetime) -> int:
+    def give_back(conn: Any, login: str, now: datetime) -> int:
         """A disabled agent's requests (not closed) go back to the line: unassigned, each
         with an `unassign` event (reason `disabled`). How many."""
         given = 0
