@@ -210,7 +210,7 @@ async def test_saving_an_attachment_into_a_folder_that_cannot_be_written_says_so
     app = make_app(desk, "anna", background=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_top_request(pilot)
-        await pilot.press("a")
+        await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, SaveAttachmentModal)
         app.screen.query_one("#folder", Input).value = str(blocked / "here")

@@ -196,7 +196,7 @@ def _big_and_markup_flow(base: Path) -> None:
         term.wait_for(lambda s: "Take next" in s, "the stack again")
         term.keys(*(["k", "k"] if file_first else ["j", "j"]), "Enter")  # the other one
         term.wait_for(lambda s: "[a==x.pdf" in s and "Here it is." in s, "the file's request")
-        term.keys("a")
+        term.keys("s")
         term.wait_for(lambda s: "Save which attachment?" in s, "the save dialog")
         term.keys("Enter")
         saved = home / "Downloads" / "[a==x.pdf"

@@ -124,7 +124,7 @@ async def test_saving_an_attachment_named_like_markup_shows_the_exact_path(
         app.open_request(1)
         await settle(pilot)
         assert f"📎 {stored} (" in thread_text(app.screen)  # type: ignore[arg-type]
-        await pilot.press("a")
+        await pilot.press("s")
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, SaveAttachmentModal)
@@ -157,7 +157,7 @@ async def test_an_attachment_is_saved_into_the_configured_data_dir_with_enter(
         await settle(pilot)
         app.open_request(1)
         await settle(pilot)
-        await pilot.press("a")
+        await pilot.press("s")
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, SaveAttachmentModal)

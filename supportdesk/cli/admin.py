@@ -255,7 +255,8 @@ def agents_list(json: JsonFlag = False) -> None:
 
 @agents_app.command("disable")
 def agents_disable(login: str) -> None:
-    """Stop an agent from opening the console; their claims are dropped for others."""
+    """Stop an agent from opening the console; their claims are dropped for others and the
+    requests assigned to them go back to the line."""
     state.acting(admin="agents disable")
     dropped = state.desk().set_agent_active(login, False)
     say(f"Agent {login!r} disabled" + (f"; {dropped} claims released." if dropped else "."))

@@ -45,7 +45,7 @@ def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg
             request_sender(r),  # the name, and the address when the name alone could deceive
             r.subject,
             ",".join(r.tags),
-            r.claimed_by or "",
+            r.claimed_by or (f"→{r.assignee}" if r.assignee else ""),
         ]
         for r in records
     ]
@@ -62,15 +62,24 @@ def stack(
         int | None,
         typer.Option(min=1, help="Only this line's stack (without: every line's)."),  # noqa: UP007
     ] = None,
+    mine: Annotated[
+        bool,
+        typer.Option("--mine", help="The requests assigned to me instead, whatever their status."),
+    ] = False,
+    agent: AgentOption = None,
 ) -> None:
     """The LIFO stack: the newest request on top."""
     from supportdesk.desk.senders import request_json
 
-    records = state.desk().stack(limit, line)
+    desk = state.desk()
+    records = desk.mine(state.acting(agent), limit) if mine else desk.stack(limit, line)
     if json:
         emit_json([request_json(r) for r in records])
     elif not records:
-        say("The stack is empty." if line is None else f"Line {line}'s stack is empty.")
+        if mine:
+            say("Nothing is assigned to you.")
+        else:
+            say("The stack is empty." if line is None else f"Line {line}'s stack is empty.")
     else:
         print_table(_COLUMNS, _request_rows(records))
 
@@ -82,7 +91,14 @@ def list_requests(
     customer: Annotated[
         str | None, typer.Option(help="Part of the customer's address or name.")
     ] = None,  # noqa: UP007
+    assignee: Annotated[
+        str | None, typer.Option(help="Only requests assigned to this agent.")
+    ] = None,  # noqa: UP007
+    mine: Annotated[
+        bool, typer.Option("--mine", help="Only requests assigned to me (--agent).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
     """All requests, newest first."""
@@ -92,7 +108,13 @@ def list_requests(
         raise typer.BadParameter(
             f"expected one of {', '.join(RequestStatus)}", param_hint="--status"
         )
-    records = state.desk().list_requests(status=status, tag=tag, customer=customer, limit=limit)
+    if mine and assignee is not None:
+        raise typer.BadParameter("give --assignee or --mine, not both")
+    if mine:
+        assignee = state.acting(agent)
+    records = state.desk().list_requests(
+        status=status, tag=tag, customer=customer, assignee=assignee, limit=limit
+    )
     if json:
         emit_json([request_json(r) for r in records])
     else:
@@ -123,6 +145,7 @@ def show(number: int, json: JsonFlag = False) -> None:
     )
     if customer.warning:
         stdout.print(mail_text(f"⚠ {customer.warning}", "yellow"))
+    stdout.print(mail_text(f"owner: {r.assignee or 'nobody'}"))
     if r.mentions is not None:
         stdout.print(mail_text(f"⚠ {mention_note(r.mentions)}", "yellow"))
     if r.item is not None:
@@ -159,6 +182,9 @@ def show(number: int, json: JsonFlag = False) -> None:
             what = e["kind"] + (f" ({e['reason']})" if e["reason"] else "")
             if isinstance(e["detail"], dict) and e["detail"].get("note"):
                 what += f": {e['detail']['note']}"
+            if e["kind"] in ("assign", "unassign") and isinstance(e["detail"], dict):
+                before, after = e["detail"].get("from"), e["detail"].get("to")
+                what += f": {before or 'nobody'} → {after or 'nobody'}"
             when = local_time(datetime.fromisoformat(e["at"]) if e["at"] else None)
             stdout.print(mail_text(f"{when}  {e['actor']:<10} {what}"))
 
@@ -296,6 +322,32 @@ def release(number: int, agent: AgentOption = None, json: JsonFlag = False) -> N
         emit_json({"number": number, "released": released})
     else:
         say(f"#{number} released." if released else f"#{number} was not claimed by {login}.")
+
+
+@requests_app.command("assign")
+def assign(
+    number: int,
+    assignee: Annotated[str, typer.Argument(metavar="AGENT", help="The new owner (a login).")],
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Make an enabled agent the owner of a request (it shows in their "mine" view; others'
+    take next skips it)."""
+    changed = state.desk().assign(number, assignee, state.acting(agent))
+    if json:
+        emit_json({"number": number, "assignee": assignee, "changed": changed})
+    else:
+        say(f"#{number} assigned to {assignee}." if changed else f"#{number} is {assignee}'s.")
+
+
+@requests_app.command("unassign")
+def unassign(number: int, agent: AgentOption = None, json: JsonFlag = False) -> None:
+    """Give a request back to the line: nobody owns it."""
+    changed = state.desk().assign(number, None, state.acting(agent))
+    if json:
+        emit_json({"number": number, "assignee": None, "changed": changed})
+    else:
+        say(f"#{number} unassigned." if changed else f"#{number} had no owner.")
 
 
 @requests_app.command("close")

@@ -6,6 +6,7 @@ each holding its own rules:
 
 - `requests.RequestService`: the stack, listings, a request, search, claims, close, notes,
   drafts, the request's language, a customer's requests, attachments;
+- `owners.OwnerService`: who owns a request (assign, unassign) and "mine";
 - `replies.ReplyService`: answers (with or without a template, Cc, idempotency keys);
 - `backlog.BacklogService`: bugs, ideas and stories (convert, attach, fix, search);
 - `templates.TemplateService`: templates, their search and suggestions (the index caches);
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.fetching import FetchReport, ImapPoller, Progress
     from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.merging import MergeResult, MergeService
+    from supportdesk.desk.owners import OwnerService
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.report import DailyReporter, ReportResult
     from supportdesk.desk.requests import LineMove, RequestDetail, RequestService
@@ -80,6 +82,12 @@ class Desk:
         from supportdesk.desk.requests import RequestService
 
         return RequestService(self.ctx)
+
+    @cached_property
+    def _owners(self) -> OwnerService:
+        from supportdesk.desk.owners import OwnerService
+
+        return OwnerService(self.ctx)
 
     @cached_property
     def _replies(self) -> ReplyService:
@@ -191,6 +199,14 @@ class Desk:
 
     def claim_next(self, agent: str) -> RequestRecord | None:
         return self._requests.claim_next(agent)
+
+    def assign(self, number: int, assignee: str | None, agent: str) -> bool:
+        """`agent` makes `assignee` (None: nobody) the owner; True when the owner changed."""
+        return self._owners.assign(number, assignee, agent)
+
+    def mine(self, agent: str, limit: int = 500) -> list[RequestRecord]:
+        """The requests assigned to `agent`, whatever their status but closed."""
+        return self._owners.mine(agent, limit)
 
     def save_draft(self, number: int, agent: str, text: str, template: str | None = None) -> None:
         self._requests.save_draft(number, agent, text, template)

@@ -94,7 +94,10 @@ class AgentService:
 
     def set_agent_active(self, login: str, active: bool) -> int:
         """Enable or disable an agent; disabling drops their claims so others can take the
-        requests. Returns how many claims were dropped."""
+        requests, and gives the requests assigned to them (not closed) back to the line.
+        Returns how many claims were dropped."""
+        from supportdesk.desk.owners import OwnerService
+
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             if not agents.set_active(conn, login, active):
@@ -104,6 +107,7 @@ class AgentService:
                 for number in sorted(claims.held_by(conn, login, now)):
                     dropped += claims.release(conn, number, login)
                     add_event(conn, number, now, "release", actor=login, reason="disabled")
+                OwnerService.give_back(conn, login, now)
             return dropped
 
     def set_agent_line(self, login: str, line: int) -> AgentRecord:

@@ -41,6 +41,10 @@ STATUSES = tuple(RequestStatus)
 ON_STACK = _ON_STACK
 """The statuses that put a request on the stack."""
 
+OWNED = (NEW, OPEN, WAITING, LINKED)
+"""The statuses in which an owner (assignee) still has a request: the "mine" view lists these,
+and a disabled agent's requests in them go back to the line."""
+
 CUSTOMER_REPLY = Reason.CUSTOMER_REPLY
 DELIVERY_FAILED = Reason.DELIVERY_FAILED
 REOPENED = Reason.REOPENED

@@ -27,6 +27,11 @@ def _free_for(agent: str, now: datetime, r: Any = _r) -> ColumnElement[bool]:
     )
 
 
+def _not_others(agent: str, r: Any = _r) -> ColumnElement[bool]:
+    """Not assigned to another agent: unassigned, or assigned to `agent`."""
+    return or_(r.c.assignee.is_(None), r.c.assignee == agent)
+
+
 def holder(conn: Connection, number: int, now: datetime) -> tuple[bool, str | None]:
     """(whether the request exists, who holds an unexpired claim on it)."""
     row = conn.execute(select(_r.c.claimed_by, _r.c.claimed_until).where(_r.c.id == number)).first()
@@ -74,8 +79,9 @@ def claim_next(
     pin_before: datetime | None = None,
     line: int | None = None,
 ) -> int | None:
-    """Claim the top request of the stack that is free for `agent`; its number, or None when
-    nothing is left to take. With `line`, only from that line's stack.
+    """Claim the top request of the stack that is free for `agent` and not assigned to another
+    agent; its number, or None when nothing is left to take. With `line`, only from that
+    line's stack.
 
     One statement picks and claims (UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND still
     free ... RETURNING id); on PostgreSQL the pick is FOR UPDATE SKIP LOCKED. Where
@@ -83,7 +89,9 @@ def claim_next(
     condition fails, and we try the next one."""
     candidate = _r.alias("candidate")  # not correlated with the row being updated
     free = select(candidate.c.id).where(
-        candidate.c.status.in_(ON_STACK), _free_for(agent, now, candidate)
+        candidate.c.status.in_(ON_STACK),
+        _free_for(agent, now, candidate),
+        _not_others(agent, candidate),
     )
     if line is not None:
         free = free.where(candidate.c.line == line)
@@ -99,6 +107,7 @@ def claim_next(
             _r.c.id == pick.scalar_subquery(),
             _r.c.status.in_(ON_STACK),
             _free_for(agent, now),
+            _not_others(agent),
             *([] if line is None else [_r.c.line == line]),
         )
         .values(claimed_by=agent, claimed_until=until)

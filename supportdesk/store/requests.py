@@ -121,6 +121,7 @@ def list_requests(
     status: str | None = None,
     tag: str | None = None,
     customer: str | None = None,
+    assignee: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[RequestRecord]:
@@ -131,6 +132,8 @@ def list_requests(
         stmt = stmt.where(
             _r.c.id.in_(select(t.request_tag.c.request_id).where(t.request_tag.c.tag == tag))
         )
+    if assignee:
+        stmt = stmt.where(_r.c.assignee == assignee)
     if customer:
         # Case-insensitive on both databases (SQLite's LIKE is, PostgreSQL's is not).
         stmt = stmt.where(

@@ -132,7 +132,8 @@ class RequestScreen(Screen[None]):
         Binding("c", "close_request", "Close", id="request.close"),
         Binding("b", "convert", "Bug/idea", id="request.convert"),
         Binding("o", "note", "Note", id="request.note"),
-        Binding("a", "save_attachment", "Save attachment", id="request.attachment"),
+        Binding("a", "assign", "Assign", id="request.assign"),
+        Binding("s", "save_attachment", "Save attachment", id="request.attachment"),
         Binding("z", "toggle_quotes", "Quotes", id="request.quotes"),
         Binding(SHOW_ALL_KEY, "show_all", "Show all", id="request.show_all"),
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
@@ -271,6 +272,7 @@ class RequestScreen(Screen[None]):
             f"status   {r.status} ({r.reason})",
             f"language {r.language or '?'}",
             f"tags     {', '.join(r.tags) or '–'}",
+            f"owner    {r.assignee or 'nobody'}",
         ]
         item = self.loaded.item if self.loaded else None
         if item is not None:
@@ -456,6 +458,25 @@ class RequestScreen(Screen[None]):
             lambda _: self._claimed(False),
             group="claim",
         )
+
+    def action_assign(self) -> None:
+        from supportdesk.ui.modals.agent_picker import AgentPickerModal
+
+        if self.detail is None:
+            return
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def chosen(login: str | None) -> None:
+            if login is not None:
+                run_desk(
+                    self,
+                    f"Assigning #{number}",
+                    lambda: desk.assign(number, login or None, agent),
+                    lambda _: self.reload(),
+                    group="act",
+                )
+
+        self.app.push_screen(AgentPickerModal(number, self.detail.request.assignee), chosen)
 
     def action_save_attachment(self) -> None:
         from supportdesk.ui.modals.save_attachment import SaveAttachmentModal

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from supportdesk.desk.senders import SenderLabel, request_sender
-from supportdesk.domain import RequestRecord
+from supportdesk.domain import RequestRecord, lifecycle
 from supportdesk.domain.stats import duration
 from supportdesk.ui.columns import (
     Column,
@@ -62,7 +62,12 @@ class StackList(DataTable[Any]):
         self.zebra_stripes = True
 
     def show(
-        self, records: list[RequestRecord], now: datetime, agent: str, warn: timedelta
+        self,
+        records: list[RequestRecord],
+        now: datetime,
+        agent: str,
+        warn: timedelta,
+        mine: bool = False,
     ) -> None:
         selected = self.selected_number()
         senders: dict[int, SenderLabel] = {}
@@ -76,7 +81,7 @@ class StackList(DataTable[Any]):
         for r in records:
             try:
                 sender = senders.get(r.number) or request_sender(r)  # raises again: why
-                cells = _cells(r, now, agent, warn, sender, customer_width)
+                cells = _cells(r, now, agent, warn, sender, customer_width, mine)
             except Exception as exc:  # one row that cannot be shown never empties the stack
                 self.log.error(f"stack: request #{r.number} cannot be shown: {exc!r}")
                 cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
@@ -98,19 +103,27 @@ def _cells(
     warn: timedelta,
     sender: SenderLabel,
     customer_width: int,
+    mine_view: bool = False,
 ) -> dict[str, Text]:
     mine = r.claimed_by == agent
     claimed = r.claimed_by is not None and r.claimed_until is not None and r.claimed_until > now
-    style = "dim" if claimed and not mine else ""
+    others = r.assignee is not None and r.assignee != agent  # someone else's: dimmed
+    style = "dim" if (claimed and not mine) or others else ""
+    owner = f"→{r.assignee}" if others else ""
+    holder = (r.claimed_by or "") if claimed else owner
+    if mine_view and not lifecycle.on_stack(r.status):  # off the stack: its status says why
+        reason = inert(r.status, style)
+    else:
+        reason = _reason(r, now, warn, style)
     return {
         "number": inert(f"#{r.number}", style),
         "age": inert(age(r.pushed_at, now), style),
-        "reason": _reason(r, now, warn, style),
+        "reason": reason,
         # the name, and the address when the name alone could pass for someone else
         "customer": inert(sender.fit(customer_width), style),
         "subject": inert(r.subject or "(no subject)", style),
         "tags": inert(", ".join(r.tags), style),
-        "claimed": inert(r.claimed_by if claimed else "", style),
+        "claimed": inert(holder, style),
     }
 
 
@@ -147,6 +160,8 @@ class StackScreen(Screen[None]):
         Binding("r", "reply", "Reply", id="stack.reply"),
         Binding("n", "take_next", "Take next", id="stack.next"),
         Binding("e", "escalate", "Escalate", id="stack.escalate"),
+        Binding("a", "assign", "Assign", id="stack.assign"),
+        Binding("m", "mine", "Mine", id="stack.mine"),
         Binding("f5", "toggle_lines", "All lines/my line", id="stack.lines"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
@@ -163,6 +178,10 @@ class StackScreen(Screen[None]):
             yield StackList(id="stack")
             yield Static(id="empty", classes="empty")
         yield KeyBar()
+
+    mine = False
+    """Showing "mine" (the requests assigned to this agent, whatever their status) instead
+    of the stack."""
 
     shown: tuple[list[RequestRecord], Any, datetime] | None = None
     """What the screen shows, and the minute its ages are for: laid out again on a resize
@@ -185,9 +204,12 @@ class StackScreen(Screen[None]):
 
     def reload(self) -> None:
         desk, agent, all_lines, known = self.app.desk, self.app.agent, self.all_lines, self.my_line
+        mine = self.mine
 
         def read() -> tuple[list[RequestRecord], Any, int]:
             line = known if known is not None else desk.agent_line(agent)
+            if mine:
+                return desk.mine(agent, 500), None, line
             records = desk.stack(500, None if all_lines else line)
             return records, desk.today() if not records else None, line
 
@@ -229,9 +251,11 @@ class StackScreen(Screen[None]):
 
     def _show_lines(self) -> None:
         """The header says whose stack it is and what f5 does."""
-        if self.my_line is None:
+        if self.mine:
+            self.title = f"{self.app.title} · Mine · m back to the stack"
+        elif self.my_line is None:
             return
-        if self.all_lines:
+        elif self.all_lines:
             self.title = f"{self.app.title} · all lines · f5 line {self.my_line}"
         else:
             self.title = f"{self.app.title} · line {self.my_line} · f5 all lines"
@@ -263,10 +287,13 @@ class StackScreen(Screen[None]):
         self.shown = shown
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
-        table.show(records, now, self.app.agent, self.app.desk.settings.sla.warn_before)
+        warn = self.app.desk.settings.sla.warn_before
+        table.show(records, now, self.app.agent, warn, self.mine)
         table.display = bool(records)
         empty.display = not records
-        if not records and today is not None:
+        if not records and self.mine:
+            empty.update(inert("Mine: nothing is assigned to you. m goes back to the stack."))
+        elif not records and today is not None:
             empty.update(
                 inert(
                     f"{self._empty_words()} Nothing waits for an answer.\n\n"
@@ -314,6 +341,37 @@ class StackScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_mine(self) -> None:
+        """Toggle between the stack and "mine"."""
+        self.mine = not self.mine
+        self._show_lines()
+        self.shown = None
+        self.reload()
+
+    def action_assign(self) -> None:
+        from supportdesk.ui.modals.agent_picker import AgentPickerModal
+
+        number = self._selected()
+        if number is None or self.shown is None:
+            return
+        current = next((r.assignee for r in self.shown[0] if r.number == number), None)
+
+        def chosen(login: str | None) -> None:
+            if login is not None:
+                self._assign(number, login or None)
+
+        self.app.push_screen(AgentPickerModal(number, current), chosen)
+
+    def _assign(self, number: int, login: str | None) -> None:
+        desk, agent = self.app.desk, self.app.agent
+        run_desk(
+            self,
+            f"Assigning #{number}",
+            lambda: desk.assign(number, login, agent),
+            lambda _: self.reload(),
+            group="assign",
+        )
 
     def action_take_next(self) -> None:
         desk, agent = self.app.desk, self.app.agent
