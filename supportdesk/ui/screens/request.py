@@ -136,6 +136,7 @@ class RequestScreen(Screen[None]):
         Binding(SHOW_ALL_KEY, "show_all", "Show all", id="request.show_all"),
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
+        Binding("t", "tags", "Tags", id="request.tags"),
         Binding("i", "open_item", "Item", id="request.item"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
@@ -266,6 +267,7 @@ class RequestScreen(Screen[None]):
             *([f"⚠ {warning}"] if (warning := request_sender(r).warning) else []),
             "",
             f"status   {r.status} ({r.reason})",
+            f"priority {r.priority}",
             f"language {r.language or '?'}",
             f"tags     {', '.join(r.tags) or '–'}",
         ]
@@ -431,6 +433,12 @@ class RequestScreen(Screen[None]):
             lambda _: self.reload(),
             group="act",
         )
+
+    def action_tags(self) -> None:
+        from supportdesk.ui.modals.tags import edit_tags
+
+        if self.detail is not None:
+            edit_tags(self, self.number, self.detail.request.tags, self.reload)
 
     def action_toggle_claim(self) -> None:
         if self.claimed:

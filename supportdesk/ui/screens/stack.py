@@ -47,6 +47,7 @@ class StackList(DataTable[Any]):
 
     COLUMNS = [
         Column("number", "#", width=7),
+        Column("priority", "!", width=2),
         Column("age", "age", width=4),
         Column("reason", "reason", width=11),
         Column("customer", "customer", weight=2),
@@ -102,6 +103,7 @@ def _cells(
     style = "dim" if claimed and not mine else ""
     return {
         "number": inert(f"#{r.number}", style),
+        "priority": _priority(r.priority, style),
         "age": inert(age(r.pushed_at, now), style),
         "reason": _reason(r, now, warn, style),
         # the name, and the address when the name alone could pass for someone else
@@ -110,6 +112,15 @@ def _cells(
         "tags": inert(", ".join(r.tags), style),
         "claimed": inert(r.claimed_by if claimed else "", style),
     }
+
+
+PRIORITY_MARKS = {"urgent": ("!!", "bold red"), "high": ("!", "bold yellow"), "low": ("↓", "dim")}
+"""The priority column: `!!` urgent, `!` high, blank normal, `↓` low."""
+
+
+def _priority(priority: str, style: str) -> Text:
+    mark, own = PRIORITY_MARKS.get(priority, ("", ""))
+    return inert(mark, style or own)
 
 
 def _reason(r: RequestRecord, now: datetime, warn: timedelta, style: str) -> Text:
@@ -144,6 +155,7 @@ class StackScreen(Screen[None]):
         Binding("n", "take_next", "Take next", id="stack.next"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
+        Binding("t", "tags", "Tags", id="stack.tags"),
         Binding("slash", "search", "Search", id="stack.search"),
         Binding("g", "reload", "Refresh", show=False, id="stack.refresh"),
     ]
@@ -260,6 +272,15 @@ class StackScreen(Screen[None]):
         number = self._selected()
         if number is not None:
             self.app.reply_to(number)
+
+    def action_tags(self) -> None:
+        from supportdesk.ui.modals.tags import edit_tags
+
+        number = self._selected()
+        if number is None or self.shown is None:
+            return
+        tags = next((r.tags for r in self.shown[0] if r.number == number), [])
+        edit_tags(self, number, tags, self.reload)
 
     def action_cursor_down(self) -> None:
         self.query_one(StackList).action_cursor_down()
