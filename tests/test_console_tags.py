@@ -16,11 +16,10 @@ from tests.test_console import SIZE, console_desk, settle, stack_numbers
 from tests.test_console_failures import the_one_line
 
 
-def priority_marks(app: object) -> dict[int, str]:
+def subjects(app: object) -> dict[int, str]:
     table = app.screen.query_one(DataTable)  # type: ignore[attr-defined]
-    column = table.get_column("priority")
-    keys = list(table.rows)
-    return {int(str(k.value)): str(cell) for k, cell in zip(keys, column, strict=True)}
+    cells = table.get_column("subject")
+    return {int(str(k.value)): str(cell) for k, cell in zip(list(table.rows), cells, strict=True)}
 
 
 async def test_the_stack_shows_priority_and_pins_urgent(tmp_path: Path, clock: FrozenClock) -> None:
@@ -32,12 +31,16 @@ async def test_the_stack_shows_priority_and_pins_urgent(tmp_path: Path, clock: F
     async with app.run_test(size=(80, 24)) as pilot:  # readable at 80 columns
         await settle(pilot)
         assert stack_numbers(pilot) == [1, 3, 2]  # urgent first; high and low do not reorder
-        assert priority_marks(app) == {1: "!!", 3: "!", 2: "↓"}
+        assert subjects(app) == {  # the priority before the subject
+            1: "!! Charged twice",
+            3: "! Не могу выгрузить проект",
+            2: "↓ Cannot log in",
+        }
         desk.set_priority(1, "normal", "bob")
         await pilot.press("g")
         await settle(pilot)
         assert stack_numbers(pilot) == [3, 2, 1]
-        assert priority_marks(app)[1] == ""
+        assert subjects(app)[1] == "Charged twice"  # normal: no mark
         await pilot.press("k", "k", "enter")  # the cursor stayed on #1: up to #3
         await settle(pilot)
         assert isinstance(app.screen, RequestScreen) and app.screen.number == 3

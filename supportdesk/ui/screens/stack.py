@@ -47,7 +47,6 @@ class StackList(DataTable[Any]):
 
     COLUMNS = [
         Column("number", "#", width=7),
-        Column("priority", "!", width=2),
         Column("age", "age", width=4),
         Column("reason", "reason", width=11),
         Column("customer", "customer", weight=2),
@@ -103,24 +102,28 @@ def _cells(
     style = "dim" if claimed and not mine else ""
     return {
         "number": inert(f"#{r.number}", style),
-        "priority": _priority(r.priority, style),
         "age": inert(age(r.pushed_at, now), style),
         "reason": _reason(r, now, warn, style),
         # the name, and the address when the name alone could pass for someone else
         "customer": inert(sender.fit(customer_width), style),
-        "subject": inert(r.subject or "(no subject)", style),
+        "subject": _subject(r, style),
         "tags": inert(", ".join(r.tags), style),
         "claimed": inert(r.claimed_by if claimed else "", style),
     }
 
 
 PRIORITY_MARKS = {"urgent": ("!!", "bold red"), "high": ("!", "bold yellow"), "low": ("↓", "dim")}
-"""The priority column: `!!` urgent, `!` high, blank normal, `↓` low."""
+"""The priority before the subject: `!!` urgent, `!` high, nothing for normal, `↓` low. Not a
+column of its own: at 80 columns every cell of room goes to the sender's address and the
+subject."""
 
 
-def _priority(priority: str, style: str) -> Text:
-    mark, own = PRIORITY_MARKS.get(priority, ("", ""))
-    return inert(mark, style or own)
+def _subject(r: RequestRecord, style: str) -> Text:
+    subject = inert(r.subject or "(no subject)", style)
+    mark, own = PRIORITY_MARKS.get(r.priority, ("", ""))
+    if not mark:
+        return subject
+    return Text.assemble(inert(mark, style or own), " ", subject)
 
 
 def _reason(r: RequestRecord, now: datetime, warn: timedelta, style: str) -> Text:
