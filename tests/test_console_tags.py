@@ -46,6 +46,16 @@ async def test_the_stack_shows_priority_and_pins_urgent(tmp_path: Path, clock: F
         assert isinstance(app.screen, RequestScreen) and app.screen.number == 3
         facts = str(app.screen.query_one("#facts", Static).render())
         assert "priority high" in facts
+        await pilot.press("p")  # a picker of four, on the current one
+        await settle(pilot)
+        await pilot.press("up", "enter")  # high → urgent
+        await settle(pilot)
+        assert desk.request(3).request.priority == "urgent"
+        assert "priority urgent" in str(app.screen.query_one("#facts", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert stack_numbers(pilot) == [3, 2, 1]
+        assert subjects(app)[3] == "!! Не могу выгрузить проект"
 
 
 async def test_t_edits_the_tags_with_completion(tmp_path: Path, clock: FrozenClock) -> None:

@@ -137,6 +137,7 @@ class RequestScreen(Screen[None]):
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
         Binding("t", "tags", "Tags", id="request.tags"),
+        Binding("p", "priority", "Priority", id="request.priority"),
         Binding("i", "open_item", "Item", id="request.item"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
@@ -439,6 +440,25 @@ class RequestScreen(Screen[None]):
 
         if self.detail is not None:
             edit_tags(self, self.number, self.detail.request.tags, self.reload)
+
+    def action_priority(self) -> None:
+        from supportdesk.ui.modals.priority import PriorityModal
+
+        if self.detail is None:
+            return
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def chosen(priority: str | None) -> None:
+            if priority:
+                run_desk(
+                    self,
+                    f"Priority of #{number}",
+                    lambda: desk.set_priority(number, priority, agent),
+                    lambda _: self.reload(),
+                    group="act",
+                )
+
+        self.app.push_screen(PriorityModal(number, self.detail.request.priority), chosen)
 
     def action_toggle_claim(self) -> None:
         if self.claimed:
