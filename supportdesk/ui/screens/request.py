@@ -137,7 +137,7 @@ class RequestScreen(Screen[None]):
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
         Binding("t", "tags", "Tags", id="request.tags"),
-        Binding("p", "priority", "Priority", id="request.priority"),
+        Binding("p", "priority", "Priority", show=False, id="request.priority"),  # ? lists it
         Binding("i", "open_item", "Item", id="request.item"),
         Binding("escape", "back", "Back", id="request.back"),
     ]
