@@ -40,7 +40,7 @@ class PriorityModal(ModalScreen[str | None]):
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         if self.current in PRIORITIES:
-            options.highlighted = list(PRIORITIES).index(self.current)
+            options.highlighted = [p.value for p in PRIORITIES].index(self.current)
         options.focus()
 
     @on(OptionList.OptionSelected)
