@@ -39,6 +39,7 @@ def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg
     return [
         [
             f"#{r.number}",
+            r.priority,
             r.status,
             r.reason,
             age(r.pushed_at, now),
@@ -51,7 +52,17 @@ def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg
     ]
 
 
-_COLUMNS = ["number", "status", "reason", "age", "customer", "subject", "tags", "claimed"]
+_COLUMNS = [
+    "number",
+    "priority",
+    "status",
+    "reason",
+    "age",
+    "customer",
+    "subject",
+    "tags",
+    "claimed",
+]
 
 
 @app.command()
@@ -288,13 +299,74 @@ def set_(
         str | None,
         typer.Option(help="The language templates use for this request (en, ru ...)."),  # noqa: UP007
     ] = None,
+    priority: Annotated[
+        str | None,
+        typer.Option(help="urgent, high, normal or low (urgent is pinned on the stack)."),  # noqa: UP007
+    ] = None,
     agent: AgentOption = None,
+    json: JsonFlag = False,
 ) -> None:
-    """Change a request's settings."""
-    if language is None:
-        raise typer.BadParameter("nothing to set: give --language")
-    state.desk().set_language(number, language, state.acting(agent))
-    say(f"#{number}: language {language}.")
+    """Change a request's settings: its language, its priority."""
+    from supportdesk.domain.tags import check_priority
+
+    if language is None and priority is None:
+        raise typer.BadParameter("nothing to set: give --language or --priority")
+    if priority is not None:
+        try:
+            priority = check_priority(priority)
+        except SupportDeskError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--priority") from None
+    login = state.acting(agent)
+    desk = state.desk()
+    done: dict[str, object] = {"number": number}
+    if language is not None:
+        desk.set_language(number, language, login)
+        done["language"] = language
+    if priority is not None:
+        done["priority_before"] = desk.set_priority(number, priority, login)
+        done["priority"] = priority
+    if json:
+        emit_json(done)
+        return
+    if language is not None:
+        say(f"#{number}: language {language}.")
+    if priority is not None:
+        before = done["priority_before"]
+        say(
+            f"#{number}: priority {priority}" + (f" (was {before})." if before != priority else ".")
+        )
+
+
+@requests_app.command(
+    "tag", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True}
+)
+def tag(
+    number: int,
+    changes: Annotated[
+        list[str],
+        typer.Argument(
+            help="+tag or tag adds it, -tag removes it (e.g. +billing -spam).",
+            metavar="[+|-]TAG...",
+        ),
+    ],
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Add and remove a request's tags (lower-case; letters, digits, '-', '_', '.')."""
+    from supportdesk.domain.tags import tag_changes
+
+    try:
+        add, remove = tag_changes(changes)
+    except SupportDeskError as exc:
+        raise typer.BadParameter(str(exc), param_hint="TAG") from None
+    desk = state.desk()
+    added, removed = desk.change_tags(number, add, remove, state.acting(agent))
+    tags = desk.request(number).request.tags
+    if json:
+        emit_json({"number": number, "added": added, "removed": removed, "tags": tags})
+        return
+    what = [f"+{t}" for t in added] + [f"-{t}" for t in removed]
+    say(f"#{number}: {' '.join(what) if what else 'no change'}; tags: {', '.join(tags) or '-'}.")
 
 
 @requests_app.command("take")

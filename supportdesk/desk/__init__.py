@@ -169,6 +169,17 @@ class Desk:
     def set_language(self, number: int, language: str, agent: str) -> None:
         self._requests.set_language(number, language, agent)
 
+    def set_priority(self, number: int, priority: str, agent: str) -> str:
+        return self._requests.set_priority(number, priority, agent)
+
+    def change_tags(
+        self, number: int, add: list[str], remove: list[str], agent: str
+    ) -> tuple[list[str], list[str]]:
+        return self._requests.change_tags(number, add, remove, agent)
+
+    def known_tags(self) -> list[str]:
+        return self._requests.known_tags()
+
     def add_note(self, number: int, text: str, agent: str) -> None:
         self._requests.add_note(number, text, agent)
 

@@ -12,6 +12,7 @@ from supportdesk.desk.senders import message_json, request_json
 from supportdesk.domain import lifecycle
 from supportdesk.domain.enums import Reason
 from supportdesk.domain.stats import RatingComment
+from supportdesk.domain.tags import check_priority, normalise_tag
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import agents, claims, drafts, events, messages, notes, ratings, requests
 from supportdesk.store.drafts import DraftRecord
@@ -161,6 +162,59 @@ class RequestService:
             if not requests.update_request(conn, number, language=language):
                 raise NotFoundError(f"request #{number} does not exist")
             add_event(conn, number, self.ctx.now(), "language", actor=agent, reason=language)
+
+    def set_priority(self, number: int, priority: str, agent: str) -> str:
+        """Set how soon request `number` needs an answer (urgent is pinned on the stack); the
+        priority it had. A 'priority' event with from/to when it changes (the last writer
+        wins: it is a field set, and the timeline keeps each change)."""
+        priority = check_priority(priority)
+        with self.ctx.db.write() as conn:
+            request = requests.get_request(conn, number)
+            if request is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            if request.priority != priority:
+                requests.update_request(conn, number, priority=priority)
+                add_event(
+                    conn,
+                    number,
+                    self.ctx.now(),
+                    "priority",
+                    actor=agent,
+                    reason=priority,
+                    detail={"from": request.priority, "to": priority},
+                )
+            return request.priority
+
+    def change_tags(
+        self, number: int, add: list[str], remove: list[str], agent: str
+    ) -> tuple[list[str], list[str]]:
+        """Tag and untag request `number` (tags normalised: lower-case, checked); the tags
+        actually added and removed. Each tag is its own row, so two agents tagging at once
+        keep both; one 'tags' event with what changed, none when nothing did."""
+        add = [normalise_tag(tag) for tag in add]
+        remove = [normalise_tag(tag) for tag in remove]
+        with self.ctx.db.write() as conn:
+            if requests.get_request(conn, number) is None:
+                raise NotFoundError(f"request #{number} does not exist")
+            added = [tag for tag in dict.fromkeys(add) if requests.add_tag(conn, number, tag)]
+            removed = [
+                tag for tag in dict.fromkeys(remove) if requests.remove_tag(conn, number, tag)
+            ]
+            if added or removed:
+                add_event(
+                    conn,
+                    number,
+                    self.ctx.now(),
+                    "tags",
+                    actor=agent,
+                    detail={"added": added, "removed": removed},
+                )
+            return added, removed
+
+    def known_tags(self) -> list[str]:
+        """Every tag in use, in order (for completion)."""
+        with self.ctx.db.read() as conn:
+            return requests.known_tags(conn)
 
     def add_note(self, number: int, text: str, agent: str) -> None:
         """An internal note in the thread; customers never see it."""

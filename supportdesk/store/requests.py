@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from supportdesk.domain.enums import ON_STACK as _ON_STACK
-from supportdesk.domain.enums import RequestStatus
+from supportdesk.domain.enums import Priority, RequestStatus
 from supportdesk.store import tables as t
 from supportdesk.store.customers import name_key, namesakes
 from supportdesk.store.records import RequestRecord
@@ -92,23 +92,35 @@ def tags_of(conn: Connection, numbers: Iterable[int]) -> dict[int, list[str]]:
 
 
 def stack_order(r: Any = _r, pin_before: datetime | None = None) -> tuple[Any, ...]:
-    """The stack's order: last pushed first, ties by number (also what take-next follows).
+    """The stack's order (also what take-next follows), README "The stack's order":
 
-    With `pin_before` (now + sla.warn_before), a request still without a first answer whose
-    deadline falls before it is pinned above the rest, the most urgent first."""
+    1. urgent requests whose first answer is due before `pin_before` (now + sla.warn_before),
+       the earliest deadline first;
+    2. the other urgent requests;
+    3. requests still without a first answer whose deadline falls before `pin_before`, the
+       earliest first;
+    4. the rest.
+
+    Within each group the last pushed comes first, ties by number (`high` and `low` do not
+    reorder: they are shown only)."""
     lifo = (r.c.pushed_at.desc(), r.c.id.desc())
+    urgent = r.c.priority == Priority.URGENT.value
     if pin_before is None:
-        return lifo
+        return (case((urgent, 0), else_=1), *lifo)
     pinned = and_(r.c.first_response_at.is_(None), r.c.sla_due_at <= pin_before)
-    return (case((pinned, 0), else_=1), case((pinned, r.c.sla_due_at)), *lifo)
+    group = case((and_(urgent, pinned), 0), (urgent, 1), (pinned, 2), else_=3)
+    # only groups 0 and 2 hold deadlines: no NULLs sorted beside them (the two databases
+    # put NULLs at opposite ends)
+    return (group, case((pinned, r.c.sla_due_at)), *lifo)
 
 
 def stack(
     conn: Connection, limit: int = 500, pin_before: datetime | None = None, line: int | None = None
 ) -> list[RequestRecord]:
-    """The LIFO stack: new and open requests, last pushed first, ties by number; requests
-    whose first answer is due before `pin_before` on top. With `line`, only that line's
-    (one query on the index request(line, status, pushed_at)); without, every line's."""
+    """The LIFO stack: new and open requests, last pushed first, ties by number; urgent
+    requests and those whose first answer is due before `pin_before` on top (stack_order).
+    With `line`, only that line's (one query on the index request(line, status,
+    pushed_at)); without, every line's."""
     stmt = _select().where(_r.c.status.in_(ON_STACK))
     if line is not None:
         stmt = stmt.where(_r.c.line == line)
@@ -169,6 +181,28 @@ def get_requests(conn: Connection, numbers: list[int]) -> list[RequestRecord]:
 def get_request(conn: Connection, number: int) -> RequestRecord | None:
     found = _records(conn, _select().where(_r.c.id == number))
     return found[0] if found else None
+
+
+def known_tags(conn: Connection) -> list[str]:
+    """Every tag some request has, in order (the console completes tags from these)."""
+    tag = t.request_tag.c.tag
+    return list(conn.execute(select(tag).distinct().order_by(tag)).scalars())
+
+
+def add_tag(conn: Connection, number: int, tag: str) -> bool:
+    """Tag request `number`; False when it had the tag already (also when another agent
+    added it at the same moment: the row is there once)."""
+    rt = t.request_tag
+    stmt = t.upsert(conn, rt).values(request_id=number, tag=tag).on_conflict_do_nothing()
+    # RETURNING: what was inserted (a rowcount may be -1, "unknown", on PostgreSQL)
+    return conn.execute(stmt.returning(rt.c.tag)).first() is not None
+
+
+def remove_tag(conn: Connection, number: int, tag: str) -> bool:
+    """Untag request `number`; False when it did not have the tag."""
+    rt = t.request_tag
+    stmt = rt.delete().where(rt.c.request_id == number, rt.c.tag == tag)
+    return bool(conn.execute(stmt).rowcount)
 
 
 def update_request(

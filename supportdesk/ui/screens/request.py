@@ -138,6 +138,8 @@ class RequestScreen(Screen[None]):
         Binding(SHOW_ALL_KEY, "show_all", "Show all", id="request.show_all"),
         Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
         Binding("l", "language", "Language", id="request.language"),
+        Binding("t", "tags", "Tags", id="request.tags"),
+        Binding("p", "priority", "Priority", show=False, id="request.priority"),  # ? lists it
         Binding("i", "open_item", "Item", id="request.item"),
         Binding("M", "merge", "Merge", id="request.merge"),
         Binding("e", "escalate", "Escalate", id="request.escalate"),
@@ -270,6 +272,7 @@ class RequestScreen(Screen[None]):
             *([f"⚠ {warning}"] if (warning := request_sender(r).warning) else []),
             "",
             f"status   {r.status} ({r.reason})",
+            f"priority {r.priority}",
             f"language {r.language or '?'}",
             f"tags     {', '.join(r.tags) or '–'}",
             f"owner    {r.assignee or 'nobody'}",
@@ -442,6 +445,31 @@ class RequestScreen(Screen[None]):
             lambda _: self.reload(),
             group="act",
         )
+
+    def action_tags(self) -> None:
+        from supportdesk.ui.modals.tags import edit_tags
+
+        if self.detail is not None:
+            edit_tags(self, self.number, self.detail.request.tags, self.reload)
+
+    def action_priority(self) -> None:
+        from supportdesk.ui.modals.priority import PriorityModal
+
+        if self.detail is None:
+            return
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def chosen(priority: str | None) -> None:
+            if priority:
+                run_desk(
+                    self,
+                    f"Priority of #{number}",
+                    lambda: desk.set_priority(number, priority, agent),
+                    lambda _: self.reload(),
+                    group="act",
+                )
+
+        self.app.push_screen(PriorityModal(number, self.detail.request.priority), chosen)
 
     def action_toggle_claim(self) -> None:
         if self.claimed:

@@ -121,10 +121,24 @@ def _cells(
         "reason": reason,
         # the name, and the address when the name alone could pass for someone else
         "customer": inert(sender.fit(customer_width), style),
-        "subject": inert(r.subject or "(no subject)", style),
+        "subject": _subject(r, style),
         "tags": inert(", ".join(r.tags), style),
         "claimed": inert(holder, style),
     }
+
+
+PRIORITY_MARKS = {"urgent": ("!!", "bold red"), "high": ("!", "bold yellow"), "low": ("↓", "dim")}
+"""The priority before the subject: `!!` urgent, `!` high, nothing for normal, `↓` low. Not a
+column of its own: at 80 columns every cell of room goes to the sender's address and the
+subject."""
+
+
+def _subject(r: RequestRecord, style: str) -> Text:
+    subject = inert(r.subject or "(no subject)", style)
+    mark, own = PRIORITY_MARKS.get(r.priority, ("", ""))
+    if not mark:
+        return subject
+    return Text.assemble(inert(mark, style or own), " ", subject)
 
 
 def _reason(r: RequestRecord, now: datetime, warn: timedelta, style: str) -> Text:
@@ -165,6 +179,7 @@ class StackScreen(Screen[None]):
         Binding("f5", "toggle_lines", "All lines/my line", id="stack.lines"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
+        Binding("t", "tags", "Tags", id="stack.tags"),
         Binding("slash", "search", "Search", id="stack.search"),
         Binding("g", "reload", "Refresh", show=False, id="stack.refresh"),
     ]
@@ -329,6 +344,15 @@ class StackScreen(Screen[None]):
         number = self._selected()
         if number is not None:
             self.app.reply_to(number)
+
+    def action_tags(self) -> None:
+        from supportdesk.ui.modals.tags import edit_tags
+
+        number = self._selected()
+        if number is None or self.shown is None:
+            return
+        tags = next((r.tags for r in self.shown[0] if r.number == number), [])
+        edit_tags(self, number, tags, self.reload)
 
     def action_cursor_down(self) -> None:
         self.query_one(StackList).action_cursor_down()
