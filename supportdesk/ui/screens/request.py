@@ -128,22 +128,23 @@ class ThreadView(VerticalScroll):
 
 class RequestScreen(Screen[None]):
     BINDINGS = [
+        # The key bar shows the everyday keys first; the rest are listed by `?`.
         Binding("r", "reply", "Reply", id="request.reply"),
         Binding("c", "close_request", "Close", id="request.close"),
-        Binding("b", "convert", "Bug/idea", id="request.convert"),
-        Binding("o", "note", "Note", id="request.note"),
-        Binding("a", "assign", "Assign", id="request.assign"),
-        Binding("s", "save_attachment", "Save attachment", id="request.attachment"),
-        Binding("z", "toggle_quotes", "Quotes", id="request.quotes"),
-        Binding(SHOW_ALL_KEY, "show_all", "Show all", id="request.show_all"),
-        Binding("u", "toggle_claim", "Claim/release", id="request.claim"),
-        Binding("l", "language", "Language", id="request.language"),
-        Binding("t", "tags", "Tags", id="request.tags"),
-        Binding("p", "priority", "Priority", show=False, id="request.priority"),  # ? lists it
-        Binding("i", "open_item", "Item", id="request.item"),
-        Binding("M", "merge", "Merge", id="request.merge"),
         Binding("e", "escalate", "Escalate", id="request.escalate"),
+        Binding("a", "assign", "Assign", id="request.assign"),
+        Binding("o", "note", "Note", id="request.note"),
+        Binding("t", "tags", "Tags", id="request.tags"),
+        Binding("b", "convert", "Bug/idea", id="request.convert"),
+        Binding("M", "merge", "Merge", id="request.merge"),
+        Binding("s", "save_attachment", "Save attachment", id="request.attachment"),
         Binding("escape", "back", "Back", id="request.back"),
+        Binding("z", "toggle_quotes", "Quotes", show=False, id="request.quotes"),
+        Binding(SHOW_ALL_KEY, "show_all", "Show all", show=False, id="request.show_all"),
+        Binding("u", "toggle_claim", "Claim/release", show=False, id="request.claim"),
+        Binding("l", "language", "Language", show=False, id="request.language"),
+        Binding("p", "priority", "Priority", show=False, id="request.priority"),
+        Binding("i", "open_item", "Item", show=False, id="request.item"),
     ]
 
     app: SupportDeskApp

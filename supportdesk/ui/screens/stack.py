@@ -173,14 +173,14 @@ class StackScreen(Screen[None]):
         Binding("enter", "open", "Open", id="stack.open"),
         Binding("r", "reply", "Reply", id="stack.reply"),
         Binding("n", "take_next", "Take next", id="stack.next"),
-        Binding("e", "escalate", "Escalate", id="stack.escalate"),
         Binding("a", "assign", "Assign", id="stack.assign"),
+        Binding("e", "escalate", "Escalate", id="stack.escalate"),
         Binding("m", "mine", "Mine", id="stack.mine"),
-        Binding("f5", "toggle_lines", "All lines/my line", id="stack.lines"),
-        Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
         Binding("t", "tags", "Tags", id="stack.tags"),
         Binding("slash", "search", "Search", id="stack.search"),
+        Binding("f5", "toggle_lines", "All lines", id="stack.lines"),
+        Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
         Binding("g", "reload", "Refresh", show=False, id="stack.refresh"),
     ]
 
