@@ -301,6 +301,11 @@ class RequestService:
             request = requests.get_request(conn, number)
             if request is None:
                 raise NotFoundError(f"request #{number} does not exist")
+            if request.merged_into is not None:
+                raise SupportDeskError(
+                    f"cannot {kind} #{number}: it was merged into #{request.merged_into}; "
+                    f"{kind} #{request.merged_into} instead"
+                )
             current = request.line
             base = current if seen is None else seen  # the line the agent acts on
             try:

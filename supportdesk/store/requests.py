@@ -216,10 +216,15 @@ def update_request(
 
 
 def move_line(conn: Connection, number: int, from_line: int, **values: Any) -> bool:
-    """Set columns of a request (a line change) only if it is still on `from_line`: a
-    compare-and-set, so of two agents moving the same request at once one wins and the other
-    learns it moved. True when this change was made."""
-    stmt = update(_r).where(_r.c.id == number, _r.c.line == from_line).values(**values)
+    """Set columns of a request (a line change) only if it is still on `from_line` and not
+    merged into another: a compare-and-set, so of two agents moving the same request at once
+    one wins and the other learns it moved, and a duplicate merged meanwhile stays closed.
+    True when this change was made."""
+    stmt = (
+        update(_r)
+        .where(_r.c.id == number, _r.c.line == from_line, _r.c.merged_into.is_(None))
+        .values(**values)
+    )
     return bool(conn.execute(stmt).rowcount)
 
 
