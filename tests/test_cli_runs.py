@@ -91,6 +91,9 @@ def test_ctrl_c_while_a_script_is_piping_a_body_exits_130_with_one_line(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a runner that started the suite in the background (SIGINT
+        # ignored, which children inherit) must not make Ctrl-C mean nothing here.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdin is not None
