@@ -91,6 +91,7 @@ def unwritable_desk(folder: Path, clock: FrozenClock) -> Desk:
     return desk
 
 
+@pytest.mark.slow
 async def test_a_reply_that_cannot_be_written_says_so_and_keeps_the_draft(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -69,6 +69,7 @@ def table_column(pilot: Pilot[None], selector: str, column: str) -> list[str]:
     return [str(table.get_cell(row, column)) for row in table.rows]
 
 
+@pytest.mark.slow
 async def test_a_request_becomes_a_bug_from_its_screen(tmp_path: Path, clock: FrozenClock) -> None:
     desk = console_desk(tmp_path, clock)
     app = make_app(desk, "anna", background=False)
@@ -137,6 +138,7 @@ def export_and_reset_bugs(folder: Path, clock: FrozenClock) -> Desk:
     return desk
 
 
+@pytest.mark.slow
 async def test_attach_to_an_existing_bug_found_by_typing_its_title(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -165,6 +167,7 @@ async def test_attach_to_an_existing_bug_found_by_typing_its_title(
         assert isinstance(app.screen, StackScreen) and stack_numbers(pilot) == [1]
 
 
+@pytest.mark.slow
 async def test_down_and_enter_before_the_results_attach_to_what_was_typed(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

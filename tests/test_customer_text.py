@@ -175,6 +175,7 @@ async def test_an_attachment_is_saved_into_the_configured_data_dir_with_enter(
 # -- a 2 MB body ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_huge_body_is_shown_cut_with_a_key_that_shows_it_all(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

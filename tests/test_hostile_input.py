@@ -208,6 +208,7 @@ def write_straight_into_the_database(folder: Path, statements: list[str]) -> Non
     engine.dispose()
 
 
+@pytest.mark.slow
 async def test_a_malformed_stored_date_never_makes_a_listing_fail(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -159,6 +159,7 @@ def test_a_second_poller_sees_who_holds_the_lease_and_takes_over_when_it_lapses(
     assert a.lease_holder("poller") is None
 
 
+@pytest.mark.slow
 async def test_a_console_polling_for_ten_minutes_logs_in_once(
     tmp_path: Path, clock: FrozenClock, pymap_server: Any, imap_desk: Callable[..., Desk]
 ) -> None:

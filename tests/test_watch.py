@@ -42,6 +42,7 @@ def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.mark.imap
+@pytest.mark.slow
 def test_watch_takes_new_mail_through_idle(tmp_path: Path, dovecot_server) -> None:
     # Dovecot only: pymap's in-process IDLE notifications were seen to go missing late in a
     # full run (its loop is shared with every earlier test), while Dovecot never missed one.
