@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from supportdesk.domain import AgentRecord
+from supportdesk.ui.modals.choices import move_highlight
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk
 
@@ -81,10 +82,7 @@ class AgentPickerModal(ModalScreen[str | None]):
             choices.highlighted = 0
 
     def action_move(self, step: int) -> None:
-        choices = self.query_one("#owners", OptionList)
-        if choices.option_count:
-            current = choices.highlighted or 0
-            choices.highlighted = max(0, min(choices.option_count - 1, current + step))
+        move_highlight(self.query_one("#owners", OptionList), step)
 
     @on(Input.Submitted, "#owner-query")
     def _submitted(self) -> None:

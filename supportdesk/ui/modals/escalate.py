@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from supportdesk.domain.records import AgentRecord
+from supportdesk.ui.modals.choices import move_highlight
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk
 
@@ -109,10 +110,7 @@ class EscalateModal(ModalScreen[LineChoice | None]):
             targets.highlighted = 0
 
     def action_move(self, step: int) -> None:
-        targets = self.query_one("#targets", OptionList)
-        if targets.option_count:
-            current = targets.highlighted or 0
-            targets.highlighted = max(0, min(targets.option_count - 1, current + step))
+        move_highlight(self.query_one("#targets", OptionList), step)
 
     @on(OptionList.OptionSelected, "#targets")
     def _picked(self, event: OptionList.OptionSelected) -> None:

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from supportdesk.domain import TemplateRecord
 from supportdesk.errors import TemplateError
+from supportdesk.ui.modals.choices import move_highlight
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk
 
@@ -135,10 +136,7 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
         )
 
     def action_move(self, step: int) -> None:
-        choices = self.query_one("#choices", OptionList)
-        if choices.option_count:
-            current = choices.highlighted or 0
-            choices.highlighted = max(0, min(choices.option_count - 1, current + step))
+        move_highlight(self.query_one("#choices", OptionList), step)
 
     @on(Input.Submitted, "#query")
     def _submitted(self) -> None:
