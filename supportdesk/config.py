@@ -290,6 +290,38 @@ class StatsSettings(Section):
         return self
 
 
+class ReviewSettings(Section):
+    max_wait: Annotated[timedelta, within(MINUTE, 30 * DAY)] = timedelta(minutes=30)
+    """A trainee's letter pending review longer than this is pinned on top of the review
+    queue and marked late (the SLA keeps counting until the customer gets it)."""
+    sample: float = Field(default=0.05, ge=0.0, le=1.0)
+    """The share of sent answers of agents who are not trainees that go to the quality
+    queue (0.05 or "5%"; 0: none)."""
+    checklist: list[str] = [
+        "greeting",
+        "answered the question",
+        "tone",
+        "clarity",
+        "next step",
+        "spelling",
+    ]
+    """The rules a quality reviewer names when an answer broke one (completion; any text
+    is accepted)."""
+
+    @field_validator("sample", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = value.strip()[:-1].strip()
+            try:
+                return float(number) / 100
+            except ValueError:
+                raise ValueError(
+                    f'sample: {value!r} is not a share (write e.g. "5%" or 0.05)'
+                ) from None
+        return value
+
+
 class Rule(Section):
     subject_any: list[str] = []
     """Match when the subject contains any of these words (case-insensitive)."""
@@ -318,6 +350,7 @@ class Settings(Section):
     templates: TemplateSettings = TemplateSettings()
     csat: CsatSettings = CsatSettings()
     stats: StatsSettings = StatsSettings()
+    review: ReviewSettings = ReviewSettings()
     rules: list[Rule] = []
     keymap: dict[str, str] = {}
     """Key remapping for the console: binding id = keys."""

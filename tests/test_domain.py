@@ -45,7 +45,7 @@ def test_enums_are_their_strings_in_json_in_text_and_in_comparisons() -> None:
 
 
 def test_the_fixed_sets_keep_the_words_the_database_and_scripts_already_use() -> None:
-    assert list(RequestStatus) == ["new", "open", "waiting", "linked", "closed"]
+    assert list(RequestStatus) == ["new", "open", "waiting", "linked", "review", "closed"]
     assert list(ItemStatus) == ["open", "in_progress", "fixed", "done", "wont_do"]
     assert OPEN_ITEM_STATUSES == ("open", "in_progress") and SHIPPED == ("fixed", "done")
     assert list(Role) == ["agent", "admin"]
@@ -164,6 +164,8 @@ def test_templates_agents_and_drafts_as_json() -> None:
         "active": True,
         "languages": ["en", "ru"],
         "line": 1,
+        "trainee": False,
+        "mentor": None,
     }
     draft = DraftRecord(7, "ann", "Dear Ann", None, WHEN)
     assert draft.as_dict()["updated_at"] == "2026-01-05T09:00:00+00:00"

@@ -12,7 +12,9 @@ each holding its own rules:
 - `templates.TemplateService`: templates, their search and suggestions (the index caches);
 - `agents.AgentService`: agents, roles and who a command acts as;
 - `status.StatusService`: today's numbers, the mailbox, the outbox, the database's health;
-- `stats.StatsService`: the team's figures over a period (stats, the daily speed score).
+- `stats.StatsService`: the team's figures over a period (stats, the daily speed score);
+- `reviews.ReviewService` (`desk.reviews`): trainees' letters held for their mentor;
+- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer.
 
 Mail in and out, the tick and the poller lease are the poller's (below, as they were).
 """
@@ -45,9 +47,11 @@ if TYPE_CHECKING:
     from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.merging import MergeResult, MergeService
     from supportdesk.desk.owners import OwnerService
+    from supportdesk.desk.quality import QualityService
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.report import DailyReporter, ReportResult
     from supportdesk.desk.requests import LineMove, RequestDetail, RequestService
+    from supportdesk.desk.reviews import ReviewService
     from supportdesk.desk.stats import StatsService
     from supportdesk.desk.status import StatusService
     from supportdesk.desk.tick import TickReport
@@ -124,6 +128,20 @@ class Desk:
         from supportdesk.desk.stats import StatsService
 
         return StatsService(self.ctx)
+
+    @cached_property
+    def reviews(self) -> ReviewService:
+        """Trainees' letters held for their mentor: the queue, approve, return."""
+        from supportdesk.desk.reviews import ReviewService
+
+        return ReviewService(self.ctx)
+
+    @cached_property
+    def quality(self) -> QualityService:
+        """Sampled answers scored by a reviewer (`[review] sample`)."""
+        from supportdesk.desk.quality import QualityService
+
+        return QualityService(self.ctx)
 
     @cached_property
     def _reporter(self) -> DailyReporter:
@@ -294,6 +312,9 @@ class Desk:
 
     def agent_line(self, login: str) -> int:
         return self._agents.agent_line(login)
+
+    def set_training(self, login: str, trainee: bool, mentor: str | None = None) -> AgentRecord:
+        return self._agents.set_training(login, trainee, mentor)
 
     def acting_agent(self, login: str, *, admin: str | None = None) -> AgentRecord:
         return self._agents.acting_agent(login, admin=admin)

@@ -120,6 +120,27 @@ class AgentService:
             assert found is not None
             return found
 
+    def set_training(self, login: str, trainee: bool, mentor: str | None = None) -> AgentRecord:
+        """Make `login` a trainee whose answers wait for `mentor` (None: any admin), or
+        graduate them (`trainee` False: the mentor is forgotten). The mentor must be an
+        enabled agent who is not a trainee, and not the trainee."""
+        with self.ctx.db.write() as conn:
+            if agents.get_agent(conn, login) is None:
+                raise NotFoundError(f"no agent {login!r}")
+            if trainee and mentor is not None:
+                found = agents.get_agent(conn, mentor)
+                if found is None:
+                    raise NotFoundError(unknown_agent(mentor))
+                if mentor == login or found.trainee or not found.active:
+                    raise SupportDeskError(
+                        f"{mentor!r} cannot mentor {login!r}: a mentor is another enabled "
+                        "agent who is not a trainee"
+                    )
+            agents.set_training(conn, login, trainee, mentor if trainee else None)
+            changed = agents.get_agent(conn, login)
+            assert changed is not None
+            return changed
+
     def agent_line(self, login: str) -> int:
         """The agent's line; 1 for a login that is not in the agents table."""
         with self.ctx.db.read() as conn:

@@ -71,6 +71,8 @@ def reply(
     idempotency_key: str | None = None,
 ) -> str:
     """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID.
+    A trainee's answer is held for review instead (status `review`): the return value is
+    then a `HeldLetter` ("review:<id>").
 
     `template` names the template the answer started from (perhaps edited since): its use is
     recorded with the customer message's keywords in the same transaction, so suggestions
@@ -88,7 +90,22 @@ def reply(
             raise NotFoundError(f"request #{number} does not exist")
         if key is not None and (done := outbox.by_idempotency_key(conn, number, key)):
             return done
-        last = msgs.last_inbound(conn, number)
+        agent = get_agent(conn, agent_login)
+        if agent is not None and agent.trainee:  # held for the mentor, not queued
+            from supportdesk.desk.reviews import hold
+
+            return hold(
+                conn,
+                now,
+                request,
+                agent,
+                body,
+                subject=_with_tag(subject, number) if subject else None,
+                cc=cc,
+                template=template,
+                template_language=template_language,
+                idempotency_key=key,
+            )
         reminder = lifecycle.answer_is_reminder(request.status, request.reason)
         try:
             message_id = queue_mail(
@@ -114,15 +131,9 @@ def reply(
         reqs.update_request(conn, number, **change)
         detail: dict[str, Any] = {"message_id": message_id}
         if template is not None:
-            language = template_language or request.language
-            try:
-                record = templates.resolve(conn, template, agent_login, language)
-            except NotFoundError:
-                record = None
-            if record is not None:
-                words = keywords(templates.customer_text(last, request.subject))
-                store_templates.record_use(conn, record, agent_login, number, now, words)
-                detail["template"] = record.name
+            used = record_template_use(conn, now, request, agent_login, template, template_language)
+            if used is not None:
+                detail["template"] = used
         if reminder:
             detail["reminder"] = change["reminder_count"]
         add_event(
@@ -130,6 +141,28 @@ def reply(
         )
         drop_draft(conn, number, agent_login)  # sent: the draft is done with
         return message_id
+
+
+def record_template_use(
+    conn: Connection,
+    now: datetime,
+    request: RequestRecord,
+    agent_login: str,
+    template: str,
+    template_language: str | None,
+) -> str | None:
+    """Record that `agent_login`'s answer to `request` started from `template`, with the
+    customer message's keywords (suggestions learn from what was sent); returns the
+    template's name, None when it was deleted meanwhile."""
+    language = template_language or request.language
+    try:
+        record = templates.resolve(conn, template, agent_login, language)
+    except NotFoundError:
+        return None
+    last = msgs.last_inbound(conn, request.number)
+    words = keywords(templates.customer_text(last, request.subject))
+    store_templates.record_use(conn, record, agent_login, request.number, now, words)
+    return record.name
 
 
 def queue_mail(
@@ -200,6 +233,12 @@ def queue_mail(
         first_response=kind == "reply" and not automatic,
         answered_by=agent_login if answer_event and agent_login != "system" else None,
     )
+    if answer_event and agent is not None and not agent.trainee and not automatic:
+        from supportdesk.desk import quality
+
+        quality.sample(
+            conn, settings, now, number, pk, str(row["message_id"]), agent.login
+        )  # a reviewed trainee's letter is not sampled again
     if question is not None:
         detail = {"message_id": row["message_id"]}
         add_event(conn, number, now, ratings.ASKED, actor=agent_login or "system", detail=detail)

@@ -17,6 +17,8 @@ class RequestStatus(StrEnum):
     """An agent replied; waiting for the customer."""
     LINKED = "linked"
     """Turned into (or attached to) a bug or story; waits for the fix."""
+    REVIEW = "review"
+    """A trainee answered; the letter waits for their mentor (off the stack, not sent)."""
     CLOSED = "closed"
 
 
@@ -41,6 +43,8 @@ class Reason(StrEnum):
     """Moved up to a higher line (second line, …) with an internal note."""
     HANDED_BACK = "handed_back"
     """Handed back down to the line it came from (or the first) with an internal note."""
+    RETURNED = "returned"
+    """A mentor returned the trainee's letter with a comment: back on the trainee's stack."""
 
 
 PUSH_REASONS: tuple[Reason, ...] = (
@@ -53,6 +57,7 @@ PUSH_REASONS: tuple[Reason, ...] = (
     Reason.REOPENED,
     Reason.ESCALATED,
     Reason.HANDED_BACK,
+    Reason.RETURNED,
 )
 """The reasons that put a request on the stack (the console's badges)."""
 
@@ -126,3 +131,21 @@ class Direction(StrEnum):
     IN = "in"
     OUT = "out"
     NOTE = "note"
+
+
+class ReviewState(StrEnum):
+    """Where a trainee's letter is: in exactly one of these."""
+
+    PENDING = "pending"
+    """Waits for the mentor (or an admin)."""
+    RETURNED = "returned"
+    """Back to the trainee with a comment; their draft holds it again."""
+    APPROVED = "approved"
+    """Queued to the customer (as written, or as the reviewer edited it)."""
+
+
+class QualityState(StrEnum):
+    """A sampled answer's quality review."""
+
+    PENDING = "pending"
+    SCORED = "scored"

@@ -18,6 +18,9 @@ atomic statement on PostgreSQL still is, while its outcome is written only here.
 | linked to a bug or story / an idea     | linked / closed | linked / idea          |
 | its item ships / is dropped            | open            | fixed / wont_do        |
 | escalated / handed back to a line      | open            | escalated / handed_back|
+| a trainee answers                      | review          | review                 |
+| the mentor approves the letter         | (as an answer)  | (as an answer)         |
+| the mentor returns the letter          | open            | returned               |
 
 Standard library only; the strings equal the values stored in the database.
 """
@@ -37,11 +40,12 @@ Change = dict[str, Any]
 
 NEW, OPEN, WAITING = RequestStatus.NEW, RequestStatus.OPEN, RequestStatus.WAITING
 LINKED, CLOSED = RequestStatus.LINKED, RequestStatus.CLOSED
+REVIEW = RequestStatus.REVIEW
 STATUSES = tuple(RequestStatus)
 ON_STACK = _ON_STACK
 """The statuses that put a request on the stack."""
 
-OWNED = (NEW, OPEN, WAITING, LINKED)
+OWNED = (NEW, OPEN, WAITING, LINKED, REVIEW)
 """The statuses in which an owner (assignee) still has a request: the "mine" view lists these,
 and a disabled agent's requests in them go back to the line."""
 
@@ -114,7 +118,7 @@ def delivery_failed(now: datetime) -> Change:
 def answer_is_reminder(status: str, reason: str) -> bool:
     """Answering a request pushed back as a follow-up is a reminder: after max_reminders of
     them, silence closes it."""
-    return reason == FOLLOW_UP and status in ON_STACK
+    return reason == FOLLOW_UP and status in (*ON_STACK, REVIEW)
 
 
 def answered(
@@ -292,3 +296,25 @@ def handback_target(current: int, came_from: int | None) -> int:
     if current <= 1:
         raise ValueError("it is on line 1 already: there is no line to hand it back to")
     return came_from if came_from is not None and 1 <= came_from < current else 1
+
+
+def held_for_review(now: datetime) -> Change:
+    """A trainee answered: the letter waits for the mentor, so the request leaves the stack
+    (status `review`) without being answered: no first answer yet, no follow-up clock, and
+    the SLA keeps counting. The claim ends; the reason stays (a follow-up answered after
+    review is a reminder)."""
+    return {"status": REVIEW, "updated_at": now, **_UNCLAIMED}
+
+
+def returned(trainee: str, now: datetime) -> Change:
+    """The mentor returned a trainee's letter: back on top of the stack (`returned`),
+    assigned to the trainee, who rewrites it."""
+    return {
+        "status": OPEN,
+        "reason": Reason.RETURNED,
+        "assignee": trainee,
+        "pushed_at": now,
+        "updated_at": now,
+        **_UNCLAIMED,
+        **_NOT_CLOSED,
+    }

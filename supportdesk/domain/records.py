@@ -277,6 +277,9 @@ class AgentRecord:
     languages: list[str]
     line: int = 1
     """1: the first line; 2, 3 ...: the lines that take escalated requests."""
+    trainee: bool = False
+    """A trainee's answers wait for review by `mentor` (or any admin) before they go out."""
+    mentor: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -287,6 +290,8 @@ class AgentRecord:
             "active": self.active,
             "languages": list(self.languages),
             "line": self.line,
+            "trainee": self.trainee,
+            "mentor": self.mentor,
         }
 
 
@@ -324,4 +329,103 @@ class Suggestion:
             "score": round(self.score, 4),
             "matched": list(self.matched),
             "preselected": self.preselected,
+        }
+
+
+class HeldLetter(str):
+    """What `reply` returns for a trainee's answer held for review instead of a Message-ID:
+    the string `review:<id>`, with the review's id as `review_id`."""
+
+    review_id: int
+
+    def __new__(cls, review_id: int) -> HeldLetter:
+        held = super().__new__(cls, f"review:{review_id}")
+        held.review_id = review_id
+        return held
+
+
+@dataclass(slots=True)
+class ReviewRecord:
+    """A trainee's letter and what the reviewer decided (`state`: a ReviewState)."""
+
+    id: int
+    number: int
+    agent: str
+    mentor: str | None
+    state: str
+    body: str
+    subject: str | None
+    cc: list[str] | None
+    template: str | None
+    template_language: str | None
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+    final_body: str | None = None
+    message_id: str | None = None
+    overdue: bool = False
+    """Pending for longer than `[review] max_wait` (set by the desk when listing)."""
+    request_subject: str = ""
+    customer_email: str = ""
+
+    @property
+    def edited(self) -> bool:
+        return self.final_body is not None and self.final_body != self.body
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "request": self.number,
+            "agent": self.agent,
+            "mentor": self.mentor,
+            "state": self.state,
+            "body": self.body,
+            "subject": self.subject,
+            "cc": self.cc,
+            "template": self.template,
+            "created_at": iso(self.created_at),
+            "decided_at": iso(self.decided_at),
+            "decided_by": self.decided_by,
+            "comment": self.comment,
+            "final_body": self.final_body,
+            "edited": self.edited,
+            "message_id": self.message_id,
+            "overdue": self.overdue,
+            "request_subject": self.request_subject,
+            "customer": self.customer_email,
+        }
+
+
+@dataclass(slots=True)
+class QualityRecord:
+    """A sampled sent answer and its quality review (`state`: a QualityState)."""
+
+    id: int
+    number: int
+    message_pk: int
+    agent: str
+    created_at: datetime
+    state: str
+    score: int | None = None
+    rule: str | None = None
+    comment: str | None = None
+    reviewer: str | None = None
+    scored_at: datetime | None = None
+    request_subject: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "request": self.number,
+            "message_pk": self.message_pk,
+            "agent": self.agent,
+            "created_at": iso(self.created_at),
+            "state": self.state,
+            "score": self.score,
+            "rule": self.rule,
+            "comment": self.comment,
+            "reviewer": self.reviewer,
+            "scored_at": iso(self.scored_at),
+            "request_subject": self.request_subject,
         }

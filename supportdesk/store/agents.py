@@ -24,13 +24,17 @@ _COLUMNS = (
     _a.c.signature,
     _a.c.languages,
     _a.c.line,
+    _a.c.trainee,
+    _a.c.mentor,
 )
 
 
 def _record(row: Any) -> AgentRecord:
-    login, name, email, role, active, signature, languages, line = row
+    login, name, email, role, active, signature, languages, line, trainee, mentor = row
     codes = [x for x in (languages or "").split(",") if x]
-    return AgentRecord(login, name, email, role, active, signature, codes, line or 1)
+    return AgentRecord(
+        login, name, email, role, active, signature, codes, line or 1, bool(trainee), mentor
+    )
 
 
 def get_agent(conn: Connection, login: str) -> AgentRecord | None:
@@ -78,3 +82,10 @@ def set_line(conn: Connection, login: str, line: int) -> bool:
     """The line the agent works (1: the first line); False when there is no such agent."""
     done = conn.execute(update(_a).where(_a.c.login == login).values(line=line)).rowcount
     return bool(done)
+
+
+def set_training(conn: Connection, login: str, trainee: bool, mentor: str | None) -> bool:
+    """Whether the agent is a trainee and who mentors them; False when there is no such
+    agent."""
+    stmt = update(_a).where(_a.c.login == login).values(trainee=trainee, mentor=mentor)
+    return bool(conn.execute(stmt).rowcount)

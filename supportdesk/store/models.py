@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from supportdesk.store.types import UID, UTCDateTime
@@ -49,6 +50,9 @@ agent = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # 1: the first line, which talks to customers; 2, 3 ...: who takes what is escalated.
     Column("line", Integer, nullable=False, default=1, server_default="1"),
+    # A trainee's answers wait for their mentor (or any admin) before they go out.
+    Column("trainee", Boolean, nullable=False, default=False, server_default=false()),
+    Column("mentor", String(64), nullable=True),
 )
 
 
@@ -366,4 +370,57 @@ daily_report = Table(
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Column("error", Text, nullable=True),
+)
+
+
+# A trainee's letter, held until a mentor (or an admin) decides: in exactly one state,
+# `pending`, `returned` (back to the trainee with `comment`) or `approved` (queued as
+# `message_id`, with `final_body` when the reviewer edited it).
+review = Table(
+    "review",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("request.id"), nullable=False),
+    Column("agent_login", String(64), nullable=False),
+    Column("mentor_login", String(64), nullable=True),
+    Column("state", String(16), nullable=False, default="pending", server_default="pending"),
+    Column("body", Text, nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("cc", Text, nullable=True),
+    Column("template_name", String(100), nullable=True),
+    Column("template_language", String(16), nullable=True),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("final_body", Text, nullable=True),
+    Column("message_id", String(998), nullable=True),
+    Index("ix_review_state", "state", "created_at"),
+    Index("ix_review_request", "request_id", "agent_login"),
+    Index("ix_review_agent", "agent_login", "created_at"),
+    Index("ux_review_idempotency", "request_id", "idempotency_key", unique=True),
+)
+
+
+# A sent answer of an agent who is not a trainee, sampled (`[review] sample`) for a quality
+# review: `pending` until a reviewer gives it a `score` (1-5), the `rule` it broke and a
+# `comment`, which the agent sees.
+quality_check = Table(
+    "quality_check",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("request.id"), nullable=False),
+    Column("message_pk", Integer, ForeignKey("message.id"), nullable=False),
+    Column("agent_login", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False, default="pending", server_default="pending"),
+    Column("score", Integer, nullable=True),
+    Column("rule", Text, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("reviewer", String(64), nullable=True),
+    Column("scored_at", UTCDateTime, nullable=True),
+    UniqueConstraint("message_pk", name="ux_quality_check_message"),
+    Index("ix_quality_check_state", "state", "created_at"),
+    Index("ix_quality_check_agent", "agent_login", "created_at"),
 )

@@ -25,6 +25,8 @@ ack_log: Any = models.ack_log
 text_seen: Any = models.text_seen
 rating: Any = models.rating
 daily_report: Any = models.daily_report
+review: Any = models.review
+quality_check: Any = models.quality_check
 
 
 def upsert(conn: Connection, table: Table) -> Any:
