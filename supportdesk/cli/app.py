@@ -167,7 +167,9 @@ def main(args: Sequence[str] | None = None, prog_name: str | None = None) -> Non
         democmd,
         itemcmds,
         mailcmds,
+        qualitycmds,
         requestcmds,
+        reviewcmds,
         statscmd,
         templatecmds,
     )
