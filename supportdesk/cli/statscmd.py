@@ -15,7 +15,7 @@ from supportdesk.cli.output import emit_json, print_table, stdout
 from supportdesk.domain.stats import BACKLOG_BUCKETS, GROUPINGS, duration, percent, percent_share
 
 if TYPE_CHECKING:
-    from supportdesk.domain.stats import Figures, StatsReport
+    from supportdesk.domain.stats import Figures, ReviewFigures, ReviewSeries, StatsReport
 
 _RELATIVE = re.compile(r"^(\d{1,4})([dwm])$")
 _FORMATS = "a date (2026-12-01) or a count of days, weeks or months back (7d, 4w, 12m)"
@@ -67,6 +67,39 @@ def _row(f: Figures) -> list[object]:
     ]
 
 
+def _review_row(f: ReviewFigures) -> list[object]:
+    quality = "" if f.quality_score is None else f"{f.quality_score:.1f}"
+    return [
+        f.key,
+        f.reviewed,
+        f.returned,
+        percent_share(f.returned_share, ""),
+        f.edited,
+        f.scored,
+        quality,
+    ]
+
+
+_REVIEW_COLUMNS = ["reviewed", "returned", "returned %", "edited", "scored", "quality"]
+
+
+def _print_reviews(key: str, rows: list[ReviewFigures]) -> None:
+    print_table([key, *_REVIEW_COLUMNS], [_review_row(f) for f in rows])
+
+
+def _print_series(series: ReviewSeries) -> None:
+    _print_reviews(series.by, [*series.groups, series.total])
+    from rich.text import Text
+
+    stdout.print(
+        Text(
+            f"{series.agent}'s reviews, {series.since.isoformat()} to "
+            f"{series.until.isoformat()} in {series.timezone}: trainee letters decided, "
+            "returned, approved with edits; quality checks scored and their mean score (1-5)."
+        )
+    )
+
+
 def _print_report(report: StatsReport) -> None:
     label = {"day": "day", "week": "week", "agent": "agent", "tag": "tag", "language": "language"}
     columns = [
@@ -83,6 +116,9 @@ def _print_report(report: StatsReport) -> None:
     ]
     rows = [_row(g) for g in report.groups] + [_row(report.total)]
     print_table(columns, rows)
+    reviews = [f.review for f in [*report.groups, report.total] if f.review is not None]
+    if reviews:
+        _print_reviews("agent", reviews)
     backlog = report.backlog
     ages = ", ".join(f"{name} {backlog.by_age.get(name, 0)}" for name in BACKLOG_BUCKETS)
     oldest = f", oldest {duration(backlog.oldest_seconds, '')}" if backlog.oldest_seconds else ""
@@ -129,13 +165,23 @@ def stats(
         typer.Option(help="End, not included: a date (its local midnight) or 7d, 4w, 12m."),
     ] = None,
     by: Annotated[str, typer.Option("--by", help="day, week, agent, tag or language.")] = "day",
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            "--agent",
+            metavar="LOGIN",
+            help="With --by day or week: only this agent's review figures per period (letters "
+            "reviewed, returned, edited approvals, quality checks scored, mean score).",
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV: one row per group, then total.")] = (
         False
     ),
 ) -> None:
     """How the team is doing: requests, answers, first-answer times, the SLA share and the
-    daily speed score, closes, follow-ups, ratings, and the backlog now."""
+    daily speed score, closes, follow-ups, ratings, and the backlog now. By agent also the
+    review figures; --agent LOGIN --by week: that agent's review figures per week."""
     if by not in GROUPINGS:
         raise typer.BadParameter(
             f"{by!r}: expected one of {', '.join(GROUPINGS)}", param_hint="--by"
@@ -153,6 +199,17 @@ def stats(
             f" --since ({start.astimezone(zone):%Y-%m-%d %H:%M})",
             param_hint="--until",
         )
+    if agent is not None:
+        if by not in ("day", "week"):
+            raise typer.BadParameter("--agent goes with --by day or week", param_hint="--agent")
+        if as_csv:
+            raise typer.BadParameter("--agent gives a table or --json, not --csv")
+        series = desk.review_series(start, end, by, agent)
+        if json:
+            emit_json(series.as_dict())
+        else:
+            _print_series(series)
+        return
     report = desk.stats(start, end, by)
     if json:
         emit_json(report.as_dict())

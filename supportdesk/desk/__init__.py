@@ -63,7 +63,7 @@ if TYPE_CHECKING:
         Suggestion,
         TemplateRecord,
     )
-    from supportdesk.domain.stats import RatingComment, StatsReport
+    from supportdesk.domain.stats import RatingComment, ReviewSeries, StatsReport
     from supportdesk.store.messages import SearchHit
     from supportdesk.store.stats import MailboxStatus, TodayStats
 
@@ -469,6 +469,11 @@ class Desk:
     def stats(self, since: datetime, until: datetime, by: str = "day") -> StatsReport:
         """The team's figures of [since, until) by day, week, agent, tag or language."""
         return self._stats.stats(since, until, by)
+
+    def review_series(self, since: datetime, until: datetime, by: str, agent: str) -> ReviewSeries:
+        """`agent`'s review figures (letters reviewed, returned, quality scores) per day or
+        week of [since, until)."""
+        return self._stats.review_series(since, until, by, agent)
 
     def ratings(self, number: int) -> list[RatingComment]:
         """The customer's ratings of a request, oldest first."""

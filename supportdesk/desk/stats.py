@@ -17,10 +17,13 @@ from supportdesk.domain.stats import (
     Backlog,
     Figures,
     RatingComment,
+    ReviewFigures,
+    ReviewSeries,
     StatsReport,
 )
 from supportdesk.errors import SupportDeskError
 from supportdesk.store import figures as sql
+from supportdesk.store import review_figures
 from supportdesk.store.requests import ON_STACK
 
 WINDOWS_PER_QUERY = 1000
@@ -65,10 +68,16 @@ class StatsService:
                 figures = [acc.figures(key) for key, acc in groups.items()]
             else:
                 total, found = _collect_groups(conn, since, until, now, by)
+                reviews = _reviews(conn, since, until, None, str) if by == "agent" else {}
+                for key in reviews:
+                    found.setdefault(key, _Acc())  # an agent with review figures only
                 figures = [
                     found[key].figures(str(key), per_agent=by == "agent")
                     for key in sorted(found, key=str)
                 ]
+                if by == "agent":
+                    for f in figures:
+                        f.review = reviews.get(f.key, ReviewFigures(f.key))
             backlog = _backlog(conn, now)
             comments = [
                 RatingComment(number, at, score, good, comment, agent)
@@ -76,6 +85,12 @@ class StatsService:
                     conn, since, until
                 )
             ]
+        totals = total.figures("total")
+        if by == "agent":
+            totals.review = ReviewFigures("total")
+            for f in figures:
+                if f.review is not None:
+                    totals.review.add(f.review)
         return StatsReport(
             since=since,
             until=until,
@@ -83,11 +98,56 @@ class StatsService:
             timezone=str(zone),
             sla_target_seconds=settings.sla.first_response.total_seconds(),
             groups=figures,
-            total=total.figures("total"),
+            total=totals,
             backlog=backlog,
             comments=comments,
             generated_at=now,
         )
+
+    def review_series(self, since: datetime, until: datetime, by: str, agent: str) -> ReviewSeries:
+        """`agent`'s review figures per day or week of [since, until) (Settings.stats_zone):
+        letters reviewed, returned, edited approvals, quality checks scored, mean score."""
+        if by not in ("day", "week"):
+            raise SupportDeskError(f"an agent's review figures go by day or week, not {by!r}")
+        if until <= since:
+            raise SupportDeskError("the stats period is empty: --until must be after --since")
+        zone = self.ctx.settings.stats_zone
+        label = _day_label if by == "day" else _week_label
+
+        def key(at: datetime) -> str:
+            return label(at.astimezone(zone).date())
+
+        with self.ctx.db.read() as conn:
+            found = _reviews(conn, since, until, agent, key)
+        groups = {label(d): ReviewFigures(label(d)) for d in days_of(since, until, zone)}
+        total = ReviewFigures("total")
+        for name, figures in found.items():
+            groups[name].add(figures)
+            total.add(figures)
+        return ReviewSeries(agent, since, until, by, str(zone), list(groups.values()), total)
+
+
+def _reviews(
+    conn: Any, since: datetime, until: datetime, agent: str | None, key: Any
+) -> dict[str, ReviewFigures]:
+    """Review figures of [since, until) by `key(agent)` (per agent) or `key(when)` (per day
+    or week of `agent`'s)."""
+    found: dict[str, ReviewFigures] = {}
+
+    def of(login: str, at: datetime) -> ReviewFigures:
+        name = key(login) if agent is None else key(at)
+        return found.setdefault(name, ReviewFigures(name))
+
+    for login, at, state, edited in review_figures.decided_letters(conn, since, until, agent):
+        figures = of(login, at)
+        figures.reviewed += 1
+        figures.returned += state == "returned"
+        figures.edited += state == "approved" and edited
+    for login, at, score in review_figures.scored_checks(conn, since, until, agent):
+        figures = of(login, at)
+        figures.scored += 1
+        figures.score_sum += score
+    return found
 
 
 @dataclass(slots=True)

@@ -65,6 +65,8 @@ class Figures:
     politeness: float | None = None
     """Mean politeness score (1-5) of the ratings that gave one."""
     proficiency: float | None = None
+    review: ReviewFigures | None = None
+    """Per agent (and their total): trainee letters reviewed and quality scores."""
 
     @property
     def sla_share(self) -> float | None:
@@ -88,7 +90,83 @@ class Figures:
         data["sla_share"] = self.sla_share
         data["score"] = self.score
         data["csat"] = self.csat
+        data.pop("review")
+        if self.review is not None:
+            data.update(self.review.as_dict(keyed=False))
         return data
+
+
+@dataclass(slots=True)
+class ReviewFigures:
+    """An agent's review figures over a day, a week or the period (README, "Stats"): their
+    trainee letters decided by a mentor (counted when decided) and their sampled answers
+    scored (counted when scored), so "is the trainee ready" is a number."""
+
+    key: str
+    """The day, the ISO week, the agent's login, or "total"."""
+    reviewed: int = 0
+    """Trainee letters decided (approved or returned)."""
+    returned: int = 0
+    """Of those, returned with a comment."""
+    edited: int = 0
+    """Of those, approved after the reviewer edited them."""
+    scored: int = 0
+    """Sampled answers scored in the quality review."""
+    score_sum: int = 0
+
+    @property
+    def returned_share(self) -> float | None:
+        """Returned letters as a share (0..1) of the decided ones; None without any."""
+        return self.returned / self.reviewed if self.reviewed else None
+
+    @property
+    def quality_score(self) -> float | None:
+        """The mean quality score (1-5) of the scored answers; None without any."""
+        return round(self.score_sum / self.scored, 2) if self.scored else None
+
+    def add(self, other: ReviewFigures) -> None:
+        self.reviewed += other.reviewed
+        self.returned += other.returned
+        self.edited += other.edited
+        self.scored += other.scored
+        self.score_sum += other.score_sum
+
+    def as_dict(self, keyed: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {"key": self.key} if keyed else {}
+        data.update(
+            letters_reviewed=self.reviewed,
+            letters_returned=self.returned,
+            returned_share=self.returned_share,
+            edited_approvals=self.edited,
+            quality_scored=self.scored,
+            quality_score=self.quality_score,
+        )
+        return data
+
+
+@dataclass(slots=True)
+class ReviewSeries:
+    """One agent's review figures per day or week of a period (`stats --agent`)."""
+
+    agent: str
+    since: datetime
+    until: datetime
+    by: str
+    timezone: str
+    groups: list[ReviewFigures]
+    """Every day/week of the period, oldest first, also empty ones."""
+    total: ReviewFigures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "by": self.by,
+            "timezone": self.timezone,
+            "total": self.total.as_dict(),
+            "groups": [g.as_dict() for g in self.groups],
+        }
 
 
 @dataclass(slots=True)
