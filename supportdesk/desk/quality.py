@@ -12,9 +12,10 @@ from datetime import datetime
 from supportdesk.config import Settings
 from supportdesk.desk.context import DeskContext
 from supportdesk.domain.enums import QualityState, Role
-from supportdesk.domain.records import AgentRecord, QualityRecord
+from supportdesk.domain.records import AgentRecord, MessageRecord, QualityRecord
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import agents as store_agents
+from supportdesk.store import messages as store_messages
 from supportdesk.store import quality as store
 from supportdesk.store.database import Connection
 from supportdesk.store.events import add_event
@@ -150,3 +151,12 @@ class QualityService:
         """Quality checks newest first: `agent`'s (what the agent sees), in `states`."""
         with self.ctx.db.read() as conn:
             return store.list_checks(conn, states=states, agent=agent, newest_first=True)
+
+    def letters(self, check: QualityRecord) -> tuple[MessageRecord | None, MessageRecord | None]:
+        """The sampled answer and the customer's message it answered (the last one before
+        it); None where it is not found (e.g. moved by a merge)."""
+        with self.ctx.db.read() as conn:
+            found = store_messages.messages_of(conn, check.number)
+        answer = next((m for m in found if m.pk == check.message_pk), None)
+        before = [m for m in found if m.direction == "in" and m.pk < check.message_pk]
+        return answer, before[-1] if before else None
