@@ -20,8 +20,8 @@ from supportdesk.store import quality as store
 from supportdesk.store.database import Connection
 from supportdesk.store.events import add_event
 
-SAMPLED, SCORED = "quality_sampled", "quality_scored"
-"""The events of a quality check."""
+SCORED = "quality_scored"
+"""The event of a scored quality check (actor: the reviewer; detail: score, rule, comment)."""
 
 
 def drawn(message_id: str, share: float) -> bool:
@@ -49,9 +49,9 @@ def sample(
     (`[review] sample`); True when it does."""
     if not drawn(message_id, settings.review.sample):
         return False
-    if store.add_check(conn, number, message_pk, agent, now):
-        detail = {"message_id": message_id, "agent": agent}
-        add_event(conn, number, now, SAMPLED, actor="system", detail=detail)
+    # No event: the request's timeline says nothing until the answer is scored (a draw by a
+    # random Message-ID would otherwise add a line to 5% of answers' timelines at random).
+    store.add_check(conn, number, message_pk, agent, now)
     return True
 
 
@@ -156,7 +156,8 @@ class QualityService:
         """The sampled answer and the customer's message it answered (the last one before
         it); None where it is not found (e.g. moved by a merge)."""
         with self.ctx.db.read() as conn:
-            found = store_messages.messages_of(conn, check.number)
+            number = store.request_of_message(conn, check.message_pk) or check.number
+            found = store_messages.messages_of(conn, number)
         answer = next((m for m in found if m.pk == check.message_pk), None)
         before = [m for m in found if m.direction == "in" and m.pk < check.message_pk]
         return answer, before[-1] if before else None

@@ -137,3 +137,10 @@ def mentors(conn: Connection) -> set[str]:
     a = t.agent
     rows = conn.execute(select(a.c.mentor).where(a.c.trainee.is_(True), a.c.mentor.is_not(None)))
     return {m for (m,) in rows if m}
+
+
+def request_of_message(conn: Connection, message_pk: int) -> int | None:
+    """The request a sampled answer is on now (a merge moves messages)."""
+    found = conn.execute(select(t.message.c.request_id).where(t.message.c.id == message_pk))
+    value = found.scalar()
+    return int(value) if value is not None else None
