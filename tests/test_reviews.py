@@ -208,9 +208,7 @@ def test_a_merge_moves_the_letters(tmp_path: Path, clock: FrozenClock) -> None:
     assert "Unplug it." in _out(desk, 2)[-1].text
 
 
-def test_a_graduate_s_pending_letters_stay_reviewable(
-    tmp_path: Path, clock: FrozenClock
-) -> None:
+def test_a_graduate_s_pending_letters_stay_reviewable(tmp_path: Path, clock: FrozenClock) -> None:
     desk = _desk(tmp_path, clock)
     drop_into_maildir(tmp_path, make_mail(sender="bea@example.org", subject="Second"))
     desk.fetch()
@@ -221,3 +219,143 @@ def test_a_graduate_s_pending_letters_stay_reviewable(
     direct = desk.reply(2, "Hello.", "tom")
     assert not isinstance(direct, HeldLetter)
     assert desk.request(2).request.status == "waiting"
+
+
+# -- the CLI -------------------------------------------------------------------------------
+
+
+def _cli(tmp_path: Path, *args: str, agent: str = "anna") -> tuple[int, str, str]:
+    done = run_cli("--agent", agent, *args, cwd=tmp_path)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_agents_become_trainees_and_graduate(tmp_path: Path) -> None:
+    write_config(tmp_path)
+    add_agents(tmp_path, "anna", role="admin")
+    code, _, err = _cli(tmp_path, "agents", "add", "mia", "--name", "Mia Mentor")
+    assert code == 0, err
+    code, out, err = _cli(
+        tmp_path, "agents", "add", "tom", "--trainee", "--mentor", "mia", "--json"
+    )
+    assert code == 0, err
+    assert (json.loads(out)["trainee"], json.loads(out)["mentor"]) == (True, "mia")
+    code, _, err = _cli(tmp_path, "agents", "set", "mia", "--line", "2", "--trainee")
+    assert code == 0 and "line 2" in err and "trainee of any admin" in err
+
+    listed = {a["login"]: a for a in json.loads(_cli(tmp_path, "agents", "list", "--json")[1])}
+    assert (listed["tom"]["trainee"], listed["tom"]["mentor"]) == (True, "mia")
+    table = _cli(tmp_path, "agents", "list")[1]
+    assert "trainee of" in table and "any admin" in table
+
+    # one-line refusals: an unknown mentor, a mentor who is a trainee, oneself
+    for args, words in (
+        (("agents", "add", "pia", "--trainee", "--mentor", "ghost"), "no agent 'ghost'"),
+        (("agents", "set", "tom", "--trainee", "--mentor", "mia"), "cannot mentor"),
+        (("agents", "set", "anna", "--trainee", "--mentor", "anna"), "cannot mentor"),
+    ):
+        code, _, err = _cli(tmp_path, *args)
+        assert code == 1 and words in err and err.count("\n") == 1, err
+    code, _, err = _cli(tmp_path, "agents", "set", "tom", "--mentor", "anna")
+    assert code == 2 and "--trainee" in err
+    assert "pia" not in {
+        a["login"] for a in json.loads(_cli(tmp_path, "agents", "list", "--json")[1])
+    }
+
+    code, _, err = _cli(tmp_path, "agents", "set", "tom", "--no-trainee")
+    assert code == 0 and "no trainee any more" in err
+    tom = {a["login"]: a for a in json.loads(_cli(tmp_path, "agents", "list", "--json")[1])}["tom"]
+    assert (tom["trainee"], tom["mentor"]) == (False, None)
+
+
+def _cli_desk(tmp_path: Path, clock: FrozenClock) -> Desk:
+    """A desk whose letters were held at the frozen clock's time, long ago for the CLI."""
+    desk = _desk(tmp_path, clock)
+    desk.ensure_agent("ada", role="admin")
+    drop_into_maildir(tmp_path, make_mail(sender="bea@example.org", subject="Second"))
+    desk.fetch()
+    return desk
+
+
+def test_a_trainee_replies_and_the_mentor_approves_on_the_cli(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = _cli_desk(tmp_path, clock)
+    code, _, err = _cli(tmp_path, "requests", "reply", "1", "--body", "Unplug it.", agent="tom")
+    assert code == 0 and err.strip() == "#1: held for review by mia (review 1)."
+    code, out, _ = _cli(tmp_path, "requests", "reply", "2", "--body", "Hi.", "--json", agent="tom")
+    assert json.loads(out) == {"held_for_review": True, "review": 2, "request": 2}
+
+    shown = json.loads(_cli(tmp_path, "requests", "show", "1", "--json")[1])
+    assert shown["status"] == "review"
+    assert [(v["id"], v["state"]) for v in shown["reviews"]] == [(1, "pending")]
+    text = _cli(tmp_path, "requests", "show", "1")[1]
+    assert "review (" in text and "waits for review by mia (review 1" in text
+    assert "review" in _cli(tmp_path, "requests", "list", "--status", "review")[1]
+
+    drop_into_maildir(tmp_path, make_mail(sender="cy@example.org", subject="Third"))
+    desk.fetch()
+    late = desk.reply(3, "Old letter.", "tom")  # held at the frozen clock's time: long ago
+
+    rows = json.loads(_cli(tmp_path, "reviews", "list", "--json", agent="mia")[1])
+    assert [(r["id"], r["overdue"]) for r in rows] == [
+        (late.review_id, True),
+        (1, False),
+        (2, False),
+    ]
+    table = _cli(tmp_path, "reviews", "list", agent="mia")[1]
+    lines = [line for line in table.splitlines() if "#" in line]
+    assert "late " in lines[0] and "Third" in lines[0] and "Printer on fire" in lines[1]
+    assert "late" not in lines[1]
+    assert "No letters wait" in _cli(tmp_path, "reviews", "list", agent="bob")[2]
+    everyone = _cli(tmp_path, "reviews", "list", "--all", "--json", agent="bob")[1]
+    assert len(json.loads(everyone)) == 3
+    assert len(json.loads(_cli(tmp_path, "reviews", "list", "--json", agent="ada")[1])) == 3
+
+    code, _, err = _cli(tmp_path, "reviews", "approve", "1", agent="bob")
+    assert code == 1 and "only mia (the mentor) or an admin" in err and err.count("\n") == 1
+    code, _, err = _cli(tmp_path, "reviews", "approve", "1", agent="tom")
+    assert code == 1 and "only mia" in err
+    code, _, err = _cli(tmp_path, "reviews", "approve", "1", agent="mia")
+    assert code == 0 and "Review 1 approved: tom's answer to #1 queued" in err, err
+    code, _, err = _cli(tmp_path, "reviews", "approve", "1", agent="mia")
+    assert code == 1 and "review 1 was approved by mia already" in err
+    sent = [m for m in desk.request(1).messages if m.direction == "out" and m.kind == "reply"]
+    assert len(sent) == 1 and sent[0].from_name.startswith("Tom Trainee")
+
+    code, _, err = _cli(tmp_path, "reviews", "return", "2", agent="mia")
+    assert code == 2 and "--comment" in err
+    code, _, err = _cli(tmp_path, "reviews", "return", "2", "--comment", "Say more.", agent="mia")
+    assert code == 0 and "returned to tom" in err
+    returned = json.loads(
+        _cli(tmp_path, "reviews", "list", "--state", "returned", "--json", agent="mia")[1]
+    )
+    assert [(r["id"], r["comment"]) for r in returned] == [(2, "Say more.")]
+    assert _cli(tmp_path, "reviews", "show", "99")[0] == 1
+
+
+def test_an_edited_approval_on_the_cli_shows_the_diff(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = _cli_desk(tmp_path, clock)
+    held = desk.reply(1, "Hello,\nunplug it.\n", "tom")
+    edited = tmp_path / "edited.txt"
+    edited.write_text("Hello,\nunplug it now, please.\n", encoding="utf-8")
+    code, out, err = _cli(
+        tmp_path, "reviews", "approve", str(held.review_id), "--body-file", str(edited),
+        "--json", agent="mia",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["edited"] is True
+    shown = json.loads(_cli(tmp_path, "reviews", "show", str(held.review_id), "--json")[1])
+    assert "+unplug it now, please." in shown["diff"]
+    assert shown["customer_message"]["from"] == "ann@example.org"
+    text = _cli(tmp_path, "reviews", "show", str(held.review_id))[1]
+    assert "approved by mia" in text and "-unplug it." in text and "tom's letter" in text
+    last = [m for m in desk.request(1).messages if m.direction == "out"][-1]
+    assert "unplug it now, please." in last.text
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    again = desk.reply(2, "Hi.", "tom")
+    code, _, err = _cli(
+        tmp_path, "reviews", "approve", str(again.review_id), "--body-file", str(empty),
+        agent="mia",
+    )  # fmt: skip
+    assert code == 1 and "the edited letter is empty" in err

@@ -56,9 +56,7 @@ def _two_desks(tmp_path: Path, clock: FrozenClock) -> tuple[Desk, Desk]:
 
 def _replies(desk: Desk, number: int) -> list[str]:
     return [
-        m.text
-        for m in desk.request(number).messages
-        if m.direction == "out" and m.kind == "reply"
+        m.text for m in desk.request(number).messages if m.direction == "out" and m.kind == "reply"
     ]
 
 
