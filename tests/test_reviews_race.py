@@ -70,8 +70,8 @@ def test_two_reviewers_approving_at_once_send_the_letter_once(
             held = first.reply(number, f"Answer {number}.", "tom")
             assert isinstance(held, HeldLetter)
             outcome = _at_once(
-                lambda: first.reviews.approve(held.review_id, "mia"),
-                lambda: second.reviews.approve(held.review_id, "ada"),
+                lambda r=held.review_id: first.reviews.approve(r, "mia"),
+                lambda r=held.review_id: second.reviews.approve(r, "ada"),
             )
             refused = [e for e in outcome if e is not None]
             assert len(refused) == 1, outcome
@@ -97,8 +97,8 @@ def test_approve_and_return_at_once_leave_one_outcome(tmp_path: Path, clock: Fro
             held = first.reply(number, f"Answer {number}.", "tom")
             assert isinstance(held, HeldLetter)
             outcome = _at_once(
-                lambda: first.reviews.approve(held.review_id, "mia"),
-                lambda: second.reviews.return_letter(held.review_id, "ada", "Be kinder."),
+                lambda r=held.review_id: first.reviews.approve(r, "mia"),
+                lambda r=held.review_id: second.reviews.return_letter(r, "ada", "Be kinder."),
             )
             assert len([e for e in outcome if e is not None]) == 1, outcome
             review = first.reviews.get(held.review_id)

@@ -10,8 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import age, emit_json, local_time, mail_text, print_body, print_table
-from supportdesk.cli.output import say, stdout
+from supportdesk.cli.output import (
+    age,
+    emit_json,
+    local_time,
+    mail_text,
+    print_body,
+    print_table,
+    say,
+    stdout,
+)
 from supportdesk.domain.enums import ReviewState
 from supportdesk.errors import SupportDeskError
 
