@@ -359,3 +359,23 @@ def test_an_edited_approval_on_the_cli_shows_the_diff(tmp_path: Path, clock: Fro
         agent="mia",
     )  # fmt: skip
     assert code == 1 and "the edited letter is empty" in err
+
+
+def test_a_trainee_s_template_reply_is_held_and_counts_when_approved(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    desk = _cli_desk(tmp_path, clock)
+    (tmp_path / "thanks.md").write_text("Hello {{ customer.first_name }},\n\nUnplug it.\n")
+    added = _cli(tmp_path, "templates", "add", "thanks", "--file", "thanks.md", agent="tom")
+    assert added[0] == 0, added[2]
+    code, out, err = _cli(
+        tmp_path, "requests", "reply", "1", "--template", "thanks", "--json", agent="tom"
+    )
+    assert code == 0, err
+    assert json.loads(out) == {"held_for_review": True, "review": 1, "request": 1}
+    code, _, err = _cli(tmp_path, "requests", "reply", "2", "--template", "thanks", agent="tom")
+    assert err.strip() == "#2: held for review by mia (review 2)."
+    assert desk.reviews.get(1).template == "thanks"
+    assert _cli(tmp_path, "reviews", "approve", "1", agent="mia")[0] == 0
+    listed = json.loads(_cli(tmp_path, "templates", "list", "--json", agent="tom")[1])
+    assert [t["use_count"] for t in listed if t["name"] == "thanks"] == [1]
