@@ -55,19 +55,22 @@ def hold(
         found = store.by_idempotency_key(conn, number, idempotency_key)
         if found is not None:
             return HeldLetter(found)
-    review_id = store.insert_review(
-        conn,
-        number=number,
-        agent=agent.login,
-        mentor=agent.mentor,
-        body=body,
-        subject=subject,
-        cc=cc,
-        template=template,
-        template_language=template_language,
-        idempotency_key=idempotency_key,
-        now=now,
-    )
+    try:
+        review_id = store.insert_review(
+            conn,
+            number=number,
+            agent=agent.login,
+            mentor=agent.mentor,
+            body=body,
+            subject=subject,
+            cc=cc,
+            template=template,
+            template_language=template_language,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+    except store.KeyTaken as taken:  # a concurrent retry with the same key held it first
+        return HeldLetter(taken.review_id)
     reqs.update_request(conn, number, **lifecycle.held_for_review(now))
     detail = {"review": review_id, "mentor": agent.mentor}
     add_event(conn, number, now, HELD, actor=agent.login, detail=detail)
