@@ -1,10 +1,10 @@
-"""init, db upgrade|backup|check, agents add|list|disable|enable."""
+"""init, db upgrade|backup|check, agents add|set|list|disable|enable."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -194,6 +194,19 @@ LineOption = Annotated[
 ]
 
 
+TraineeOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--trainee/--no-trainee",
+        help="A trainee's answers wait for review before they go out; --no-trainee graduates.",
+    ),
+]
+MentorOption = Annotated[
+    str | None,
+    typer.Option(help="Who reviews the trainee's answers (without: any admin)."),
+]
+
+
 @agents_app.command("add")
 def agents_add(
     login: str,
@@ -204,17 +217,52 @@ def agents_add(
         str, typer.Option(help="Languages the agent answers in, e.g. en,ru.")
     ] = "",
     line: LineOption = 1,
+    trainee: TraineeOption = None,
+    mentor: MentorOption = None,
     json: JsonFlag = False,
 ) -> None:
-    """Add an agent (the console opens only for agents who exist and are enabled)."""
+    """Add an agent (the console opens only for agents who exist and are enabled); with
+    --trainee their answers wait for their --mentor (or any admin) before they go out."""
     if role not in tuple(Role):
         raise typer.BadParameter(f"expected {' or '.join(Role)}", param_hint="--role")
+    _check_training(trainee, mentor)
     state.acting(admin="agents add")
-    agent = state.desk().add_agent(login, name, email, role, languages.split(","), line)
+    desk = state.desk()
+    if trainee and mentor is not None:
+        _mentor_ok(desk, login, mentor)  # before the agent exists: nothing half done
+    agent = desk.add_agent(login, name, email, role, languages.split(","), line)
+    if trainee:
+        agent = desk.set_training(login, True, mentor)
     if json:
         emit_json(agent.as_dict())
     else:
-        say(f"Agent {login!r} added ({agent.role}, line {agent.line}).")
+        say(f"Agent {login!r} added ({agent.role}, line {agent.line}{_training(agent)}).")
+
+
+def _check_training(trainee: bool | None, mentor: str | None) -> None:
+    if mentor is not None and not trainee:
+        raise typer.BadParameter("a mentor is for a trainee: give --trainee with --mentor")
+
+
+def _mentor_ok(desk: Any, login: str, mentor: str) -> None:
+    """Refuse (one line) a mentor who is not an enabled agent other than `login` and not
+    a trainee themself."""
+    from supportdesk.errors import NotFoundError
+
+    found = {a.login: a for a in desk.agents()}.get(mentor)
+    if found is None:
+        raise NotFoundError(f"no agent {mentor!r}: add the mentor first (`agents add`)")
+    if mentor == login or found.trainee or not found.active:
+        raise SupportDeskError(
+            f"{mentor!r} cannot mentor {login!r}: a mentor is another enabled agent who is "
+            "not a trainee"
+        )
+
+
+def _training(agent: Any) -> str:
+    if not agent.trainee:
+        return ""
+    return f", trainee of {agent.mentor}" if agent.mentor else ", trainee of any admin"
 
 
 @agents_app.command("set")
@@ -224,17 +272,31 @@ def agents_set(
         int | None,
         typer.Option(min=1, max=9, help="The line the agent works: 1 (first line), 2, 3 …"),
     ] = None,
+    trainee: TraineeOption = None,
+    mentor: MentorOption = None,
     json: JsonFlag = False,
 ) -> None:
-    """Change an agent: the line they work (their stack in the console, what `n` takes)."""
-    if line is None:
-        raise typer.BadParameter("nothing to set: give --line")
+    """Change an agent: the line they work (their stack in the console, what `n` takes);
+    make them a trainee of --mentor (--trainee) or graduate them (--no-trainee: their
+    letters already waiting stay in the review queue, their next answers go out directly)."""
+    if line is None and trainee is None:
+        raise typer.BadParameter("nothing to set: give --line, --trainee or --no-trainee")
+    _check_training(trainee, mentor)
     state.acting(admin="agents set")
-    agent = state.desk().set_agent_line(login, line)
+    desk = state.desk()
+    if trainee and mentor is not None:
+        _mentor_ok(desk, login, mentor)
+    changes = []
+    if line is not None:
+        agent = desk.set_agent_line(login, line)
+        changes.append(f"works line {agent.line}")
+    if trainee is not None:
+        agent = desk.set_training(login, trainee, mentor)
+        changes.append(_training(agent).lstrip(", ") if trainee else "is no trainee any more")
     if json:
         emit_json(agent.as_dict())
     else:
-        say(f"Agent {login!r} works line {agent.line}.")
+        say(f"Agent {login!r} {' and '.join(changes)}.")
 
 
 @agents_app.command("list")
@@ -245,9 +307,18 @@ def agents_list(json: JsonFlag = False) -> None:
         emit_json([a.as_dict() for a in agents])
     else:
         print_table(
-            ["login", "name", "email", "role", "line", "languages", "active"],
+            ["login", "name", "email", "role", "line", "languages", "active", "trainee of"],
             [
-                [a.login, a.name, a.email, a.role, a.line, ",".join(a.languages), a.active]
+                [
+                    a.login,
+                    a.name,
+                    a.email,
+                    a.role,
+                    a.line,
+                    ",".join(a.languages),
+                    a.active,
+                    (a.mentor or "any admin") if a.trainee else "",
+                ]
                 for a in agents
             ],
         )

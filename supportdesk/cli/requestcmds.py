@@ -21,6 +21,7 @@ from supportdesk.cli.output import (
     stdout,
 )
 from supportdesk.domain import RequestStatus
+from supportdesk.domain.records import HeldLetter
 from supportdesk.errors import SupportDeskError
 
 requests_app = typer.Typer(help="List, show, answer and close requests.", no_args_is_help=True)
@@ -97,7 +98,9 @@ def stack(
 
 @requests_app.command("list")
 def list_requests(
-    status: Annotated[str | None, typer.Option(help="new, open, waiting, linked, closed")] = None,  # noqa: UP007
+    status: Annotated[
+        str | None, typer.Option(help="new, open, waiting, linked, review, closed")
+    ] = None,  # noqa: UP007
     tag: Annotated[str | None, typer.Option(help="Only requests with this tag.")] = None,  # noqa: UP007
     customer: Annotated[
         str | None, typer.Option(help="Part of the customer's address or name.")
@@ -141,9 +144,11 @@ def show(number: int, json: JsonFlag = False) -> None:
     from supportdesk.desk.senders import message_sender, request_sender
     from supportdesk.desk.wording import mention_note
 
-    detail = state.desk().request(number)
+    desk = state.desk()
+    detail = desk.request(number)
+    letters = desk.reviews.letters(number=number)
     if json:
-        emit_json(detail.as_dict())
+        emit_json({**detail.as_dict(), "reviews": [v.as_dict() for v in letters]})
         return
     r = detail.request
     customer = request_sender(r)
@@ -159,6 +164,16 @@ def show(number: int, json: JsonFlag = False) -> None:
     stdout.print(mail_text(f"owner: {r.assignee or 'nobody'}"))
     if r.mentions is not None:
         stdout.print(mail_text(f"⚠ {mention_note(r.mentions)}", "yellow"))
+    for v in letters:
+        if v.state == "pending":
+            late = ", late" if v.overdue else ""
+            stdout.print(
+                mail_text(
+                    f"{v.agent}'s letter waits for review by {v.mentor or 'an admin'} "
+                    f"(review {v.id}{late}): `supportdesk reviews show {v.id}`",
+                    "yellow",
+                )
+            )
     if r.item is not None:
         item = state.desk().item(r.item).item
         stdout.print(mail_text(f"linked to {item.label} ({item.status}): {item.title}"))
@@ -238,7 +253,8 @@ def reply(
     agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
-    """Answer a request: the reply is queued in the outbox and the request leaves the stack.
+    """Answer a request: the reply is queued in the outbox and the request leaves the stack
+    (a trainee's waits for review by their mentor first).
     It is copied to the people in Cc of the customer's latest message (--no-cc: to nobody)."""
     if body is not None and body_file is not None:
         raise typer.BadParameter("give --body or --body-file, not both")
@@ -275,6 +291,13 @@ def reply(
         used = rendered.template
     else:
         message_id = desk.reply(number, text, login, cc=cc, idempotency_key=idempotency_key)
+    if isinstance(message_id, HeldLetter):  # a trainee's answer waits for the mentor
+        if json:
+            emit_json({"held_for_review": True, "review": message_id.review_id, "request": number})
+        else:
+            mentor = desk.reviews.get(message_id.review_id).mentor or "an admin"
+            say(f"#{number}: held for review by {mentor} (review {message_id.review_id}).")
+        return
     if json:
         emit_json(
             {

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supportdesk.config import Settings
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.senders import message_json, request_json
 from supportdesk.domain import lifecycle
@@ -230,21 +231,7 @@ class RequestService:
     def _write_note(
         self, conn: Any, request: RequestRecord, text: str, agent: str, now: Any
     ) -> int:
-        from supportdesk.mail.compose import make_message_id
-
-        person = agents.get_agent(conn, agent)
-        pk = notes.add_note(
-            conn,
-            request.number,
-            "note." + make_message_id(self.ctx.settings.desk.address.rpartition("@")[2]),
-            text.rstrip() + "\n",
-            request.subject,
-            agent,
-            person.name if person else agent,
-            now,
-        )
-        add_event(conn, request.number, now, "note", actor=agent, detail={"message": pk})
-        return pk
+        return write_note(conn, self.ctx.settings, request, text, agent, now)
 
     # -- lines ----------------------------------------------------------------------------
 
@@ -417,3 +404,25 @@ class RequestService:
             if requests.get_request(conn, number) is None:
                 raise NotFoundError(f"request #{number} does not exist")
             return ratings.of_request(conn, number)
+
+
+def write_note(
+    conn: Any, settings: Settings, request: RequestRecord, text: str, agent: str, now: Any
+) -> int:
+    """Add internal note `text` by `agent` to the request's thread (inside the caller's
+    write transaction), with its `note` event; returns the note's message pk."""
+    from supportdesk.mail.compose import make_message_id
+
+    person = agents.get_agent(conn, agent)
+    pk = notes.add_note(
+        conn,
+        request.number,
+        "note." + make_message_id(settings.desk.address.rpartition("@")[2]),
+        text.rstrip() + "\n",
+        request.subject,
+        agent,
+        person.name if person else agent,
+        now,
+    )
+    add_event(conn, request.number, now, "note", actor=agent, detail={"message": pk})
+    return pk

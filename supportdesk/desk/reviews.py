@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.desk.context import DeskContext
+from supportdesk.desk.requests import write_note
 from supportdesk.domain import lifecycle
 from supportdesk.domain.enums import ReviewState, Role
 from supportdesk.domain.records import AgentRecord, HeldLetter, RequestRecord, ReviewRecord
@@ -54,19 +55,22 @@ def hold(
         found = store.by_idempotency_key(conn, number, idempotency_key)
         if found is not None:
             return HeldLetter(found)
-    review_id = store.insert_review(
-        conn,
-        number=number,
-        agent=agent.login,
-        mentor=agent.mentor,
-        body=body,
-        subject=subject,
-        cc=cc,
-        template=template,
-        template_language=template_language,
-        idempotency_key=idempotency_key,
-        now=now,
-    )
+    try:
+        review_id = store.insert_review(
+            conn,
+            number=number,
+            agent=agent.login,
+            mentor=agent.mentor,
+            body=body,
+            subject=subject,
+            cc=cc,
+            template=template,
+            template_language=template_language,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+    except store.KeyTaken as taken:  # a concurrent retry with the same key held it first
+        return HeldLetter(taken.review_id)
     reqs.update_request(conn, number, **lifecycle.held_for_review(now))
     detail = {"review": review_id, "mentor": agent.mentor}
     add_event(conn, number, now, HELD, actor=agent.login, detail=detail)
@@ -230,6 +234,11 @@ class ReviewService:
             add_event(conn, review.number, now, kind, actor=review.agent, detail=detail)
             decision = {"review": review.id, "agent": review.agent, "edited": final is not None}
             add_event(conn, review.number, now, APPROVED, actor=reviewer, detail=decision)
+            if final is not None:  # the trainee sees what was changed, in the thread
+                review.final_body, review.decided_by = final, reviewer
+                diff = "\n".join(letter_diff(review))
+                note = f"Approved {review.agent}'s letter with edits:\n{diff}"
+                write_note(conn, self.ctx.settings, request, note, reviewer, now)
             return message_id
 
     def return_letter(self, review_id: int, reviewer: str, comment: str) -> ReviewRecord:
@@ -247,6 +256,10 @@ class ReviewService:
             save_draft(conn, review.number, review.agent, review.body, review.template, now)
             detail = {"review": review.id, "agent": review.agent, "comment": comment}
             add_event(conn, review.number, now, RETURNED, actor=reviewer, detail=detail)
+            request = reqs.get_request(conn, review.number)
+            if request is not None:
+                note = f"Returned to {review.agent}: {comment}"
+                write_note(conn, self.ctx.settings, request, note, reviewer, now)
             found = store.get_review(conn, review.id)
             assert found is not None
             return found

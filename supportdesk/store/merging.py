@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from supportdesk.store import reviews
 from supportdesk.store import tables as t
 from supportdesk.store.database import transaction_lock
 
@@ -52,6 +53,7 @@ def move_conversation(conn: Connection, source: int, target: int) -> dict[str, i
     conn.execute(
         update(t.text_seen).where(t.text_seen.c.request_id == source).values(request_id=target)
     )
+    reviews.move_request(conn, source, target)  # a trainee's letters, pending or decided
     return moved
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from supportdesk.domain.enums import ReviewState
 from supportdesk.domain.records import ReviewRecord
@@ -81,7 +82,9 @@ def insert_review(
     idempotency_key: str | None,
     now: datetime,
 ) -> int:
-    """Hold a trainee's letter (pending); returns the review's id."""
+    """Hold a trainee's letter (pending); returns the review's id. KeyTaken when a letter
+    with the same `idempotency_key` for the request is there already (in a savepoint, so
+    the caller's transaction goes on)."""
     values = {
         "request_id": number,
         "agent_login": agent,
@@ -95,7 +98,26 @@ def insert_review(
         "idempotency_key": idempotency_key,
         "created_at": now,
     }
-    return int(conn.execute(insert(_v).values(**values).returning(_v.c.id)).scalar_one())
+    stmt = insert(_v).values(**values).returning(_v.c.id)
+    if idempotency_key is None:
+        return int(conn.execute(stmt).scalar_one())
+    try:  # the unique index decides: a concurrent hold with the same key waits, then fails
+        with conn.begin_nested():
+            return int(conn.execute(stmt).scalar_one())
+    except IntegrityError:
+        found = by_idempotency_key(conn, number, idempotency_key)
+        if found is None:  # another constraint: not ours to hide
+            raise
+        raise KeyTaken(found) from None
+
+
+class KeyTaken(Exception):
+    """Another transaction already held a letter for the request with this idempotency key
+    (`review_id`): nothing was written."""
+
+    def __init__(self, review_id: int) -> None:
+        super().__init__(f"review {review_id} holds this key")
+        self.review_id = review_id
 
 
 def by_idempotency_key(conn: Connection, number: int, key: str) -> int | None:
