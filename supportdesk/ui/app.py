@@ -51,6 +51,7 @@ class SupportDeskApp(App[None]):
         Binding("f2", "requests", "All requests", id="app.requests"),
         Binding("f3", "backlog", "Backlog", id="app.backlog"),
         Binding("f4", "stats", "Stats", id="app.stats"),
+        Binding("f6", "reviews", "Review", id="app.reviews"),
     ]
 
     def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
@@ -136,6 +137,12 @@ class SupportDeskApp(App[None]):
         if not isinstance(self.screen, StatsScreen):
             self.push_screen(StatsScreen())
 
+    def action_reviews(self) -> None:
+        from supportdesk.ui.screens.reviews import ReviewsScreen
+
+        if not isinstance(self.screen, ReviewsScreen):
+            self.push_screen(ReviewsScreen())
+
     def open_item(self, number: int) -> None:
         from supportdesk.ui.screens.item import ItemScreen
 
@@ -200,6 +207,11 @@ class SupportDeskApp(App[None]):
             "Stats",
             "Today, the last 30 days, each agent, the backlog by age, CSAT",
             self.action_stats,
+        )
+        yield SystemCommand(
+            "Review",
+            "Trainees' letters to approve, edit or return; my letters and what became of them",
+            self.action_reviews,
         )
         yield SystemCommand(
             "Poll mail now", "Fetch new mail and deliver the outbox", self.poll_mail
