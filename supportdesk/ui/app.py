@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import socket
 import time
 import traceback
@@ -35,6 +36,8 @@ READ_AHEAD_DELAY = 0.15
 READ_AHEAD_KEEP = 8
 FAILURE_TIMEOUT = 10.0
 """Seconds a failure's toast stays up; the same failure again meanwhile adds no second one."""
+LATE_REVIEWS = re.compile(r"\b\d+ late$")
+"""The end of the stack's title counting letters waiting past `[review] max_wait`."""
 GC_THRESHOLDS = (50_000, 20, 100)
 """Collect young objects less often than Python's (700, 10, 10): a keypress makes thousands."""
 
@@ -108,8 +111,15 @@ class SupportDeskApp(App[None]):
         )
 
     def format_title(self, title: str, sub_title: str) -> Content:
-        """The header's title and sub-title (the mail status holds a server's error text)."""
-        return super().format_title(plain(title), plain(sub_title))
+        """The header's title and sub-title (the mail status holds a server's error text);
+        the stack's "· 1 late" (letters past `[review] max_wait`) in the warning colour."""
+        title = plain(title)
+        late = LATE_REVIEWS.search(title)
+        if late is None:
+            return super().format_title(title, plain(sub_title))
+        content = Content(title).stylize("bold $warning", late.start(), late.end())
+        shown = super().format_title("", plain(sub_title))
+        return Content.assemble(content, shown) if shown else content
 
     # -- actions -------------------------------------------------------------------------------
 
