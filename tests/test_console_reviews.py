@@ -247,11 +247,11 @@ async def test_the_stack_header_counts_letters_to_review_and_the_late_ones(
     app = make_app(desk, "mia", background=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.screen.title is not None and app.screen.title.endswith("· f6 review 2")
+        assert app.screen.title is not None and "· f6 review 2 · line 1" in app.screen.title
         clock.advance(timedelta(minutes=15))  # the first has waited 35m: past max_wait (30m)
         app.screen.reload()  # what the app's watch does when the data changes
         await settle(pilot)
-        assert app.screen.title.endswith("· f6 review 2 · 1 late")
+        assert "· f6 review 2 · 1 late · line 1" in app.screen.title
         late = app.format_title(app.screen.title, "")
         assert any("warning" in str(span.style) for span in late.spans)
         assert "f6" in [k.key for k in app.screen.query_one(KeyBar).keys]  # in the footer
@@ -311,3 +311,25 @@ def test_snapshot_review_screen_80x24(tmp_path: Path, clock: FrozenClock, snap_c
         await open_reviews(pilot)
 
     assert snap_compare(app, terminal_size=NARROW, run_before=ready)
+
+
+async def test_help_lists_the_review_keys_and_the_returned_reason(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from textual.widgets import HelpPanel, Markdown
+
+    desk = review_desk(tmp_path, clock)
+    app = make_app(desk, "mia", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        panel = app.screen.query_one(HelpPanel)
+        assert "**returned**" in panel.query_one(Markdown).source
+        assert "f6" in panel.query_one(Markdown).source
+        await pilot.press("question_mark", "f6")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        text = app.screen.query_one(HelpPanel).query_one(Markdown).source
+        assert "**a** approves" in text and "**x** returns" in text

@@ -36,8 +36,9 @@ READ_AHEAD_DELAY = 0.15
 READ_AHEAD_KEEP = 8
 FAILURE_TIMEOUT = 10.0
 """Seconds a failure's toast stays up; the same failure again meanwhile adds no second one."""
-LATE_REVIEWS = re.compile(r"\b\d+ late$")
-"""The end of the stack's title counting letters waiting past `[review] max_wait`."""
+LATE_REVIEWS = re.compile(r"f6 review \d+ · (\d+ late)\b")
+"""The stack title's count of letters waiting past `[review] max_wait` ("f6 review 3 · 1
+late")."""
 GC_THRESHOLDS = (50_000, 20, 100)
 """Collect young objects less often than Python's (700, 10, 10): a keypress makes thousands."""
 
@@ -117,7 +118,7 @@ class SupportDeskApp(App[None]):
         late = LATE_REVIEWS.search(title)
         if late is None:
             return super().format_title(title, plain(sub_title))
-        content = Content(title).stylize("bold $warning", late.start(), late.end())
+        content = Content(title).stylize("bold $warning", late.start(1), late.end(1))
         shown = super().format_title("", plain(sub_title))
         return Content.assemble(content, shown) if shown else content
 

@@ -141,6 +141,16 @@ class EditLetterModal(ModalScreen[str | None]):
 class ReviewsScreen(Screen[None]):
     """The review queue, or "My letters" (m switches); escape goes back."""
 
+    HELP = """
+**Letters to review**: your trainees' letters (an admin's: everyone's), the late ones
+(waiting past `[review] max_wait`) on top, then the oldest first. **a** approves (queued
+to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc cancels),
+**x** returns it with a comment (back on the trainee's stack, the comment above the draft).
+
+**My letters** (m): your letters, pending, returned (with the comment), approved or edited
+(with what was changed). **s** opens the quality review.
+"""
+
     BINDINGS = [
         Binding("a", "approve", "Approve", id="reviews.approve"),
         Binding("e", "edit", "Edit, approve", id="reviews.edit"),
@@ -181,6 +191,8 @@ class ReviewsScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("approve", "edit", "return_letter"):
             return not self.mine  # the keys show on the queue only
+        if action == "toggle_mine":  # someone with nothing to review has their letters only
+            return self.shown is None or self.shown.reviewer
         return True
 
     def reload(self) -> None:

@@ -171,6 +171,16 @@ def _reason_style(reason: str) -> str:
 class StackScreen(Screen[None]):
     """Newest request on top; Enter opens it, r answers it, n takes the next free one."""
 
+    HELP = """
+The stack: the newest request on top. Why each is here (the **reason**):
+new, reply (the customer wrote), follow-up, bounced, fixed, won't do, reopened,
+escalated, handed back, **returned** (your letter came back from your mentor: the
+comment is shown above your draft), or *due*/*overdue* (its first answer is late).
+
+**f6** opens the review: the letters waiting for your review (the header counts them,
+with the late ones), or your own letters and what became of them.
+"""
+
     BINDINGS = [
         Binding("enter", "open", "Open", id="stack.open"),
         Binding("r", "reply", "Reply", id="stack.reply"),
@@ -293,18 +303,18 @@ class StackScreen(Screen[None]):
     def _show_lines(self) -> None:
         """The header says whose stack it is, what f5 does, and the letters waiting for this
         agent's review ("f6 review 3 · 1 late")."""
+        title = self.app.title
+        pending, late = self.reviews
+        if pending:  # first: at 80 columns the end of the title is cut
+            title += f" · f6 review {pending}" + (f" · {late} late" if late else "")
         if self.mine:
-            title = f"{self.app.title} · Mine · m back to the stack"
+            self.title = f"{title} · Mine · m back to the stack"
         elif self.my_line is None:
             return
         elif self.all_lines:
-            title = f"{self.app.title} · all lines · f5 line {self.my_line}"
+            self.title = f"{title} · all lines · f5 line {self.my_line}"
         else:
-            title = f"{self.app.title} · line {self.my_line} · f5 all lines"
-        pending, late = self.reviews
-        if pending:
-            title += f" · f6 review {pending}" + (f" · {late} late" if late else "")
-        self.title = title
+            self.title = f"{title} · line {self.my_line} · f5 all lines"
 
     def _empty_words(self) -> str:
         if self.all_lines or self.my_line is None:
