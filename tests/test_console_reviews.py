@@ -58,9 +58,7 @@ def review_desk(folder: Path, clock: FrozenClock) -> Desk:
 
 def replies(desk: Desk, number: int) -> list[str]:
     return [
-        m.text
-        for m in desk.request(number).messages
-        if m.direction == "out" and m.kind == "reply"
+        m.text for m in desk.request(number).messages if m.direction == "out" and m.kind == "reply"
     ]
 
 
@@ -209,9 +207,10 @@ async def test_a_trainees_send_is_held_for_review_and_leaves_the_stack(
         assert isinstance(app.screen, StackScreen)
         assert any(t.startswith("Held for review by mia") for t in toasts(pilot))
         assert not any("queued" in t.lower() and "reply" in t.lower() for t in toasts(pilot))
-        assert app.screen.query_one(DataTable).row_count == 0 or not app.screen.query_one(
-            DataTable
-        ).display
+        assert (
+            app.screen.query_one(DataTable).row_count == 0
+            or not app.screen.query_one(DataTable).display
+        )
         assert replies(desk, 1) == []
 
         # the request screen says it waits, since when, and shows the letter

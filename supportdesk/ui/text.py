@@ -16,7 +16,6 @@ from rich.text import Text
 
 from supportdesk.domain.text import display_safe
 
-
 STATUS_WORDS = {"review": "waiting for review"}
 """Request statuses as the console words them (the rest read as they are)."""
 

@@ -172,10 +172,11 @@ class RequestsScreen(Screen[None]):
             default=0,
         )
         # "waiting for review" is shown whole: its column grows while one is listed
-        status = max((len(str(r[1])) for r in rows if len(r) > 1 and isinstance(r[1], str)), default=0)
+        status = max(
+            (len(str(r[1])) for r in rows if len(r) > 1 and isinstance(r[1], str)), default=0
+        )
         columns = [
-            replace(c, width=max(c.width, status)) if c.key == "status" else c
-            for c in self.COLUMNS
+            replace(c, width=max(c.width, status)) if c.key == "status" else c for c in self.COLUMNS
         ]
         keys = fit_columns(table, columns, {"customer": want})
         widths = [column_width(table, c.key) for c in self.COLUMNS]

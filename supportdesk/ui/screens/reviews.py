@@ -318,12 +318,15 @@ to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc
             self._show(self.shown)
 
     def action_quality(self) -> None:
+        """The quality review (ui/screens/quality.py), while that screen is being built."""
+        import importlib
+
         try:
-            from supportdesk.ui.screens import quality
+            quality = importlib.import_module("supportdesk.ui.screens.quality")
         except ImportError:
             self.notify("quality review is not available", severity="warning")
             return
-        self.app.push_screen(quality.QualityScreen(self.app.desk, self.app.agent))  # type: ignore[attr-defined,unused-ignore]
+        self.app.push_screen(quality.QualityScreen(self.app.desk, self.app.agent))
 
     def _pending(self) -> ReviewRecord | None:
         review = None if self.mine else self._selected()

@@ -261,7 +261,14 @@ with the late ones), or your own letters and what became of them.
                 return self.reviews
             return len(queue), sum(1 for r in queue if r.overdue)
 
-        run_desk(self, "Reading the review queue", read, self._show_reviews, group="review-count", supersede=True)
+        run_desk(
+            self,
+            "Reading the review queue",
+            read,
+            self._show_reviews,
+            group="review-count",
+            supersede=True,
+        )
 
     def _show_reviews(self, counts: tuple[int, int]) -> None:
         if counts != self.reviews:
