@@ -253,12 +253,11 @@ with the late ones), or your own letters and what became of them.
         header. Apart from the stack, as the speed line: a failure leaves it out."""
         desk, agent = self.app.desk, self.app.agent
 
-        def read() -> tuple[int, int]:
+        def read() -> tuple[int, int] | Exception:
             try:
                 queue = desk.reviews.queue(agent)
             except Exception as exc:  # the stack works without it; the log says why
-                self.log.warning(f"the review queue cannot be read: {exc!r}")
-                return self.reviews
+                return exc
             return len(queue), sum(1 for r in queue if r.overdue)
 
         run_desk(
@@ -270,8 +269,10 @@ with the late ones), or your own letters and what became of them.
             supersede=True,
         )
 
-    def _show_reviews(self, counts: tuple[int, int]) -> None:
-        if counts != self.reviews:
+    def _show_reviews(self, counts: tuple[int, int] | Exception) -> None:
+        if isinstance(counts, Exception):
+            self.log.warning(f"the review queue cannot be read: {counts!r}")
+        elif counts != self.reviews:
             self.reviews = counts
             self._show_lines()
 
