@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import socket
 import time
 import traceback
@@ -35,6 +36,9 @@ READ_AHEAD_DELAY = 0.15
 READ_AHEAD_KEEP = 8
 FAILURE_TIMEOUT = 10.0
 """Seconds a failure's toast stays up; the same failure again meanwhile adds no second one."""
+LATE_REVIEWS = re.compile(r"f6 review \d+ · (\d+ late)\b")
+"""The stack title's count of letters waiting past `[review] max_wait` ("f6 review 3 · 1
+late")."""
 GC_THRESHOLDS = (50_000, 20, 100)
 """Collect young objects less often than Python's (700, 10, 10): a keypress makes thousands."""
 
@@ -51,6 +55,7 @@ class SupportDeskApp(App[None]):
         Binding("f2", "requests", "All requests", id="app.requests"),
         Binding("f3", "backlog", "Backlog", id="app.backlog"),
         Binding("f4", "stats", "Stats", id="app.stats"),
+        Binding("f6", "reviews", "Review", id="app.reviews"),
     ]
 
     def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
@@ -107,8 +112,15 @@ class SupportDeskApp(App[None]):
         )
 
     def format_title(self, title: str, sub_title: str) -> Content:
-        """The header's title and sub-title (the mail status holds a server's error text)."""
-        return super().format_title(plain(title), plain(sub_title))
+        """The header's title and sub-title (the mail status holds a server's error text);
+        the stack's "· 1 late" (letters past `[review] max_wait`) in the warning colour."""
+        title = plain(title)
+        late = LATE_REVIEWS.search(title)
+        if late is None:
+            return super().format_title(title, plain(sub_title))
+        content = Content(title).stylize("bold $warning", late.start(1), late.end(1))
+        shown = super().format_title("", plain(sub_title))
+        return Content.assemble(content, shown) if shown else content
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -135,6 +147,12 @@ class SupportDeskApp(App[None]):
 
         if not isinstance(self.screen, StatsScreen):
             self.push_screen(StatsScreen())
+
+    def action_reviews(self) -> None:
+        from supportdesk.ui.screens.reviews import ReviewsScreen
+
+        if not isinstance(self.screen, ReviewsScreen):
+            self.push_screen(ReviewsScreen())
 
     def open_item(self, number: int) -> None:
         from supportdesk.ui.screens.item import ItemScreen
@@ -200,6 +218,11 @@ class SupportDeskApp(App[None]):
             "Stats",
             "Today, the last 30 days, each agent, the backlog by age, CSAT",
             self.action_stats,
+        )
+        yield SystemCommand(
+            "Review",
+            "Trainees' letters to approve, edit or return; my letters and what became of them",
+            self.action_reviews,
         )
         yield SystemCommand(
             "Poll mail now", "Fetch new mail and deliver the outbox", self.poll_mail

@@ -16,6 +16,14 @@ from rich.text import Text
 
 from supportdesk.domain.text import display_safe
 
+STATUS_WORDS = {"review": "waiting for review"}
+"""Request statuses as the console words them (the rest read as they are)."""
+
+
+def status_words(status: str) -> str:
+    """A request's status for the screen: `review` reads "waiting for review"."""
+    return STATUS_WORDS.get(status, status)
+
 
 def plain(value: object) -> str:
     """Untrusted text as a str for Textual (a toast, a title): no escapes, no control or bidi

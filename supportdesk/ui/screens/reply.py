@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Label, Static, TextArea
 
 from supportdesk.domain import MessageRecord, TemplateRecord
-from supportdesk.domain.records import Suggestion
+from supportdesk.domain.records import HeldLetter, ReviewRecord, Suggestion
 from supportdesk.errors import TemplateError
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.screens.request import message_text
@@ -54,6 +54,8 @@ class Opened:
     suggestions: list[Suggestion] = field(default_factory=list)
     problem: str | None = None
     """Why the preselected template could not be rendered (the editor opens empty)."""
+    returned: ReviewRecord | None = None
+    """The agent's letter the mentor returned: its comment is shown above the draft."""
 
 
 def matched_words(suggestion: Suggestion) -> str:
@@ -120,6 +122,9 @@ class ReplyScreen(Screen[None]):
         yield Header(show_clock=False, icon="✉")
         with Vertical(id="reply"):
             yield Label("", id="reply-title")
+            returned = Label("", id="reply-returned")
+            returned.display = False
+            yield returned
             yield Label("", id="reply-template")
             yield Label("", id="reply-suggestions")
             yield Label("", id="reply-cc")
@@ -156,6 +161,7 @@ class ReplyScreen(Screen[None]):
             cc=cc,
             latest=latest,
             suggestions=suggestions,
+            returned=desk.reviews.returned_for(number, agent),
         )
         if draft is not None:
             opened.text, opened.template = draft.text, draft.template
@@ -192,6 +198,16 @@ class ReplyScreen(Screen[None]):
         self._show_latest()
         self.cc = list(opened.cc)
         self._show_cc()
+        self._show_returned(opened.returned)
+
+    def _show_returned(self, review: ReviewRecord | None) -> None:
+        """ "Returned by mia: say how to put it out", above the draft."""
+        label = self.query_one("#reply-returned", Label)
+        label.display = review is not None
+        if review is not None:
+            label.update(
+                inert(f"Returned by {review.decided_by}: {review.comment or ''}", "bold yellow")
+            )
 
     def _show_latest(self) -> None:
         pane = self.query_one("#reply-latest", VerticalScroll)
@@ -324,8 +340,23 @@ class ReplyScreen(Screen[None]):
         desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
         cc = [] if self.cc_dropped else self.cc
 
-        def sent(_: str) -> None:
-            self.notify(f"Reply to #{number} queued.", markup=False)
+        def send() -> tuple[str, str | None]:
+            result = desk.reply(number, text, agent, template=template, cc=cc)
+            mentor = None
+            if isinstance(result, HeldLetter):  # a trainee's: held for their mentor
+                try:
+                    mentor = desk.reviews.get(result.review_id).mentor
+                except Exception as exc:  # held all the same: the toast names no one
+                    self.log.warning(f"the held letter cannot be read: {exc!r}")
+            return result, mentor
+
+        def sent(outcome: tuple[str, str | None]) -> None:
+            result, mentor = outcome
+            if isinstance(result, HeldLetter):
+                by = f" by {mentor}" if mentor else ""
+                self.notify(f"Held for review{by}: #{number} waits for the approval.")
+            else:
+                self.notify(f"Reply to #{number} queued.", markup=False)
             self.app.back_to_stack()
 
         def not_sent(_: BaseException) -> None:
@@ -334,7 +365,7 @@ class ReplyScreen(Screen[None]):
         run_desk(
             self,
             "Send",
-            lambda: desk.reply(number, text, agent, template=template, cc=cc),
+            send,
             sent,
             group="reply-send",
             advice="the draft is kept",

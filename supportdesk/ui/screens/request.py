@@ -20,9 +20,11 @@ from supportdesk.desk.csat import rating_label
 from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.wording import mention_note
 from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
+from supportdesk.domain.enums import RequestStatus, ReviewState
+from supportdesk.domain.records import ReviewRecord
 from supportdesk.ui.item_labels import status_label
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time
+from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time, status_words
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
@@ -43,16 +45,35 @@ class Loaded:
     history: list[RequestRecord]
     item: ItemRecord | None = None
     """The bug, idea or story the request is linked to."""
+    pending: ReviewRecord | None = None
+    """A trainee's letter waiting for review (the request's status is `review`)."""
 
 
 def load(desk: Desk, number: int) -> Loaded:
     detail = desk.request(number)
     linked = detail.request.item
+    pending = None
+    if detail.request.status == RequestStatus.REVIEW:
+        waiting = desk.reviews.letters(number=number, states=(ReviewState.PENDING,))
+        pending = waiting[-1] if waiting else None
     return Loaded(
         detail,
         desk.customer_requests(detail.request.customer_id, exclude=number),
         desk.item(linked).item if linked is not None else None,
+        pending,
     )
+
+
+def pending_text(review: ReviewRecord) -> Text:
+    """ "Waiting for review by mia (since 14:02)" and the held letter, as plain text."""
+    text = Text()
+    by = f" by {review.mentor}" if review.mentor else ""
+    since = review.created_at.astimezone().strftime("%H:%M")
+    text.append(inert(f"Waiting for review{by} (since {since})", "bold"))
+    text.append(inert(f" · {review.agent}'s letter, not sent yet", "dim"))
+    text.append("\n")
+    text.append(inert(review.body.rstrip()))
+    return text
 
 
 def message_heading(m: MessageRecord) -> str:
@@ -97,31 +118,53 @@ class MessageView(Static):
         super().__init__(message_text(message, unfold), classes=f"message {message.direction}")
 
 
-class ThreadView(VerticalScroll):
-    """The conversation, oldest first, scrolled to the start of the newest message."""
+class PendingLetterView(Static):
+    """A trainee's letter waiting for review, after the thread."""
 
-    def __init__(self, messages: list[MessageRecord], unfold: bool, *, id: str) -> None:
-        super().__init__(*self._views(messages, unfold), id=id)
-        self.shown = (messages, unfold)
+    def __init__(self, review: ReviewRecord) -> None:
+        super().__init__(pending_text(review), classes="review-pending")
+
+
+class ThreadView(VerticalScroll):
+    """The conversation, oldest first, scrolled to the start of the newest message (or of
+    the letter waiting for review)."""
+
+    def __init__(
+        self,
+        messages: list[MessageRecord],
+        unfold: bool,
+        *,
+        id: str,
+        pending: ReviewRecord | None = None,
+    ) -> None:
+        super().__init__(*self._views(messages, unfold, pending), id=id)
+        self.shown = (messages, unfold, pending)
 
     @staticmethod
-    def _views(messages: list[MessageRecord], unfold: bool) -> list[MessageView]:
-        return [MessageView(m, unfold) for m in messages]
+    def _views(
+        messages: list[MessageRecord], unfold: bool, pending: ReviewRecord | None = None
+    ) -> list[Static]:
+        views: list[Static] = [MessageView(m, unfold) for m in messages]
+        if pending is not None:
+            views.append(PendingLetterView(pending))
+        return views
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._to_newest)
 
-    def show(self, messages: list[MessageRecord], unfold: bool) -> None:
-        if (messages, unfold) == self.shown:
+    def show(
+        self, messages: list[MessageRecord], unfold: bool, pending: ReviewRecord | None = None
+    ) -> None:
+        if (messages, unfold, pending) == self.shown:
             return  # a reload that found nothing new: the agent keeps their place
-        self.shown = (messages, unfold)
+        self.shown = (messages, unfold, pending)
         with self.app.batch_update():
             self.remove_children()
-            self.mount_all(self._views(messages, unfold))
+            self.mount_all(self._views(messages, unfold, pending))
         self.call_after_refresh(self._to_newest)
 
     def _to_newest(self) -> None:
-        views = self.query(MessageView)
+        views = self.query("MessageView, PendingLetterView")
         if views:
             self.scroll_to_widget(views.last(), top=True, animate=False, immediate=True)
 
@@ -167,7 +210,12 @@ class RequestScreen(Screen[None]):
         loaded = self.loaded
         yield Header(show_clock=False, icon="✉")
         with Horizontal():
-            yield ThreadView(loaded.detail.messages if loaded else [], self.unfold, id="thread")
+            yield ThreadView(
+                loaded.detail.messages if loaded else [],
+                self.unfold,
+                id="thread",
+                pending=loaded.pending if loaded else None,
+            )
             with Vertical(id="side"):
                 yield Static(self._facts(), id="facts")
                 yield Static("Earlier requests", classes="side-title")
@@ -231,7 +279,7 @@ class RequestScreen(Screen[None]):
     def _show(self, loaded: Loaded) -> None:
         self.sub_title = f"#{self.number}"
         linked_before = self.loaded.item if self.loaded else None
-        self.query_one(ThreadView).show(loaded.detail.messages, self.unfold)
+        self.query_one(ThreadView).show(loaded.detail.messages, self.unfold, loaded.pending)
         if self.loaded is None or loaded.history != self.loaded.history:
             options = self.query_one("#history", OptionList)
             options.clear_options()
@@ -245,7 +293,9 @@ class RequestScreen(Screen[None]):
         now = self.app.desk.clock.now()
         return [
             Option(
-                inert(f"#{r.number} {age(r.created_at, now)} {r.status} · {r.subject}"),
+                inert(
+                    f"#{r.number} {age(r.created_at, now)} {status_words(r.status)} · {r.subject}"
+                ),
                 id=str(r.number),
             )
             for r in history
@@ -272,7 +322,7 @@ class RequestScreen(Screen[None]):
             r.customer_email,
             *([f"⚠ {warning}"] if (warning := request_sender(r).warning) else []),
             "",
-            f"status   {r.status} ({r.reason})",
+            f"status   {status_words(r.status)} ({r.reason})",
             f"priority {r.priority}",
             f"language {r.language or '?'}",
             f"tags     {', '.join(r.tags) or '–'}",
@@ -316,7 +366,8 @@ class RequestScreen(Screen[None]):
     def action_toggle_quotes(self) -> None:
         self.unfold = not self.unfold
         if self.detail is not None:
-            self.query_one(ThreadView).show(self.detail.messages, self.unfold)
+            pending = self.loaded.pending if self.loaded else None
+            self.query_one(ThreadView).show(self.detail.messages, self.unfold, pending)
 
     def action_show_all(self) -> None:
         """The whole thread, every body uncut and every quote shown, as plain lines."""

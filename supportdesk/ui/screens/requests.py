@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -22,7 +23,7 @@ from supportdesk.ui.columns import (
     fit_columns,
 )
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import age, inert
+from supportdesk.ui.text import age, inert, status_words
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class RequestsScreen(Screen[None]):
             with Horizontal(id="filters"):
                 yield Input(placeholder="search all mail (Enter)", id="search")
                 yield Select(
-                    [(s, s) for s in RequestStatus],
+                    [(status_words(s), s) for s in RequestStatus],
                     prompt="any status",
                     id="status",
                     allow_blank=True,
@@ -137,7 +138,7 @@ class RequestsScreen(Screen[None]):
                     rows.append(
                         (
                             r.number,
-                            r.status,
+                            status_words(r.status),
                             age(r.created_at, now),
                             request_sender(r),
                             r.subject,
@@ -170,7 +171,14 @@ class RequestsScreen(Screen[None]):
             ),
             default=0,
         )
-        keys = fit_columns(table, self.COLUMNS, {"customer": want})
+        # "waiting for review" is shown whole: its column grows while one is listed
+        status = max(
+            (len(str(r[1])) for r in rows if len(r) > 1 and isinstance(r[1], str)), default=0
+        )
+        columns = [
+            replace(c, width=max(c.width, status)) if c.key == "status" else c for c in self.COLUMNS
+        ]
+        keys = fit_columns(table, columns, {"customer": want})
         widths = [column_width(table, c.key) for c in self.COLUMNS]
         seen: set[int] = set()
         for row in rows:

@@ -25,7 +25,7 @@ from supportdesk.ui.columns import (
     fit_columns,
 )
 from supportdesk.ui.keybar import KeyBar
-from supportdesk.ui.text import age, inert
+from supportdesk.ui.text import age, inert, status_words
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ REASONS = {
     "reopened": "reopened",
     "escalated": "escalated",
     "handed_back": "handed back",
+    "returned": "returned",
 }
 
 
@@ -112,7 +113,7 @@ def _cells(
     owner = f"→{r.assignee}" if others else ""
     holder = (r.claimed_by or "") if claimed else owner
     if mine_view and not lifecycle.on_stack(r.status):  # off the stack: its status says why
-        reason = inert(r.status, style)
+        reason = inert(status_words(r.status), style)
     else:
         reason = _reason(r, now, warn, style)
     return {
@@ -163,11 +164,22 @@ def _reason_style(reason: str) -> str:
         "wont_do": "magenta",
         "escalated": "bold magenta",
         "handed_back": "blue",
+        "returned": "bold yellow",
     }.get(reason, "")
 
 
 class StackScreen(Screen[None]):
     """Newest request on top; Enter opens it, r answers it, n takes the next free one."""
+
+    HELP = """
+The stack: the newest request on top. Why each is here (the **reason**):
+new, reply (the customer wrote), follow-up, bounced, fixed, won't do, reopened,
+escalated, handed back, **returned** (your letter came back from your mentor: the
+comment is shown above your draft), or *due*/*overdue* (its first answer is late).
+
+**f6** opens the review: the letters waiting for your review (the header counts them,
+with the late ones), or your own letters and what became of them.
+"""
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="stack.open"),
@@ -231,6 +243,38 @@ class StackScreen(Screen[None]):
         # a newer load replaces this one
         run_desk(self, "Reading the stack", read, self._loaded, group="stack", supersede=True)
         self._read_speed()
+        self._read_reviews()
+
+    reviews: tuple[int, int] = (0, 0)
+    """The letters waiting for this agent's review, and how many of them are late."""
+
+    def _read_reviews(self) -> None:
+        """How many letters wait for this agent's review: "f6 review 3 · 1 late" in the
+        header. Apart from the stack, as the speed line: a failure leaves it out."""
+        desk, agent = self.app.desk, self.app.agent
+
+        def read() -> tuple[int, int] | Exception:
+            try:
+                queue = desk.reviews.queue(agent)
+            except Exception as exc:  # the stack works without it; the log says why
+                return exc
+            return len(queue), sum(1 for r in queue if r.overdue)
+
+        run_desk(
+            self,
+            "Reading the review queue",
+            read,
+            self._show_reviews,
+            group="review-count",
+            supersede=True,
+        )
+
+    def _show_reviews(self, counts: tuple[int, int] | Exception) -> None:
+        if isinstance(counts, Exception):
+            self.log.warning(f"the review queue cannot be read: {counts!r}")
+        elif counts != self.reviews:
+            self.reviews = counts
+            self._show_lines()
 
     def _read_speed(self) -> None:
         """Today's speed score and median (the team's), read after the stack, apart from it:
@@ -265,15 +309,20 @@ class StackScreen(Screen[None]):
         self._show(records, today)
 
     def _show_lines(self) -> None:
-        """The header says whose stack it is and what f5 does."""
+        """The header says whose stack it is, what f5 does, and the letters waiting for this
+        agent's review ("f6 review 3 · 1 late")."""
+        title = self.app.title
+        pending, late = self.reviews
+        if pending:  # first: at 80 columns the end of the title is cut
+            title += f" · f6 review {pending}" + (f" · {late} late" if late else "")
         if self.mine:
-            self.title = f"{self.app.title} · Mine · m back to the stack"
+            self.title = f"{title} · Mine · m back to the stack"
         elif self.my_line is None:
             return
         elif self.all_lines:
-            self.title = f"{self.app.title} · all lines · f5 line {self.my_line}"
+            self.title = f"{title} · all lines · f5 line {self.my_line}"
         else:
-            self.title = f"{self.app.title} · line {self.my_line} · f5 all lines"
+            self.title = f"{title} · line {self.my_line} · f5 all lines"
 
     def _empty_words(self) -> str:
         if self.all_lines or self.my_line is None:
