@@ -280,10 +280,10 @@ async def test_a_letter_decided_meanwhile_is_one_line_and_the_list_refreshes(
     assert len(replies(desk, 1)) == 1
 
 
-async def test_the_quality_key_says_when_quality_review_is_missing(
+async def test_s_on_the_review_screen_opens_the_quality_review(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
-    import importlib.util
+    from supportdesk.ui.screens.quality import QualityScreen
 
     desk = review_desk(tmp_path, clock)
     app = make_app(desk, "mia", background=False)
@@ -291,10 +291,10 @@ async def test_the_quality_key_says_when_quality_review_is_missing(
         await open_reviews(pilot)
         await pilot.press("s")
         await settle(pilot)
-        if importlib.util.find_spec("supportdesk.ui.screens.quality") is None:
-            assert "quality review is not available" in toasts(pilot)
-        else:
-            assert not isinstance(app.screen, ReviewsScreen)
+        assert isinstance(app.screen, QualityScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewsScreen)
 
 
 def test_snapshot_review_screen_80x24(tmp_path: Path, clock: FrozenClock, snap_compare) -> None:

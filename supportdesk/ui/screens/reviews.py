@@ -318,15 +318,10 @@ to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc
             self._show(self.shown)
 
     def action_quality(self) -> None:
-        """The quality review (ui/screens/quality.py), while that screen is being built."""
-        import importlib
+        """The quality review: sampled answers to score, and my own scored answers."""
+        from supportdesk.ui.screens.quality import QualityScreen
 
-        try:
-            quality = importlib.import_module("supportdesk.ui.screens.quality")
-        except ImportError:
-            self.notify("quality review is not available", severity="warning")
-            return
-        self.app.push_screen(quality.QualityScreen(self.app.desk, self.app.agent))
+        self.app.push_screen(QualityScreen(self.app.desk, self.app.agent))
 
     def _pending(self) -> ReviewRecord | None:
         review = None if self.mine else self._selected()
