@@ -15,6 +15,7 @@ reviewers deciding at once decide it once (the other is told who was first)."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +23,16 @@ from supportdesk.desk.context import DeskContext
 from supportdesk.desk.requests import write_note
 from supportdesk.domain import lifecycle
 from supportdesk.domain.enums import ReviewState, Role
-from supportdesk.domain.records import AgentRecord, HeldLetter, RequestRecord, ReviewRecord
+from supportdesk.domain.records import (
+    AgentRecord,
+    HeldLetter,
+    MessageRecord,
+    RequestRecord,
+    ReviewRecord,
+)
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import agents as store_agents
+from supportdesk.store import messages as msgs
 from supportdesk.store import requests as reqs
 from supportdesk.store import reviews as store
 from supportdesk.store.database import Connection
@@ -152,6 +160,12 @@ class ReviewService:
                 conn, states=states, agents=[agent] if agent else None, number=number
             )
         return [self._late(r, now) for r in found]
+
+    def customer_messages(self, numbers: Iterable[int]) -> dict[int, MessageRecord | None]:
+        """The customer's latest message on each request (what its letter answers), by
+        request number: one read, whatever the size of the queue."""
+        with self.ctx.db.read() as conn:
+            return {number: msgs.last_inbound(conn, number) for number in set(numbers)}
 
     def returned_for(self, number: int, agent: str) -> ReviewRecord | None:
         """`agent`'s letter on request `number` that came back with a comment and was not

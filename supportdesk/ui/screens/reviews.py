@@ -45,6 +45,10 @@ class ReviewView:
     """The customer's latest message of each request shown, by request number."""
 
 
+MINE_SHOWN = 200
+"""My letters: the newest this many."""
+
+
 def read_reviews(desk: Desk, agent: str) -> ReviewView:
     """The letters `agent` may decide, their own letters (newest first), and the customer's
     message each one answers."""
@@ -54,11 +58,9 @@ def read_reviews(desk: Desk, agent: str) -> ReviewView:
         me.role == Role.ADMIN or any(a.mentor == agent and a.trainee for a in people)
     )
     queue = desk.reviews.queue(agent)
-    mine = list(reversed(desk.reviews.letters(agent=agent)))
+    mine = list(reversed(desk.reviews.letters(agent=agent)))[:MINE_SHOWN]
     view = ReviewView(queue, mine, reviewer or bool(queue))
-    for number in {r.number for r in queue} | {r.number for r in mine}:
-        messages = desk.request(number).messages
-        view.latest[number] = next((m for m in reversed(messages) if m.direction == "in"), None)
+    view.latest = desk.reviews.customer_messages(r.number for r in [*queue, *mine])
     return view
 
 
