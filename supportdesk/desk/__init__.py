@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         AgentRecord,
         DraftRecord,
         ItemRecord,
+        ReplyAttachment,
         RequestRecord,
         Suggestion,
         TemplateRecord,
@@ -257,10 +258,25 @@ class Desk:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        attachments: list[ReplyAttachment] | None = None,
     ) -> str:
         return self._replies.reply(
-            number, body, agent, template, cc=cc, idempotency_key=idempotency_key
+            number,
+            body,
+            agent,
+            template,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            attachments=attachments,
         )
+
+    def read_attachment(self, path: str) -> ReplyAttachment:
+        """The file at `path` (`~` expanded) ready to attach to an answer."""
+        return self._replies.read_attachment(path)
+
+    def check_attachments(self, attachments: list[ReplyAttachment]) -> None:
+        """Refuse (one line) attachments over `[outgoing] attachment_limit` together."""
+        self._replies.check_attachments(attachments)
 
     def reply_cc(self, number: int) -> list[str]:
         return self._replies.reply_cc(number)
@@ -278,9 +294,17 @@ class Desk:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        attachments: list[ReplyAttachment] | None = None,
     ) -> tuple[str, tpl.Rendered]:
         return self._replies.reply_with_template(
-            number, name, agent, extra, language, cc=cc, idempotency_key=idempotency_key
+            number,
+            name,
+            agent,
+            extra,
+            language,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            attachments=attachments,
         )
 
     # -- agents ---------------------------------------------------------------------------

@@ -18,10 +18,17 @@ import difflib
 from datetime import datetime
 from typing import Any
 
+from supportdesk.desk import attachments as files
 from supportdesk.desk.context import DeskContext
 from supportdesk.domain import lifecycle
 from supportdesk.domain.enums import ReviewState, Role
-from supportdesk.domain.records import AgentRecord, HeldLetter, RequestRecord, ReviewRecord
+from supportdesk.domain.records import (
+    AgentRecord,
+    HeldLetter,
+    ReplyAttachment,
+    RequestRecord,
+    ReviewRecord,
+)
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import agents as store_agents
 from supportdesk.store import requests as reqs
@@ -46,9 +53,11 @@ def hold(
     template: str | None,
     template_language: str | None,
     idempotency_key: str | None,
+    attachments: list[ReplyAttachment] | None = None,
 ) -> HeldLetter:
     """Hold trainee `agent`'s answer to `request` for review (inside the reply's write
-    transaction): the same idempotency key again holds nothing new."""
+    transaction): the same idempotency key again holds nothing new. Its `attachments` are
+    kept with it (review.attachments) and go out on approval."""
     number = request.number
     if idempotency_key is not None:
         found = store.by_idempotency_key(conn, number, idempotency_key)
@@ -66,6 +75,7 @@ def hold(
         template_language=template_language,
         idempotency_key=idempotency_key,
         now=now,
+        attachments=files.to_json(attachments or []),
     )
     reqs.update_request(conn, number, **lifecycle.held_for_review(now))
     detail = {"review": review_id, "mentor": agent.mentor}
@@ -208,6 +218,7 @@ class ReviewService:
                 cc=review.cc,
                 ask=not reminder,
                 answer_event=True,
+                attachments=files.from_json(store.review_attachments(conn, review.id)),
             )
             store.set_message(conn, review.id, message_id)
             from supportdesk.store import items

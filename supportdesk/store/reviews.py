@@ -80,8 +80,10 @@ def insert_review(
     template_language: str | None,
     idempotency_key: str | None,
     now: datetime,
+    attachments: str | None = None,
 ) -> int:
-    """Hold a trainee's letter (pending); returns the review's id."""
+    """Hold a trainee's letter (pending); returns the review's id. `attachments`: the
+    letter's files as JSON text (kept as given)."""
     values = {
         "request_id": number,
         "agent_login": agent,
@@ -94,8 +96,15 @@ def insert_review(
         "template_language": template_language,
         "idempotency_key": idempotency_key,
         "created_at": now,
+        "attachments": attachments,
     }
     return int(conn.execute(insert(_v).values(**values).returning(_v.c.id)).scalar_one())
+
+
+def review_attachments(conn: Connection, review_id: int) -> str | None:
+    """The held letter's attachments as stored (JSON text), None when it has none."""
+    found = conn.execute(select(_v.c.attachments).where(_v.c.id == review_id)).scalar()
+    return str(found) if found else None
 
 
 def by_idempotency_key(conn: Connection, number: int, key: str) -> int | None:
