@@ -340,6 +340,22 @@ class Desk:
     def set_training(self, login: str, trainee: bool, mentor: str | None = None) -> AgentRecord:
         return self._agents.set_training(login, trainee, mentor)
 
+    def set_agent_details(
+        self,
+        login: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        signature: str | None = None,
+        language: str = "",
+    ) -> AgentRecord:
+        return self._agents.set_details(
+            login, name=name, email=email, signature=signature, language=language
+        )
+
+    def signatures(self, login: str) -> dict[str, str]:
+        return self._agents.signatures(login)
+
     def acting_agent(self, login: str, *, admin: str | None = None) -> AgentRecord:
         return self._agents.acting_agent(login, admin=admin)
 
