@@ -238,8 +238,15 @@ class Desk:
         """The requests assigned to `agent`, whatever their status but closed."""
         return self._owners.mine(agent, limit)
 
-    def save_draft(self, number: int, agent: str, text: str, template: str | None = None) -> None:
-        self._requests.save_draft(number, agent, text, template)
+    def save_draft(
+        self,
+        number: int,
+        agent: str,
+        text: str,
+        template: str | None = None,
+        attachments: list[str] | None = None,
+    ) -> None:
+        self._requests.save_draft(number, agent, text, template, attachments)
 
     def draft(self, number: int, agent: str) -> DraftRecord | None:
         return self._requests.draft(number, agent)

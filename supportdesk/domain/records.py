@@ -305,6 +305,8 @@ class DraftRecord:
     text: str
     template: str | None
     updated_at: datetime | None
+    attachments: list[str] = field(default_factory=list)
+    """The paths of the files attached to the draft."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
