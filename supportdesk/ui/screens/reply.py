@@ -88,7 +88,9 @@ class ReplyScreen(Screen[None]):
         Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
         Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
         Binding("ctrl+a", "attach", "Attach", id="reply.attach", priority=True),
-        Binding("ctrl+x", "drop_attachment", "Drop file", id="reply.drop", priority=True),
+        Binding(  # the list of attached files says "ctrl+x drops one"
+            "ctrl+x", "drop_attachment", "Drop file", show=False, id="reply.drop", priority=True
+        ),
         *(
             Binding(
                 PICK_KEYS[i - 1],
