@@ -49,8 +49,10 @@ def test_customer_receives_the_files_and_the_desk_lists_them(
     assert parts[2].get_payload(decode=True) == notes.read_bytes()
 
     # The answer on the request screen lists them, and they save like a customer's files.
-    answer = desk.request(number).messages[-1]
+    detail = desk.request(number)
+    answer = detail.messages[-1]
     assert [a.filename for a in answer.attachments] == ["report.pdf", "заметки.txt"]
+    assert detail.events[-1]["detail"]["attachments"] == ["report.pdf", "заметки.txt"]
     saved = desk.save_attachment(answer.attachments[0].id, tmp_path / "saved")
     assert saved.read_bytes() == PDF
     desk.close_database()

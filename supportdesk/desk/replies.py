@@ -137,6 +137,8 @@ def reply(
         )
         reqs.update_request(conn, number, **change)
         detail: dict[str, Any] = {"message_id": message_id}
+        if attachments:
+            detail["attachments"] = [a.filename for a in attachments]
         if template is not None:
             used = record_template_use(conn, now, request, agent_login, template, template_language)
             if used is not None:
