@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from supportdesk.cli.app import app, state
-from supportdesk.cli.output import cell, emit_json, print_table, say, stdout
+from supportdesk.cli.output import cell, emit_json, mail_text, print_table, say, stdout
 from supportdesk.domain import Role
-from supportdesk.errors import SupportDeskError
+from supportdesk.errors import NotFoundError, SupportDeskError
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 agents_app = typer.Typer(help="Agents who answer.", no_args_is_help=True)
@@ -33,9 +34,18 @@ def sample_config() -> str:
 @app.command()
 def init(
     path: Annotated[Path, typer.Option(help="Where to write config.toml.")] = Path("config.toml"),
+    name: Annotated[
+        str | None,
+        typer.Option(help="The first admin's display name (the From name of their replies)."),  # noqa: UP007
+    ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(help="The first admin's own address."),  # noqa: UP007
+    ] = None,
 ) -> None:
     """Create config.toml (if missing), the database, and the templates; on a desk with no
-    agents yet, you (--agent, desk.agent or $USER) become its first agent, an admin."""
+    agents yet, you (--agent, desk.agent or $USER) become its first agent, an admin
+    (--name, --email: theirs)."""
     from supportdesk.config import load_settings
 
     state.bootstrap = True
@@ -51,8 +61,10 @@ def init(
     desk = state.desk()
     say(f"Database ready: {desk.settings.database_url}")
     login = state.agent_login()
-    if desk.first_admin(login, name=os.environ.get("SUPPORTDESK_AGENT_NAME", login)):
+    if desk.first_admin(login, name=name or os.environ.get("SUPPORTDESK_AGENT_NAME", login)):
         say(f"Agent {login!r} created: the first agent of this desk, an admin.")
+        if email:
+            desk.set_agent_details(login, email=email)
     from supportdesk.desk.templates import desk_dir
 
     folder = desk_dir(desk.settings)
@@ -219,6 +231,7 @@ def agents_add(
     line: LineOption = 1,
     trainee: TraineeOption = None,
     mentor: MentorOption = None,
+    signature_file: SignatureOption = None,
     json: JsonFlag = False,
 ) -> None:
     """Add an agent (the console opens only for agents who exist and are enabled); with
@@ -226,6 +239,7 @@ def agents_add(
     if role not in tuple(Role):
         raise typer.BadParameter(f"expected {' or '.join(Role)}", param_hint="--role")
     _check_training(trainee, mentor)
+    signature = _read_signature(signature_file)
     state.acting(admin="agents add")
     desk = state.desk()
     if trainee and mentor is not None:
@@ -233,6 +247,8 @@ def agents_add(
     agent = desk.add_agent(login, name, email, role, languages.split(","), line)
     if trainee:
         agent = desk.set_training(login, True, mentor)
+    if signature is not None:
+        desk.set_agent_details(login, signature=signature)
     if json:
         emit_json(agent.as_dict())
     else:
@@ -265,6 +281,26 @@ def _training(agent: Any) -> str:
     return f", trainee of {agent.mentor}" if agent.mentor else ", trainee of any admin"
 
 
+SignatureOption = Annotated[
+    Path | None,
+    typer.Option(  # noqa: UP007
+        "--signature-file",
+        metavar="FILE",
+        help="The signature ({{ agent.signature }}) from this file ('-' for stdin).",
+    ),
+]
+
+
+def _read_signature(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return sys.stdin.read() if str(path) == "-" else path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SupportDeskError(f"cannot read the signature from {path}: {reason}") from None
+
+
 @agents_app.command("set")
 def agents_set(
     login: str,
@@ -274,29 +310,85 @@ def agents_set(
     ] = None,
     trainee: TraineeOption = None,
     mentor: MentorOption = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Display name: the From name of replies, {{ agent.name }}."),  # noqa: UP007
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="The agent's own address.")] = None,  # noqa: UP007
+    signature_file: SignatureOption = None,
+    language: Annotated[
+        str,
+        typer.Option(help="The language the signature is for (default: any language)."),
+    ] = "",
     json: JsonFlag = False,
 ) -> None:
     """Change an agent: the line they work (their stack in the console, what `n` takes);
     make them a trainee of --mentor (--trainee) or graduate them (--no-trainee: their
-    letters already waiting stay in the review queue, their next answers go out directly)."""
-    if line is None and trainee is None:
-        raise typer.BadParameter("nothing to set: give --line, --trainee or --no-trainee")
+    letters already waiting stay in the review queue, their next answers go out directly);
+    their name, address, signature (per language with --language). An admin changes
+    anyone; an agent their own name, address and signature."""
+    details = name is not None or email is not None or signature_file is not None
+    if line is None and trainee is None and not details:
+        raise typer.BadParameter(
+            "nothing to set: give --line, --trainee/--no-trainee, --name, --email or "
+            "--signature-file"
+        )
+    if language and signature_file is None:
+        raise typer.BadParameter("--language goes with --signature-file")
     _check_training(trainee, mentor)
-    state.acting(admin="agents set")
+    signature = _read_signature(signature_file)
+    if line is not None or trainee is not None or state.agent_login() != login:
+        state.acting(admin="agents set")
+    else:  # one's own name, address and signature: no admin needed
+        state.acting()
     desk = state.desk()
     if trainee and mentor is not None:
         _mentor_ok(desk, login, mentor)
-    changes = []
+    changed: list[str] = []
+    if details:
+        agent = desk.set_agent_details(
+            login, name=name, email=email, signature=signature, language=language
+        )
+        if name is not None:
+            changed.append(f"name {agent.name!r}")
+        if email is not None:
+            changed.append(f"email {agent.email or 'none'}")
+        if signature is not None:
+            changed.append(f"signature ({language or 'any language'})")
     if line is not None:
         agent = desk.set_agent_line(login, line)
-        changes.append(f"works line {agent.line}")
+        changed.append(f"works line {agent.line}")
     if trainee is not None:
         agent = desk.set_training(login, trainee, mentor)
-        changes.append(_training(agent).lstrip(", ") if trainee else "is no trainee any more")
+        changed.append(_training(agent).lstrip(", ") if trainee else "is no trainee any more")
     if json:
         emit_json(agent.as_dict())
     else:
-        say(f"Agent {login!r} {' and '.join(changes)}.")
+        say(f"Agent {login!r}: {', '.join(changed)}.")
+
+
+@agents_app.command("show")
+def agents_show(login: str, json: JsonFlag = False) -> None:
+    """An agent with their signatures."""
+    desk = state.desk()
+    found = next((a for a in desk.agents() if a.login == login), None)
+    if found is None:
+        raise NotFoundError(f"no agent {login!r}: `supportdesk agents list` shows them")
+    signatures = desk.signatures(login)
+    if json:
+        emit_json({**found.as_dict(), "signatures": signatures})
+        return
+    stdout.print(
+        cell(
+            f"{found.login}  {found.name}  {found.email or '-'}  {found.role}, line {found.line}"
+            + ("" if found.active else "  (disabled)")
+        )
+    )
+    if not signatures:
+        stdout.print(cell("No signature: replies are signed with the name."))
+    for language, text in signatures.items():
+        stdout.print(cell(f"Signature ({language or 'any language'}):"))
+        stdout.print(mail_text(text))
 
 
 @agents_app.command("list")

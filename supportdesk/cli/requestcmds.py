@@ -250,6 +250,12 @@ def reply(
             "the first reply's Message-ID is printed.",
         ),
     ] = None,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option(  # noqa: UP007
+            "--attach", metavar="FILE", help="Send this file with the answer (repeatable)."
+        ),
+    ] = None,
     agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
@@ -269,6 +275,7 @@ def reply(
         text = body or ""
     login = state.acting(agent)
     desk = state.desk()
+    files = [desk.read_attachment(path) for path in attach or []]
     cc: list[str] | None = [] if no_cc else None
     if idempotency_key is not None and (done := desk.keyed_reply(number, idempotency_key)):
         if json:
@@ -287,10 +294,13 @@ def reply(
             language=language,
             cc=cc,
             idempotency_key=idempotency_key,
+            attachments=files,
         )
         used = rendered.template
     else:
-        message_id = desk.reply(number, text, login, cc=cc, idempotency_key=idempotency_key)
+        message_id = desk.reply(
+            number, text, login, cc=cc, idempotency_key=idempotency_key, attachments=files
+        )
     if isinstance(message_id, HeldLetter):  # a trainee's answer waits for the mentor
         if json:
             emit_json({"held_for_review": True, "review": message_id.review_id, "request": number})
@@ -307,12 +317,14 @@ def reply(
                 "template": used.name if used else None,
                 "language": used.language if used else None,
                 "cc": copied,
+                "attachments": [f.filename for f in files],
             }
         )
     else:
         how = f" with {used.label}" if used else ""
         copy = f", Cc {', '.join(copied)}" if copied else ""
-        say(f"Reply to #{number} queued{how}{copy} ({message_id}).")
+        attached = f", {len(files)} file{'s' if len(files) != 1 else ''} attached" if files else ""
+        say(f"Reply to #{number} queued{how}{copy}{attached} ({message_id}).")
 
 
 @requests_app.command("set")

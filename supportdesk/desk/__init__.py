@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         AgentRecord,
         DraftRecord,
         ItemRecord,
+        ReplyAttachment,
         RequestRecord,
         Suggestion,
         TemplateRecord,
@@ -237,8 +238,15 @@ class Desk:
         """The requests assigned to `agent`, whatever their status but closed."""
         return self._owners.mine(agent, limit)
 
-    def save_draft(self, number: int, agent: str, text: str, template: str | None = None) -> None:
-        self._requests.save_draft(number, agent, text, template)
+    def save_draft(
+        self,
+        number: int,
+        agent: str,
+        text: str,
+        template: str | None = None,
+        attachments: list[str] | None = None,
+    ) -> None:
+        self._requests.save_draft(number, agent, text, template, attachments)
 
     def draft(self, number: int, agent: str) -> DraftRecord | None:
         return self._requests.draft(number, agent)
@@ -257,10 +265,25 @@ class Desk:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        attachments: list[ReplyAttachment] | None = None,
     ) -> str:
         return self._replies.reply(
-            number, body, agent, template, cc=cc, idempotency_key=idempotency_key
+            number,
+            body,
+            agent,
+            template,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            attachments=attachments,
         )
+
+    def read_attachment(self, path: str) -> ReplyAttachment:
+        """The file at `path` (`~` expanded) ready to attach to an answer."""
+        return self._replies.read_attachment(path)
+
+    def check_attachments(self, attachments: list[ReplyAttachment]) -> None:
+        """Refuse (one line) attachments over `[outgoing] attachment_limit` together."""
+        self._replies.check_attachments(attachments)
 
     def reply_cc(self, number: int) -> list[str]:
         return self._replies.reply_cc(number)
@@ -278,9 +301,17 @@ class Desk:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        attachments: list[ReplyAttachment] | None = None,
     ) -> tuple[str, tpl.Rendered]:
         return self._replies.reply_with_template(
-            number, name, agent, extra, language, cc=cc, idempotency_key=idempotency_key
+            number,
+            name,
+            agent,
+            extra,
+            language,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            attachments=attachments,
         )
 
     # -- agents ---------------------------------------------------------------------------
@@ -315,6 +346,22 @@ class Desk:
 
     def set_training(self, login: str, trainee: bool, mentor: str | None = None) -> AgentRecord:
         return self._agents.set_training(login, trainee, mentor)
+
+    def set_agent_details(
+        self,
+        login: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        signature: str | None = None,
+        language: str = "",
+    ) -> AgentRecord:
+        return self._agents.set_details(
+            login, name=name, email=email, signature=signature, language=language
+        )
+
+    def signatures(self, login: str) -> dict[str, str]:
+        return self._agents.signatures(login)
 
     def acting_agent(self, login: str, *, admin: str | None = None) -> AgentRecord:
         return self._agents.acting_agent(login, admin=admin)

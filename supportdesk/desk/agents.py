@@ -120,6 +120,48 @@ class AgentService:
             assert found is not None
             return found
 
+    def set_details(
+        self,
+        login: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        signature: str | None = None,
+        language: str = "",
+    ) -> AgentRecord:
+        """Change an agent's display name (replies' From name, {{ agent.name }}), own address,
+        and/or signature for `language` ("" = any; {{ agent.signature }})."""
+        from supportdesk.store import signatures
+
+        if name is not None and not name.strip():
+            raise SupportDeskError("the name is empty")
+        if email is not None and email and not EMAIL.fullmatch(email.strip()):
+            raise SupportDeskError(f"invalid email address {email!r}")
+        language = check_language(language.strip()) if language.strip() else ""
+        with self.ctx.db.write() as conn:
+            if not agents.set_identity(
+                conn,
+                login,
+                name.strip() if name is not None else None,
+                email.strip() if email is not None else None,
+            ):
+                raise NotFoundError(f"no agent {login!r}")
+            if signature is not None:
+                text = signature.replace("\r\n", "\n").strip("\n")
+                signatures.set_signature(conn, login, language, text, self.ctx.now())
+            found = agents.get_agent(conn, login)
+            assert found is not None
+            return found
+
+    def signatures(self, login: str) -> dict[str, str]:
+        """`login`'s signatures by language ("" = any)."""
+        from supportdesk.store import signatures
+
+        with self.ctx.db.read() as conn:
+            if agents.get_agent(conn, login) is None:
+                raise NotFoundError(f"no agent {login!r}")
+            return signatures.signatures(conn, login)
+
     def set_training(self, login: str, trainee: bool, mentor: str | None = None) -> AgentRecord:
         """Make `login` a trainee whose answers wait for `mentor` (None: any admin), or
         graduate them (`trainee` False: the mentor is forgotten). The mentor must be an

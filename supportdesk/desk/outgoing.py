@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.config import Settings
+from supportdesk.domain.records import ReplyAttachment
 from supportdesk.mail.compose import Draft, compose, make_message_id, new_message_id_domain
 
 
@@ -26,6 +27,8 @@ class OutgoingMail:
     references: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     """Copied in (the Cc header); delivered to them as well (the outbox's recipients)."""
+    attachments: list[ReplyAttachment] = field(default_factory=list)
+    """Files sent with the text (multipart/mixed)."""
 
 
 def sender_name(settings: Settings, agent_name: str | None) -> str:
@@ -52,6 +55,7 @@ def build_outgoing(
         in_reply_to=mail.in_reply_to,
         references=references[-20:],
         auto_submitted=mail.automatic,
+        attachments=[(a.filename, a.content_type, a.data) for a in mail.attachments],
     )
     raw = compose(draft)
     sha = hashlib.sha256(raw).hexdigest()
@@ -86,3 +90,24 @@ def build_outgoing(
         "joined_by": None,
     }
     return row, {"message_pk": pk, "sha256": sha, "raw": raw}
+
+
+def attachment_rows(pk: int, raw: bytes) -> list[dict[str, Any]]:
+    """The `attachment` rows of outgoing message `pk` (its raw bytes `raw`): found the way
+    intake finds an inbound message's, as offset ranges into the raw message, so the request
+    screen lists them and saves them alike."""
+    from supportdesk.mail.parse import parse_message  # only when a reply has attachments
+
+    return [
+        {
+            "message_pk": pk,
+            "filename": a.filename,
+            "original_filename": a.original_filename,
+            "content_type": a.content_type,
+            "encoding": a.encoding,
+            "start": a.start,
+            "end": a.end,
+            "inline": a.inline,
+        }
+        for a in parse_message(raw).attachments
+    ]

@@ -7,11 +7,13 @@ from typing import Any
 
 from supportdesk.config import Settings
 from supportdesk.desk import csat, templates
+from supportdesk.desk.attachments import check_limit, read_attachment
 from supportdesk.desk.context import DeskContext
-from supportdesk.desk.outgoing import OutgoingMail, build_outgoing
+from supportdesk.desk.outgoing import OutgoingMail, attachment_rows, build_outgoing
 from supportdesk.desk.templates import Rendered
 from supportdesk.desk.wording import reply_subject
 from supportdesk.domain import lifecycle
+from supportdesk.domain.records import ReplyAttachment
 from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.mail.compose import writable
 from supportdesk.store import intake as q
@@ -69,6 +71,7 @@ def reply(
     template_language: str | None = None,
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
+    attachments: list[ReplyAttachment] | None = None,
 ) -> str:
     """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID.
     A trainee's answer is held for review instead (status `review`): the return value is
@@ -80,10 +83,12 @@ def reply(
 
     `cc`: whom to copy; None copies the Cc of the customer's latest message (reply_cc).
     `idempotency_key`: a reply already queued for this request with the same key is not
-    queued again; its Message-ID is returned and nothing changes."""
+    queued again; its Message-ID is returned and nothing changes.
+    `attachments`: files sent with it (together at most `[outgoing] attachment_limit`)."""
     key = check_key(idempotency_key)
     if not body.strip():
         raise SupportDeskError("the reply is empty")
+    check_limit(settings, attachments or [])
     with db.write() as conn:
         request = reqs.get_request(conn, number)
         if request is None:
@@ -105,6 +110,7 @@ def reply(
                 template=template,
                 template_language=template_language,
                 idempotency_key=key,
+                attachments=attachments,
             )
         reminder = lifecycle.answer_is_reminder(request.status, request.reason)
         try:
@@ -121,6 +127,7 @@ def reply(
                 idempotency_key=key,
                 ask=not reminder,
                 answer_event=True,
+                attachments=attachments,
             )
         except _Repeated as repeated:  # a concurrent run with the same key won: no change
             return repeated.message_id
@@ -130,6 +137,8 @@ def reply(
         )
         reqs.update_request(conn, number, **change)
         detail: dict[str, Any] = {"message_id": message_id}
+        if attachments:
+            detail["attachments"] = [a.filename for a in attachments]
         if template is not None:
             used = record_template_use(conn, now, request, agent_login, template, template_language)
             if used is not None:
@@ -180,6 +189,7 @@ def queue_mail(
     idempotency_key: str | None = None,
     ask: bool = False,
     answer_event: bool = False,
+    attachments: list[ReplyAttachment] | None = None,
 ) -> str:
     """Put a message to the customer in the outbox (inside the caller's transaction), as an
     answer to their latest message; returns its Message-ID. It goes to the request's customer
@@ -212,6 +222,7 @@ def queue_mail(
         agent_name=agent.name if agent else None,
         in_reply_to=last.message_id if last else None,
         references=references,
+        attachments=list(attachments or []),
     )
     pk = q.allocate_ids(conn, "message", 1)
     try:
@@ -226,6 +237,8 @@ def queue_mail(
     else:
         q.insert_rows(conn, "message", [row])
     q.insert_rows(conn, "message_raw", [raw])
+    if mail.attachments:  # listed on the request screen and saved like inbound ones
+        q.insert_rows(conn, "attachment", attachment_rows(pk, raw["raw"]))
     reqs.count_outgoing(
         conn,
         number,
@@ -309,6 +322,7 @@ def reply_with_template(
     language: str | None = None,
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
+    attachments: list[ReplyAttachment] | None = None,
 ) -> tuple[str, Rendered]:
     """Render template `name` for the request and queue it (plus `extra` text after it).
     A template that fails to render raises TemplateError and nothing is queued; one that
@@ -344,6 +358,7 @@ def reply_with_template(
         template_language=record.language,
         cc=cc,
         idempotency_key=idempotency_key,
+        attachments=attachments,
     )
     return message_id, rendered
 
@@ -383,6 +398,7 @@ class ReplyService:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        attachments: list[ReplyAttachment] | None = None,
     ) -> str:
         """Queue an answer. With `template` (the name it started from, perhaps edited since)
         the use is recorded, so suggestions learn from it. `cc` None copies the Cc of the
@@ -399,6 +415,7 @@ class ReplyService:
             template=template,
             cc=cc,
             idempotency_key=idempotency_key,
+            attachments=attachments,
         )
 
     def reply_cc(self, number: int) -> list[str]:
@@ -425,6 +442,7 @@ class ReplyService:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        attachments: list[ReplyAttachment] | None = None,
     ) -> tuple[str, Rendered]:
         ctx = self.ctx
         return reply_with_template(
@@ -438,4 +456,13 @@ class ReplyService:
             language=language,
             cc=cc,
             idempotency_key=idempotency_key,
+            attachments=attachments,
         )
+
+    def read_attachment(self, path: str) -> ReplyAttachment:
+        """The file at `path` as an attachment (one clear line when it cannot be read)."""
+        return read_attachment(path)
+
+    def check_attachments(self, attachments: list[ReplyAttachment]) -> None:
+        """Refuse (one line) attachments over `[outgoing] attachment_limit` together."""
+        check_limit(self.ctx.settings, attachments)

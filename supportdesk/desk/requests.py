@@ -381,12 +381,20 @@ class RequestService:
 
     # -- drafts ---------------------------------------------------------------------------
 
-    def save_draft(self, number: int, agent: str, text: str, template: str | None = None) -> None:
-        """Keep what `agent` is writing to request `number` (it survives closing the console)."""
+    def save_draft(
+        self,
+        number: int,
+        agent: str,
+        text: str,
+        template: str | None = None,
+        attachments: list[str] | None = None,
+    ) -> None:
+        """Keep what `agent` is writing to request `number` (it survives closing the console),
+        with the paths of the files attached (None: those kept before)."""
         with self.ctx.db.write() as conn:
             if requests.get_request(conn, number) is None:
                 raise NotFoundError(f"request #{number} does not exist")
-            drafts.save_draft(conn, number, agent, text, template, self.ctx.now())
+            drafts.save_draft(conn, number, agent, text, template, self.ctx.now(), attachments)
 
     def draft(self, number: int, agent: str) -> DraftRecord | None:
         with self.ctx.db.read() as conn:

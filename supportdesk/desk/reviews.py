@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from supportdesk.desk import attachments as files
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.requests import write_note
 from supportdesk.domain import lifecycle
@@ -27,6 +28,7 @@ from supportdesk.domain.records import (
     AgentRecord,
     HeldLetter,
     MessageRecord,
+    ReplyAttachment,
     RequestRecord,
     ReviewRecord,
 )
@@ -55,9 +57,11 @@ def hold(
     template: str | None,
     template_language: str | None,
     idempotency_key: str | None,
+    attachments: list[ReplyAttachment] | None = None,
 ) -> HeldLetter:
     """Hold trainee `agent`'s answer to `request` for review (inside the reply's write
-    transaction): the same idempotency key again holds nothing new."""
+    transaction): the same idempotency key again holds nothing new. Its `attachments` are
+    kept with it (review.attachments) and go out on approval."""
     number = request.number
     if idempotency_key is not None:
         found = store.by_idempotency_key(conn, number, idempotency_key)
@@ -76,6 +80,7 @@ def hold(
             template_language=template_language,
             idempotency_key=idempotency_key,
             now=now,
+            attachments=files.to_json(attachments or []),
         )
     except store.KeyTaken as taken:  # a concurrent retry with the same key held it first
         return HeldLetter(taken.review_id)
@@ -226,6 +231,7 @@ class ReviewService:
                 cc=review.cc,
                 ask=not reminder,
                 answer_event=True,
+                attachments=files.from_json(store.review_attachments(conn, review.id)),
             )
             store.set_message(conn, review.id, message_id)
             from supportdesk.store import items

@@ -372,12 +372,17 @@ def context(
     agent: AgentRecord | None,
     last_reply: str = "",
     item: Mapping[str, Any] | None = None,
+    signature: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a template may use; every name exists, so StrictUndefined means a typo."""
+    """Everything a template may use; every name exists, so StrictUndefined means a typo.
+    `signature`: the agent's signature for the language (agent_signature), else the old
+    agent.signature column, else their name and the desk's."""
     desk_name = settings.desk.name
     agent_name = agent.name if agent and agent.name else desk_name
-    signature = (agent.signature if agent else "") or (
-        f"{agent_name}\n{desk_name}" if agent else desk_name
+    signature = (
+        signature
+        or (agent.signature if agent else "")
+        or (f"{agent_name}\n{desk_name}" if agent else desk_name)
     )
     return {
         "customer": Fields(
@@ -429,9 +434,13 @@ def request_context(
     if item is None and request.item is not None:  # fixed_notice names the linked bug
         linked = get_item(conn, request.item)
         item = linked.context() if linked else None
+    from supportdesk.store.signatures import signature_for
+
     last = last_outbound(conn, request.number)
+    signed = signature_for(conn, agent.login, request.language or language) if agent else None
     return context(
         settings,
+        signature=signed,
         customer_name=request.customer_name,
         customer_email=request.customer_email,
         number=request.number,

@@ -11,6 +11,7 @@ import binascii
 import re
 import secrets
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -65,6 +66,9 @@ class Draft:
     reply_to: str | None = None
     cc: list[str] = field(default_factory=list)
     extra_headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    """Files sent with the text: (filename, content type, bytes); the message is then
+    multipart/mixed, the text first."""
 
 
 def compose(draft: Draft) -> bytes:
@@ -108,13 +112,59 @@ def compose(draft: Draft) -> bytes:
             raise ValueError(f"extra_headers may not set {clean_name}")
         headers.append((clean_name, _text_header(clean_line(value))))
     encoding, body = _encode_body(_body(draft.text))
-    headers += [
-        ("MIME-Version", "1.0"),
-        ("Content-Type", 'text/plain; charset="utf-8"'),
-        ("Content-Transfer-Encoding", encoding),
-    ]
+    headers.append(("MIME-Version", "1.0"))
+    if draft.attachments:
+        boundary = f"=_sd_{secrets.token_hex(12)}"
+        headers.append(("Content-Type", f'multipart/mixed; boundary="{boundary}"'))
+        body = _mixed(boundary, encoding, body, draft.attachments)
+    else:
+        headers += [
+            ("Content-Type", 'text/plain; charset="utf-8"'),
+            ("Content-Transfer-Encoding", encoding),
+        ]
     head = "\r\n".join(f"{name}: {_fold(name, value)}" for name, value in headers)
     return head.encode("ascii") + b"\r\n\r\n" + body
+
+
+_CTYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
+
+
+def _mixed(
+    boundary: str, encoding: str, text: bytes, attachments: list[tuple[str, str, bytes]]
+) -> bytes:
+    """A multipart/mixed body: the text part, then each file base64-encoded."""
+    parts = [
+        b'Content-Type: text/plain; charset="utf-8"\r\n'
+        + f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii")
+        + text
+    ]
+    for filename, content_type, data in attachments:
+        ctype = content_type if _CTYPE.match(content_type) else "application/octet-stream"
+        name = _filename_param(filename)
+        encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
+        parts.append(
+            f"Content-Type: {ctype}; {name[0]}\r\n"
+            "Content-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment; {name[1]}\r\n\r\n".encode("ascii")
+            + encoded
+        )
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    out = b"This is a multipart message in MIME format.\r\n\r\n"
+    for part in parts:
+        out += delimiter + part
+        if not part.endswith(b"\r\n"):
+            out += b"\r\n"
+    return out + f"--{boundary}--\r\n".encode("ascii")
+
+
+def _filename_param(filename: str) -> tuple[str, str]:
+    """(Content-Type name parameter, Content-Disposition filename parameter): quoted ASCII,
+    or RFC 2231-encoded (filename*=utf-8''...) when the name is not ASCII."""
+    name = clean_line(filename).replace("\\", "_").replace('"', "_") or "attachment"
+    if name.isascii() and name.isprintable():
+        return f'name="{name}"', f'filename="{name}"'
+    encoded = urllib.parse.quote(name, safe="")
+    return f"name*=utf-8''{encoded}", f"filename*=utf-8''{encoded}"
 
 
 _ATOM_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ .-]*$")

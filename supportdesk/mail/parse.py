@@ -281,6 +281,7 @@ class _Walker:
         disposition, dparams = parse_content_type(
             decode_header_value(disposition_raw, self.msg.warnings) if disposition_raw else None
         )
+        disposition = disposition.removeprefix("application/")  # parsed as a bare type
         filename = dparams.get("filename") or params.get("name")
         if filename:
             filename = decode_header_value(filename, self.msg.warnings)

@@ -89,3 +89,14 @@ def set_training(conn: Connection, login: str, trainee: bool, mentor: str | None
     agent."""
     stmt = update(_a).where(_a.c.login == login).values(trainee=trainee, mentor=mentor)
     return bool(conn.execute(stmt).rowcount)
+
+
+def set_identity(
+    conn: Connection, login: str, name: str | None = None, email: str | None = None
+) -> bool:
+    """The agent's display name and/or own address (None: unchanged); False when there is
+    no such agent."""
+    values = {k: v for k, v in (("name", name), ("email", email)) if v is not None}
+    if not values:
+        return get_agent(conn, login) is not None
+    return bool(conn.execute(update(_a).where(_a.c.login == login).values(**values)).rowcount)

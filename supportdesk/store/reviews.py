@@ -81,10 +81,11 @@ def insert_review(
     template_language: str | None,
     idempotency_key: str | None,
     now: datetime,
+    attachments: str | None = None,
 ) -> int:
     """Hold a trainee's letter (pending); returns the review's id. KeyTaken when a letter
     with the same `idempotency_key` for the request is there already (in a savepoint, so
-    the caller's transaction goes on)."""
+    the caller's transaction goes on). `attachments`: the letter's files as JSON text."""
     values = {
         "request_id": number,
         "agent_login": agent,
@@ -97,6 +98,7 @@ def insert_review(
         "template_language": template_language,
         "idempotency_key": idempotency_key,
         "created_at": now,
+        "attachments": attachments,
     }
     stmt = insert(_v).values(**values).returning(_v.c.id)
     if idempotency_key is None:
@@ -118,6 +120,12 @@ class KeyTaken(Exception):
     def __init__(self, review_id: int) -> None:
         super().__init__(f"review {review_id} holds this key")
         self.review_id = review_id
+
+
+def review_attachments(conn: Connection, review_id: int) -> str | None:
+    """The held letter's attachments as stored (JSON text), None when it has none."""
+    found = conn.execute(select(_v.c.attachments).where(_v.c.id == review_id)).scalar()
+    return str(found) if found else None
 
 
 def by_idempotency_key(conn: Connection, number: int, key: str) -> int | None:

@@ -20,9 +20,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Label, Static, TextArea
 
+from supportdesk.desk.attachments import size_label, split_attach_lines
 from supportdesk.domain import MessageRecord, TemplateRecord
-from supportdesk.domain.records import HeldLetter, ReviewRecord, Suggestion
-from supportdesk.errors import TemplateError
+from supportdesk.domain.records import HeldLetter, ReplyAttachment, ReviewRecord, Suggestion
+from supportdesk.errors import SupportDeskError, TemplateError
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.screens.request import message_text
 from supportdesk.ui.text import cut_long, inert
@@ -56,6 +57,10 @@ class Opened:
     """Why the preselected template could not be rendered (the editor opens empty)."""
     returned: ReviewRecord | None = None
     """The agent's letter the mentor returned: its comment is shown above the draft."""
+    attached: list[tuple[str, ReplyAttachment]] = field(default_factory=list)
+    """The draft's attached files (path, file) that could be read again."""
+    unreadable: list[str] = field(default_factory=list)
+    """Why some of the draft's files could not be read again."""
 
 
 def matched_words(suggestion: Suggestion) -> str:
@@ -84,6 +89,10 @@ class ReplyScreen(Screen[None]):
         Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
         Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
         Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
+        Binding("ctrl+a", "attach", "Attach", id="reply.attach", priority=True),
+        Binding(  # the list of attached files says "ctrl+x drops one"
+            "ctrl+x", "drop_attachment", "Drop file", show=False, id="reply.drop", priority=True
+        ),
         *(
             Binding(
                 PICK_KEYS[i - 1],
@@ -117,6 +126,8 @@ class ReplyScreen(Screen[None]):
         self.latest: MessageRecord | None = None
         """The customer's latest message, shown beside (or above) the editor."""
         self.suggestions: list[Suggestion] = []
+        self.attached: list[tuple[str, ReplyAttachment]] = []
+        """The files sent with the answer: (the path as given, the file read)."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="✉")
@@ -128,6 +139,7 @@ class ReplyScreen(Screen[None]):
             yield Label("", id="reply-template")
             yield Label("", id="reply-suggestions")
             yield Label("", id="reply-cc")
+            yield Label("", id="reply-attached")
             with Horizontal(id="reply-body"):
                 with VerticalScroll(id="reply-latest"):
                     yield Static("", id="reply-latest-text")
@@ -165,6 +177,11 @@ class ReplyScreen(Screen[None]):
         )
         if draft is not None:
             opened.text, opened.template = draft.text, draft.template
+            for path in draft.attachments:
+                try:
+                    opened.attached.append((path, desk.read_attachment(path)))
+                except SupportDeskError as exc:
+                    opened.unreadable.append(str(exc))
             return opened
         for suggestion in suggestions:
             if suggestion.preselected:
@@ -181,6 +198,8 @@ class ReplyScreen(Screen[None]):
         self._show(opened)
         if opened.problem:
             self.notify(opened.problem, severity="warning", markup=False)
+        for problem in opened.unreadable:
+            self.notify(f"{problem}: dropped from the draft", severity="warning", markup=False)
 
     def _show(self, opened: Opened) -> None:
         self.language = opened.language
@@ -199,6 +218,8 @@ class ReplyScreen(Screen[None]):
         self.cc = list(opened.cc)
         self._show_cc()
         self._show_returned(opened.returned)
+        self.attached = list(opened.attached)
+        self._show_attached()
 
     def _show_returned(self, review: ReviewRecord | None) -> None:
         """ "Returned by mia: say how to put it out", above the draft."""
@@ -241,6 +262,61 @@ class ReplyScreen(Screen[None]):
             label.update(inert(f"Cc dropped: {', '.join(self.cc)} · ctrl+r copies them", "dim"))
         else:
             label.update(inert(f"Cc {', '.join(self.cc)} · ctrl+r drops them"))
+
+    def _show_attached(self) -> None:
+        """ "Attached: report.pdf 120 KB · log.txt 3 KB" under the headers."""
+        label = self.query_one("#reply-attached", Label)
+        label.display = bool(self.attached)
+        files = " · ".join(f"{a.filename} {size_label(len(a.data))}" for _, a in self.attached)
+        label.update(inert(f"Attached: {files} · ctrl+x drops one"))
+
+    def action_attach(self) -> None:
+        from supportdesk.ui.modals.attach import AttachModal
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._attach_files([path])
+
+        self.app.push_screen(AttachModal(), chosen)
+
+    def _attach_files(self, paths: list[str]) -> None:
+        """Read the files at `paths` (in a thread) and attach them, unless together with
+        those attached they weigh more than the limit (then none is, and it says why)."""
+        desk, before = self.app.desk, [a for _, a in self.attached]
+
+        def read() -> list[tuple[str, ReplyAttachment]]:
+            found = [(path, desk.read_attachment(path)) for path in paths]
+            desk.check_attachments(before + [a for _, a in found])
+            return found
+
+        def attached(found: list[tuple[str, ReplyAttachment]]) -> None:
+            self.attached.extend(found)
+            self._show_attached()
+            self._save_draft(self.query_one("#editor", TextArea).text)
+
+        run_desk(self, "Attach", read, attached, group="reply-attach")
+
+    def action_drop_attachment(self) -> None:
+        if not self.attached:
+            self.notify("Nothing is attached.")
+            return
+        if len(self.attached) == 1:
+            self._drop(0)
+            return
+        from supportdesk.ui.modals.attach import DropAttachmentModal
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._drop(index)
+
+        names = [a.filename for _, a in self.attached]
+        self.app.push_screen(DropAttachmentModal(names), chosen)
+
+    def _drop(self, index: int) -> None:
+        _, dropped = self.attached.pop(index)
+        self._show_attached()
+        self._save_draft(self.query_one("#editor", TextArea).text)
+        self.notify(f"{dropped.filename} is no longer attached.", markup=False)
 
     def action_toggle_cc(self) -> None:
         if not self.cc:
@@ -287,12 +363,13 @@ class ReplyScreen(Screen[None]):
 
     def _save_draft(self, text: str) -> None:
         desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
+        paths = [path for path, _ in self.attached]
 
         def save() -> None:
             if self.sending:
                 return
-            if text.strip():
-                desk.save_draft(number, agent, text, template)
+            if text.strip() or paths:
+                desk.save_draft(number, agent, text, template, paths)
             else:
                 desk.drop_draft(number, agent)
 
@@ -339,9 +416,10 @@ class ReplyScreen(Screen[None]):
     def _send(self, text: str) -> None:
         desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
         cc = [] if self.cc_dropped else self.cc
+        files = [a for _, a in self.attached]
 
         def send() -> tuple[str, str | None]:
-            result = desk.reply(number, text, agent, template=template, cc=cc)
+            result = desk.reply(number, text, agent, template=template, cc=cc, attachments=files)
             mentor = None
             if isinstance(result, HeldLetter):  # a trainee's: held for their mentor
                 try:
@@ -476,8 +554,11 @@ class ReplyScreen(Screen[None]):
         try:
             with self.app.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
-            area.load_text(path.read_text("utf-8"))
+            paths, text = split_attach_lines(path.read_text("utf-8"))
+            area.load_text(text)  # `Attach: /path/file` lines at the top attach the files
             self._save_draft(area.text)
+            if paths:
+                self._attach_files(paths)
         except Exception as exc:  # no terminal to suspend, editor missing ...
             self.app.report_failure(f"Running {editor}", exc)
         finally:
