@@ -14,7 +14,8 @@ each holding its own rules:
 - `status.StatusService`: today's numbers, the mailbox, the outbox, the database's health;
 - `stats.StatsService`: the team's figures over a period (stats, the daily speed score);
 - `reviews.ReviewService` (`desk.reviews`): trainees' letters held for their mentor;
-- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer.
+- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer;
+- `sending.SendService` (`desk.sending`): snooze, and undo send.
 
 Mail in and out, the tick and the poller lease are the poller's (below, as they were).
 """
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.report import DailyReporter, ReportResult
     from supportdesk.desk.requests import LineMove, RequestDetail, RequestService
     from supportdesk.desk.reviews import ReviewService
+    from supportdesk.desk.sending import SendService
     from supportdesk.desk.stats import StatsService
     from supportdesk.desk.status import StatusService
     from supportdesk.desk.tick import TickReport
@@ -135,6 +137,13 @@ class Desk:
         from supportdesk.desk.reviews import ReviewService
 
         return ReviewService(self.ctx)
+
+    @cached_property
+    def sending(self) -> SendService:
+        """Snooze (until `3d`, `mon 9:00` ...) and undo send (`unsend`)."""
+        from supportdesk.desk.sending import SendService
+
+        return SendService(self.ctx)
 
     @cached_property
     def quality(self) -> QualityService:
@@ -257,9 +266,18 @@ class Desk:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> str:
         return self._replies.reply(
-            number, body, agent, template, cc=cc, idempotency_key=idempotency_key
+            number,
+            body,
+            agent,
+            template,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            close=close,
+            snooze_until=snooze_until,
         )
 
     def reply_cc(self, number: int) -> list[str]:
