@@ -3,6 +3,8 @@ bringing it back on top unless the customer wrote first, and the CLI."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ from supportdesk.clock import FrozenClock
 from supportdesk.desk import Desk
 from supportdesk.durations import parse_when
 from supportdesk.errors import NotFoundError, SupportDeskError
-from tests.fixtures import drop_into_maildir, make_desk
+from tests.fixtures import drop_into_maildir, make_desk, run_cli
 from tests.mailfactory import make_mail
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -232,3 +234,62 @@ def test_two_ticks_at_once_wake_a_snoozed_request_once(tmp_path: Path, clock: Fr
         kinds = [e["kind"] for e in first.request(n).events]
         assert kinds.count("snooze_ended") == 1
     second.close_database()
+
+
+# -- the CLI -----------------------------------------------------------------------------
+
+
+def _cli(folder: Path, clock: FrozenClock, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, cwd=folder, env={"SUPPORTDESK_NOW": clock.now().isoformat()})
+
+
+def test_requests_snooze_from_the_command_line(tmp_path: Path, clock: FrozenClock) -> None:
+    # Monday 5 January 2026, 09:00 UTC
+    desk = _waiting(tmp_path, clock)
+    done = _cli(tmp_path, clock, "requests", "snooze", "1", "tomorrow 9:00")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "#1 snoozed until Tue 09:00."
+    shown = _cli(tmp_path, clock, "requests", "show", "1")
+    assert "snoozed until Tue 09:00" in shown.stdout
+    listed = _cli(tmp_path, clock, "requests", "list")
+    assert "snoozed Tue 09:00" in listed.stdout.splitlines()[1]
+    as_json = json.loads(_cli(tmp_path, clock, "requests", "show", "1", "--json").stdout)
+    assert as_json["snoozed_until"] == "2026-01-06T09:00:00+00:00"
+
+    bad = _cli(tmp_path, clock, "requests", "snooze", "1", "someday")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "supportdesk: cannot read 'someday' as a time: write e.g. 3d, 4h, mon 9:00, tomorrow 9:00, "
+        "9:00, 2026-12-10 14:00"
+    ]
+    cleared = _cli(tmp_path, clock, "requests", "snooze", "1", "--clear", "--json")
+    assert json.loads(cleared.stdout) == {"number": 1, "snoozed_until": None, "changed": True}
+    assert desk.request(1).request.snoozed_until is None
+    assert _cli(tmp_path, clock, "requests", "snooze", "1").returncode == 2
+
+
+def test_reply_with_close_or_snooze(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = make_desk(tmp_path, clock)
+    for n in (1, 2):
+        drop_into_maildir(tmp_path, make_mail(subject=f"Q{n}", message_id=f"q{n}@x"))
+    desk.fetch()
+    closed = _cli(
+        tmp_path, clock, "requests", "reply", "1", "--body", ANSWER, "--close", "resolved"
+    )
+    assert closed.returncode == 0, closed.stderr
+    assert "; #1 closed (resolved)." in " ".join(closed.stderr.split())
+    assert desk.request(1).request.status == "closed"
+
+    refused = _cli(
+        tmp_path, clock, "requests", "reply", "2", "--body", ANSWER, "--snooze", "2d ago"
+    )
+    assert refused.returncode == 1 and "cannot read '2d ago'" in refused.stderr
+    assert [m.kind for m in desk.request(2).messages if m.direction == "out"] == ["ack"]
+
+    snoozed = _cli(
+        tmp_path, clock, "requests", "reply", "2", "--body", ANSWER, "--snooze", "3d", "--json"
+    )
+    assert snoozed.returncode == 0, snoozed.stderr
+    assert json.loads(snoozed.stdout)["snoozed_until"] == "2026-01-08T09:00:00+00:00"
+    request = desk.request(2).request
+    assert (request.status, request.snoozed_until) == ("waiting", clock.now() + timedelta(days=3))

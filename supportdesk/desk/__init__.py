@@ -296,9 +296,19 @@ class Desk:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> tuple[str, tpl.Rendered]:
         return self._replies.reply_with_template(
-            number, name, agent, extra, language, cc=cc, idempotency_key=idempotency_key
+            number,
+            name,
+            agent,
+            extra,
+            language,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            close=close,
+            snooze_until=snooze_until,
         )
 
     # -- agents ---------------------------------------------------------------------------

@@ -346,6 +346,8 @@ def reply_with_template(
     language: str | None = None,
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
+    close: str | None = None,
+    snooze_until: datetime | None = None,
 ) -> tuple[str, Rendered]:
     """Render template `name` for the request and queue it (plus `extra` text after it).
     A template that fails to render raises TemplateError and nothing is queued; one that
@@ -381,6 +383,8 @@ def reply_with_template(
         template_language=record.language,
         cc=cc,
         idempotency_key=idempotency_key,
+        close=close,
+        snooze_until=snooze_until,
     )
     return message_id, rendered
 
@@ -467,6 +471,8 @@ class ReplyService:
         *,
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> tuple[str, Rendered]:
         ctx = self.ctx
         return reply_with_template(
@@ -480,4 +486,6 @@ class ReplyService:
             language=language,
             cc=cc,
             idempotency_key=idempotency_key,
+            close=close,
+            snooze_until=snooze_until,
         )

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from supportdesk.desk.context import DeskContext
@@ -68,6 +68,10 @@ class SendService:
             raise SupportDeskError(str(exc)) from None
 
     examples = WHEN_EXAMPLES
+
+    def label(self, until: datetime) -> str:
+        """ "snoozed until Mon 09:00", in the desk's time zone."""
+        return snoozed_label(until, self.ctx.now(), self.ctx.settings.stats_zone)
 
     def snooze(self, number: int, until: datetime | str, agent: str) -> datetime:
         """Snooze a waiting request until `until` (a time or what an agent writes); returns
@@ -133,3 +137,11 @@ class SendService:
                 detail={"message_id": message_id, "restored": restored},
             )
             return Unsent(number, kept["text"] if kept else "", restored)
+
+
+def snoozed_label(until: datetime, now: datetime, zone: tzinfo) -> str:
+    """ "snoozed until Mon 09:00" (within a week), else with the date, in the desk's zone."""
+    local = until.astimezone(zone)
+    if until - now < timedelta(days=6):
+        return f"snoozed until {local:%a %H:%M}"
+    return f"snoozed until {local:%a %Y-%m-%d %H:%M}"
