@@ -105,6 +105,14 @@ class SendService:
             return None
         return found.undo_until
 
+    def undoable(self, message_id: str) -> tuple[str, datetime] | None:
+        """(to whom, until when) while the reply `message_id` may still be taken back."""
+        with self.ctx.db.read() as conn:
+            found = undo.withdrawable(conn, message_id)
+        if found is None or found.undo_until is None or found.undo_until <= self.ctx.now():
+            return None
+        return found.to, found.undo_until
+
     def unsend(self, message_id: str, agent: str) -> Unsent:
         """Take back `agent`'s reply `message_id` before it is delivered: it vanishes from
         the thread and the outbox, the request is as it was before (unless it changed since),
