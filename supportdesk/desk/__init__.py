@@ -283,6 +283,11 @@ class Desk:
     def reply_cc(self, number: int) -> list[str]:
         return self._replies.reply_cc(number)
 
+    def unsend(self, message_id: str, agent: str) -> str:
+        """Take back `agent`'s reply before delivery (see `sending.unsend`); returns its text,
+        which is the agent's draft again."""
+        return self.sending.unsend(message_id, agent).text
+
     def keyed_reply(self, number: int, key: str) -> str | None:
         return self._replies.keyed_reply(number, key)
 
