@@ -80,7 +80,9 @@ def test_a_reply_undone_in_time_is_never_received(
     assert desk.outbox_counts() == {"sent": 1}
     draft = desk.draft(1, "anna")
     assert draft is not None and draft.text == ANSWER
-    assert [e["kind"] for e in desk.request(1).events][-1] == "unsend"
+    kinds = [e["kind"] for e in desk.request(1).events]
+    assert kinds[-1] == "unsend" and "unsent_reply" in kinds and "reply" not in kinds
+    assert desk.today().answered == 0  # not counted as an answer
     assert [r.number for r in desk.stack()] == [1]  # back on the stack
 
     clock.advance(timedelta(minutes=5))
@@ -150,6 +152,10 @@ def test_send_and_close_undone_reopens_as_before(
     desk.sending.unsend(message_id, "anna")
     back = desk.request(1).request
     assert (back.status, back.close_reason, back.closed_at) == ("new", None, None)
+    kinds = [e["kind"] for e in desk.request(1).events]
+    assert "close" not in kinds and "unsent_close" in kinds
+    figures = desk.stats(clock.now() - timedelta(days=1), clock.now() + timedelta(days=1)).total
+    assert (figures.answered, figures.first_answers, figures.closed) == (0, 0, {})
 
 
 def test_a_customer_writing_meanwhile_keeps_the_request_on_the_stack(

@@ -115,8 +115,9 @@ class SendService:
 
     def unsend(self, message_id: str, agent: str) -> Unsent:
         """Take back `agent`'s reply `message_id` before it is delivered: it vanishes from
-        the thread and the outbox, the request is as it was before (unless it changed since),
-        the agent's draft holds the text again, and an `unsend` event says so. Too late (a
+        the thread, the outbox and the figures (its events become `unsent_reply` ...), the
+        request is as it was before (unless it changed since), the agent's draft holds the
+        text again, and an `unsend` event says so. Too late (a
         worker took it, or the window passed): one line, and nothing changes."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
@@ -136,6 +137,7 @@ class SendService:
             if kept is not None:
                 restored = undo.restore_request(conn, number, kept["before"], kept["after"], now)
                 save_draft(conn, number, agent, kept["text"], kept.get("template"), now)
+                undo.retire_events(conn, number, kept["at"], agent)  # out of the figures
             add_event(
                 conn,
                 number,

@@ -105,14 +105,35 @@ def withdraw(conn: Connection, pk: int, now: datetime) -> bool:
 
 def reply_undo(conn: Connection, number: int, message_id: str) -> dict[str, Any] | None:
     """The `undo` part of the reply (or reminder) event that queued `message_id`: the
-    request's state before it, its status after, the agent's text and template."""
+    request's state before it, its status after, the agent's text and template; with the
+    event's time as "at"."""
     rows = conn.execute(
-        select(t.event.c.detail)
+        select(t.event.c.detail, t.event.c.at)
         .where(t.event.c.request_id == number, t.event.c.kind.in_(("reply", "reminder")))
         .order_by(t.event.c.id.desc())
-    ).scalars()
-    for raw in rows:
+    )
+    for raw, at in rows:
         detail = json.loads(raw) if raw else {}
         if detail.get("message_id") == message_id and isinstance(detail.get("undo"), dict):
-            return dict(detail["undo"])
+            return {**detail["undo"], "at": at}
     return None
+
+
+WITHDRAWN_KINDS = ("reply", "reminder", "close", "snooze", "csat_asked")
+"""The events an answer writes (with a close or snooze sent with it, the rating asked)."""
+
+
+def retire_events(conn: Connection, number: int, at: datetime, actor: str) -> int:
+    """The events the withdrawn answer wrote (one transaction: the same time and agent)
+    become `unsent_<kind>`: the timeline keeps them, the figures count them no more."""
+    rows = conn.execute(
+        select(t.event.c.id, t.event.c.kind).where(
+            t.event.c.request_id == number,
+            t.event.c.at == at,
+            t.event.c.actor == actor,
+            t.event.c.kind.in_(WITHDRAWN_KINDS),
+        )
+    ).all()
+    for pk, kind in rows:
+        conn.execute(update(t.event).where(t.event.c.id == pk).values(kind=f"unsent_{kind}"))
+    return len(rows)
