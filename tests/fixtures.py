@@ -61,7 +61,8 @@ def write_config(folder: Path, extra: dict[str, Any] | None = None) -> Path:
             "agent": "anna",
         },
         "mailbox": {"kind": "maildir", "path": "mail"},
-        "outgoing": {"kind": "file", "path": "outbox"},
+        # Replies go out at the next delivery; tests of undo send set undo_seconds.
+        "outgoing": {"kind": "file", "path": "outbox", "undo_seconds": 0},
     }
     for section, values in (extra or {}).items():
         if isinstance(values, dict):

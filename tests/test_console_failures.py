@@ -171,11 +171,11 @@ async def test_claiming_a_request_deleted_meanwhile_says_so(
     app = make_app(desk, "anna", background=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_top_request(pilot)
-        await pilot.press("u")  # release
+        await pilot.press("U")  # release
         await settle(pilot)
         assert not screen.claimed and failures(app) == []
         delete_behind_the_consoles_back(tmp_path, 3)
-        await pilot.press("u")  # claim again
+        await pilot.press("U")  # claim again
         await settle(pilot)
         line = await the_one_line(pilot, "Claiming #3 failed: ")
         assert "request #3 does not exist" in line

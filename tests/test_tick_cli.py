@@ -37,7 +37,15 @@ if FAKETIME is None:
     )
 
 TIMEOUT = 60
-RULES = ("follow_ups", "reminders", "closed", "notices", "claims_expired", "sla_warned")
+RULES = (
+    "follow_ups",
+    "reminders",
+    "closed",
+    "notices",
+    "claims_expired",
+    "sla_warned",
+    "snoozed",
+)
 
 
 def cli(*args: str, cwd: Path, at: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""stack, requests list|show|reply|close, search."""
+"""stack, requests list|show|reply|close|snooze, search."""
 
 from __future__ import annotations
 
@@ -36,12 +36,16 @@ AgentOption = Annotated[
 def _request_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg]
     from supportdesk.desk.senders import request_sender
 
-    now = state.desk().clock.now()
+    desk = state.desk()
+    now = desk.clock.now()
     return [
         [
             f"#{r.number}",
             r.priority,
-            r.status,
+            # snoozed requests wait: "snoozed Mon 09:00" says both
+            desk.sending.label(r.snoozed_until).replace(" until", "")
+            if r.snoozed_until and r.status == "waiting"
+            else r.status,
             r.reason,
             age(r.pushed_at, now),
             request_sender(r),  # the name, and the address when the name alone could deceive
@@ -161,6 +165,8 @@ def show(number: int, json: JsonFlag = False) -> None:
     )
     if customer.warning:
         stdout.print(mail_text(f"⚠ {customer.warning}", "yellow"))
+    if r.snoozed_until is not None:
+        stdout.print(mail_text(state.desk().sending.label(r.snoozed_until)))
     stdout.print(mail_text(f"owner: {r.assignee or 'nobody'}"))
     if r.mentions is not None:
         stdout.print(mail_text(f"⚠ {mention_note(r.mentions)}", "yellow"))
@@ -256,6 +262,21 @@ def reply(
             "--attach", metavar="FILE", help="Send this file with the answer (repeatable)."
         ),
     ] = None,
+    close: Annotated[
+        str | None,
+        typer.Option(  # noqa: UP007
+            "--close", metavar="REASON", help="Close the request with the answer (resolved ...)."
+        ),
+    ] = None,
+    snooze: Annotated[
+        str | None,
+        typer.Option(  # noqa: UP007
+            "--snooze",
+            metavar="UNTIL",
+            help="Snooze the request with the answer: back on top then (3d, mon 9:00 ...) "
+            "unless the customer writes first.",
+        ),
+    ] = None,
     agent: AgentOption = None,
     json: JsonFlag = False,
 ) -> None:
@@ -264,6 +285,8 @@ def reply(
     It is copied to the people in Cc of the customer's latest message (--no-cc: to nobody)."""
     if body is not None and body_file is not None:
         raise typer.BadParameter("give --body or --body-file, not both")
+    if close is not None and snooze is not None:
+        raise typer.BadParameter("give --close or --snooze, not both")
     if template is None and body is None and body_file is None:
         raise typer.BadParameter("give --template, --body or --body-file")
     if body_file is not None:
@@ -276,6 +299,7 @@ def reply(
     login = state.acting(agent)
     desk = state.desk()
     files = [desk.read_attachment(path) for path in attach or []]
+    until = desk.sending.parse_when(snooze) if snooze is not None else None  # before sending
     cc: list[str] | None = [] if no_cc else None
     if idempotency_key is not None and (done := desk.keyed_reply(number, idempotency_key)):
         if json:
@@ -295,11 +319,20 @@ def reply(
             cc=cc,
             idempotency_key=idempotency_key,
             attachments=files,
+            close=close,
+            snooze_until=until,
         )
         used = rendered.template
     else:
         message_id = desk.reply(
-            number, text, login, cc=cc, idempotency_key=idempotency_key, attachments=files
+            number,
+            text,
+            login,
+            cc=cc,
+            idempotency_key=idempotency_key,
+            attachments=files,
+            close=close,
+            snooze_until=until,
         )
     if isinstance(message_id, HeldLetter):  # a trainee's answer waits for the mentor
         if json:
@@ -318,13 +351,17 @@ def reply(
                 "language": used.language if used else None,
                 "cc": copied,
                 "attachments": [f.filename for f in files],
+                "closed": close,
+                "snoozed_until": until.isoformat() if until else None,
             }
         )
     else:
         how = f" with {used.label}" if used else ""
         copy = f", Cc {', '.join(copied)}" if copied else ""
         attached = f", {len(files)} file{'s' if len(files) != 1 else ''} attached" if files else ""
-        say(f"Reply to #{number} queued{how}{copy}{attached} ({message_id}).")
+        then = f"; #{number} closed ({close})" if close else ""
+        then += f"; #{number} {desk.sending.label(until)}" if until else ""
+        say(f"Reply to #{number} queued{how}{copy}{attached} ({message_id}){then}.")
 
 
 @requests_app.command("set")
@@ -472,6 +509,41 @@ def close(
         emit_json({"number": number, "status": "closed", "reason": reason})
     else:
         say(f"#{number} closed ({reason}).")
+
+
+@requests_app.command("snooze")
+def snooze(
+    number: int,
+    until: Annotated[
+        str | None,
+        typer.Argument(
+            help="When it comes back on top: 3d, 4h, mon 9:00, tomorrow 9:00, "
+            "9:00, 2026-12-10 14:00 (the desk's time zone)."
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="End the snooze.")] = False,
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Snooze a waiting request: it comes back on top at UNTIL, unless the customer writes
+    first; follow-ups wait meanwhile."""
+    if clear == (until is not None):
+        raise typer.BadParameter("give UNTIL or --clear")
+    desk = state.desk()
+    login = state.acting(agent)
+    if clear:
+        changed = desk.sending.unsnooze(number, login)
+        if json:
+            emit_json({"number": number, "snoozed_until": None, "changed": changed})
+        else:
+            say(f"#{number} is not snoozed any more." if changed else f"#{number} was not snoozed.")
+        return
+    assert until is not None
+    when = desk.sending.snooze(number, until, login)
+    if json:
+        emit_json({"number": number, "snoozed_until": when.isoformat()})
+    else:
+        say(f"#{number} {desk.sending.label(when)}.")
 
 
 @requests_app.command("merge")

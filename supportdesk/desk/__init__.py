@@ -14,7 +14,8 @@ each holding its own rules:
 - `status.StatusService`: today's numbers, the mailbox, the outbox, the database's health;
 - `stats.StatsService`: the team's figures over a period (stats, the daily speed score);
 - `reviews.ReviewService` (`desk.reviews`): trainees' letters held for their mentor;
-- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer.
+- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer;
+- `sending.SendService` (`desk.sending`): snooze, and undo send.
 
 Mail in and out, the tick and the poller lease are the poller's (below, as they were).
 """
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.report import DailyReporter, ReportResult
     from supportdesk.desk.requests import LineMove, RequestDetail, RequestService
     from supportdesk.desk.reviews import ReviewService
+    from supportdesk.desk.sending import SendService
     from supportdesk.desk.stats import StatsService
     from supportdesk.desk.status import StatusService
     from supportdesk.desk.tick import TickReport
@@ -136,6 +138,13 @@ class Desk:
         from supportdesk.desk.reviews import ReviewService
 
         return ReviewService(self.ctx)
+
+    @cached_property
+    def sending(self) -> SendService:
+        """Snooze (until `3d`, `mon 9:00` ...) and undo send (`unsend`)."""
+        from supportdesk.desk.sending import SendService
+
+        return SendService(self.ctx)
 
     @cached_property
     def quality(self) -> QualityService:
@@ -266,6 +275,8 @@ class Desk:
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
         attachments: list[ReplyAttachment] | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> str:
         return self._replies.reply(
             number,
@@ -275,6 +286,8 @@ class Desk:
             cc=cc,
             idempotency_key=idempotency_key,
             attachments=attachments,
+            close=close,
+            snooze_until=snooze_until,
         )
 
     def read_attachment(self, path: str) -> ReplyAttachment:
@@ -287,6 +300,11 @@ class Desk:
 
     def reply_cc(self, number: int) -> list[str]:
         return self._replies.reply_cc(number)
+
+    def unsend(self, message_id: str, agent: str) -> str:
+        """Take back `agent`'s reply before delivery (see `sending.unsend`); returns its text,
+        which is the agent's draft again."""
+        return self.sending.unsend(message_id, agent).text
 
     def keyed_reply(self, number: int, key: str) -> str | None:
         return self._replies.keyed_reply(number, key)
@@ -302,6 +320,8 @@ class Desk:
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
         attachments: list[ReplyAttachment] | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> tuple[str, tpl.Rendered]:
         return self._replies.reply_with_template(
             number,
@@ -312,6 +332,8 @@ class Desk:
             cc=cc,
             idempotency_key=idempotency_key,
             attachments=attachments,
+            close=close,
+            snooze_until=snooze_until,
         )
 
     # -- agents ---------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from supportdesk.config import Settings
-from supportdesk.desk import csat, templates
+from supportdesk.desk import csat, sending, templates
 from supportdesk.desk.attachments import check_limit, read_attachment
 from supportdesk.desk.context import DeskContext
 from supportdesk.desk.outgoing import OutgoingMail, attachment_rows, build_outgoing
@@ -72,6 +72,8 @@ def reply(
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
     attachments: list[ReplyAttachment] | None = None,
+    close: str | None = None,
+    snooze_until: datetime | None = None,
 ) -> str:
     """Queue an answer to request `number`; it leaves the stack (waiting). Returns Message-ID.
     A trainee's answer is held for review instead (status `review`): the return value is
@@ -84,11 +86,22 @@ def reply(
     `cc`: whom to copy; None copies the Cc of the customer's latest message (reply_cc).
     `idempotency_key`: a reply already queued for this request with the same key is not
     queued again; its Message-ID is returned and nothing changes.
-    `attachments`: files sent with it (together at most `[outgoing] attachment_limit`)."""
+    `attachments`: files sent with it (together at most `[outgoing] attachment_limit`).
+    `close` (a close reason) closes the request with the answer, `snooze_until` snoozes it:
+    in the same transaction, so a crash never leaves the one without the other. The answer
+    waits `[outgoing] undo_seconds` in the outbox (desk.sending.unsend takes it back)."""
     key = check_key(idempotency_key)
     if not body.strip():
         raise SupportDeskError("the reply is empty")
     check_limit(settings, attachments or [])
+    if close is not None and close not in CLOSE_REASONS:
+        raise SupportDeskError(
+            f"unknown close reason {close!r}: use one of " + ", ".join(CLOSE_REASONS)
+        )
+    if close is not None and snooze_until is not None:
+        raise SupportDeskError("close or snooze the request with the answer, not both")
+    if snooze_until is not None and snooze_until <= now:
+        raise SupportDeskError("the snooze time is in the past: give a later time")
     with db.write() as conn:
         request = reqs.get_request(conn, number)
         if request is None:
@@ -98,6 +111,12 @@ def reply(
         agent = get_agent(conn, agent_login)
         if agent is not None and agent.trainee:  # held for the mentor, not queued
             from supportdesk.desk.reviews import hold
+
+            if close is not None or snooze_until is not None:
+                raise SupportDeskError(
+                    "a trainee's answer waits for the mentor: send it without closing or "
+                    "snoozing the request"
+                )
 
             return hold(
                 conn,
@@ -113,6 +132,8 @@ def reply(
                 attachments=attachments,
             )
         reminder = lifecycle.answer_is_reminder(request.status, request.reason)
+        undoable = settings.outgoing.undo_seconds > 0
+        kept = sending.undo_detail(conn, number, body, template) if undoable else None
         try:
             message_id = queue_mail(
                 conn,
@@ -128,6 +149,7 @@ def reply(
                 ask=not reminder,
                 answer_event=True,
                 attachments=attachments,
+                undo=undoable,
             )
         except _Repeated as repeated:  # a concurrent run with the same key won: no change
             return repeated.message_id
@@ -145,10 +167,18 @@ def reply(
                 detail["template"] = used
         if reminder:
             detail["reminder"] = change["reminder_count"]
+        if kept is not None:
+            kept["after"] = lifecycle.CLOSED if close is not None else change["status"]
+            detail["undo"] = kept
         add_event(
             conn, number, now, "reminder" if reminder else "reply", actor=agent_login, detail=detail
         )
         drop_draft(conn, number, agent_login)  # sent: the draft is done with
+        if close is not None:
+            reqs.update_request(conn, number, **lifecycle.closed(close, now))
+            add_event(conn, number, now, "close", actor=agent_login, reason=close)
+        elif snooze_until is not None:
+            sending.snooze(conn, now, number, snooze_until, agent_login)
         return message_id
 
 
@@ -190,6 +220,7 @@ def queue_mail(
     ask: bool = False,
     answer_event: bool = False,
     attachments: list[ReplyAttachment] | None = None,
+    undo: bool = False,
 ) -> str:
     """Put a message to the customer in the outbox (inside the caller's transaction), as an
     answer to their latest message; returns its Message-ID. It goes to the request's customer
@@ -200,7 +231,8 @@ def queue_mail(
     `[csat] ask` (added here, so it is never in the agent's draft and never doubled).
     `answer_event`: the caller records it as the agent's answer (a reply or reminder event):
     if it is the first answer, the agent is kept as the one who gave it (the figures by
-    agent)."""
+    agent). `undo`: an agent's answer, which waits `[outgoing] undo_seconds` (its
+    `undo_until`) before any worker takes it."""
     number = request.number
     agent = get_agent(conn, agent_login) if agent_login else None
     question = csat_question(conn, settings, request, agent) if ask else None
@@ -229,6 +261,10 @@ def queue_mail(
         row, raw = build_outgoing(settings, now, pk, mail)
     except ValueError as exc:
         raise SupportDeskError(f"cannot write to {mail.to[0]}: {exc}") from None
+    if undo and settings.outgoing.undo_seconds > 0:
+        row["undo_until"] = row["next_attempt_at"] = now + timedelta(
+            seconds=settings.outgoing.undo_seconds
+        )
     if idempotency_key is not None:
         row["idempotency_key"] = idempotency_key
         taken = outbox.insert_keyed(conn, row)
@@ -323,6 +359,8 @@ def reply_with_template(
     cc: list[str] | None = None,
     idempotency_key: str | None = None,
     attachments: list[ReplyAttachment] | None = None,
+    close: str | None = None,
+    snooze_until: datetime | None = None,
 ) -> tuple[str, Rendered]:
     """Render template `name` for the request and queue it (plus `extra` text after it).
     A template that fails to render raises TemplateError and nothing is queued; one that
@@ -359,6 +397,8 @@ def reply_with_template(
         cc=cc,
         idempotency_key=idempotency_key,
         attachments=attachments,
+        close=close,
+        snooze_until=snooze_until,
     )
     return message_id, rendered
 
@@ -399,8 +439,11 @@ class ReplyService:
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
         attachments: list[ReplyAttachment] | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> str:
-        """Queue an answer. With `template` (the name it started from, perhaps edited since)
+        """Queue an answer (and close or snooze the request with it). With `template` (the
+        name it started from, perhaps edited since)
         the use is recorded, so suggestions learn from it. `cc` None copies the Cc of the
         customer's latest message (`reply_cc`), [] copies nobody. The same
         `idempotency_key` again queues nothing and returns the first Message-ID."""
@@ -416,6 +459,8 @@ class ReplyService:
             cc=cc,
             idempotency_key=idempotency_key,
             attachments=attachments,
+            close=close,
+            snooze_until=snooze_until,
         )
 
     def reply_cc(self, number: int) -> list[str]:
@@ -443,6 +488,8 @@ class ReplyService:
         cc: list[str] | None = None,
         idempotency_key: str | None = None,
         attachments: list[ReplyAttachment] | None = None,
+        close: str | None = None,
+        snooze_until: datetime | None = None,
     ) -> tuple[str, Rendered]:
         ctx = self.ctx
         return reply_with_template(
@@ -457,6 +504,8 @@ class ReplyService:
             cc=cc,
             idempotency_key=idempotency_key,
             attachments=attachments,
+            close=close,
+            snooze_until=snooze_until,
         )
 
     def read_attachment(self, path: str) -> ReplyAttachment:

@@ -5,6 +5,8 @@ and on demand by `supportdesk tick`.
   follow-up (or, with `workflow.auto_remind`, gets its reminder without an agent).
 - After `workflow.max_reminders` reminders and another `follow_up_after` of silence it is
   closed `no_reply`, and `closed_no_reply` is sent when `workflow.notify_on_auto_close`.
+- A waiting request whose snooze time came goes back on top (`snoozed`); follow-ups wait
+  while a request is snoozed.
 - Claims past their time are dropped.
 - Requests without a first answer are marked when it is due soon and when it is overdue.
 
@@ -51,6 +53,8 @@ class TickReport:
     claims_expired: list[int] = field(default_factory=list)
     sla_warned: list[int] = field(default_factory=list)
     sla_overdue: list[int] = field(default_factory=list)
+    snoozed: list[int] = field(default_factory=list)
+    """Back on top: their snooze ended and the customer had not written."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,11 +66,13 @@ class TickReport:
             "claims_expired": self.claims_expired,
             "sla_warned": self.sla_warned,
             "sla_overdue": self.sla_overdue,
+            "snoozed": self.snoozed,
         }
 
     def lines(self) -> list[str]:
         """What happened, for a person; nothing when nothing did."""
         parts = [
+            ("back on top after a snooze", self.snoozed),
             ("back on the stack as follow-ups", self.follow_ups),
             ("reminded automatically", self.reminders),
             ("closed after the reminders went unanswered", self.closed),
@@ -90,6 +96,9 @@ def tick(db: Database, settings: Settings, now: datetime) -> TickReport:
     report = TickReport(now)
     workflow = settings.workflow
     silent_since = now - workflow.follow_up_after
+    with db.write() as conn:
+        report.snoozed = followups.wake_snoozed(conn, now)
+        followups.add_events(conn, now, "snooze_ended", report.snoozed, reason="snoozed")
     with db.write() as conn:
         _close_or_push_silent(conn, settings, now, silent_since, report)
     with db.write() as conn:

@@ -21,6 +21,7 @@ atomic statement on PostgreSQL still is, while its outcome is written only here.
 | a trainee answers                      | review          | review                 |
 | the mentor approves the letter         | (as an answer)  | (as an answer)         |
 | the mentor returns the letter          | open            | returned               |
+| a snooze ends, the customer silent     | open            | snoozed                |
 
 Standard library only; the strings equal the values stored in the database.
 """
@@ -103,6 +104,7 @@ def message_arrived(status: str, reason: str, at: datetime, now: datetime) -> Ch
         "pushed_at": at,
         "updated_at": now,
         **_NOT_CLOSED,
+        "snoozed_until": None,  # the customer wrote first: the snooze is over
     }
     if reason != DELIVERY_FAILED:
         change["reminder_count"] = 0
@@ -133,6 +135,7 @@ def answered(
         "reason": LINKED if item_open else ANSWERED,
         "reminder_count": reminder_count + 1 if reminder else reminder_count,
         "updated_at": now,
+        "snoozed_until": None,  # a new answer starts a new wait (send-and-snooze sets it after)
         **_UNCLAIMED,
         **_NOT_CLOSED,
     }
@@ -146,7 +149,39 @@ def closed(reason: str, now: datetime) -> Change:
         "close_reason": reason,
         "closed_at": now,
         "updated_at": now,
+        "snoozed_until": None,
         **_UNCLAIMED,
+    }
+
+
+SNOOZABLE = (WAITING,)
+"""A request may be snoozed while it waits for the customer (answered, or just answered)."""
+
+
+def snooze_refusal(number: int, status: str) -> str | None:
+    """Why request `number` may not be snoozed (None: it may)."""
+    if status in SNOOZABLE:
+        return None
+    return (
+        f"#{number} is {status}, not waiting for the customer: answer it and snooze it with "
+        "the answer (f9 in the reply screen, or requests reply N --snooze UNTIL)"
+    )
+
+
+def snoozed(until: datetime | None, now: datetime) -> Change:
+    """Snoozed until `until` (None: the snooze is cleared): it keeps waiting, and comes
+    back on top then unless the customer writes first; follow-ups wait meanwhile."""
+    return {"snoozed_until": until, "updated_at": now}
+
+
+def snooze_ended(now: datetime) -> Change:
+    """The snooze time came and the customer had not written: back on top (`snoozed`)."""
+    return {
+        "status": OPEN,
+        "reason": Reason.SNOOZED,
+        "pushed_at": now,
+        "updated_at": now,
+        "snoozed_until": None,
     }
 
 

@@ -19,8 +19,25 @@ _r, _e = t.request, t.event
 
 
 def _silent(silent_since: datetime) -> Any:
-    """Waiting for the customer since before `silent_since`."""
-    return and_(_r.c.status == "waiting", _r.c.last_outbound_at <= silent_since)
+    """Waiting for the customer since before `silent_since`, and not snoozed (a snoozed
+    request's follow-ups wait for the snooze to end)."""
+    return and_(
+        _r.c.status == "waiting",
+        _r.c.last_outbound_at <= silent_since,
+        _r.c.snoozed_until.is_(None),
+    )
+
+
+def wake_snoozed(conn: Connection, now: datetime) -> list[int]:
+    """Put waiting requests whose snooze time came back on top (`snoozed`); one the customer
+    wrote to meanwhile is not waiting any more (and its snooze was cleared)."""
+    rows = conn.execute(
+        update(_r)
+        .where(_r.c.status == "waiting", _r.c.snoozed_until <= now)
+        .values(**lifecycle.snooze_ended(now))
+        .returning(_r.c.id)
+    )
+    return [int(n) for n in rows.scalars()]
 
 
 def push_follow_ups(

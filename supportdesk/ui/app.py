@@ -10,6 +10,7 @@ import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -26,7 +27,7 @@ from supportdesk.desk import Desk
 from supportdesk.desk.poller import Poller
 from supportdesk.ui.screens.stack import StackScreen
 from supportdesk.ui.text import plain
-from supportdesk.ui.work import WorkDone, WorkFailed, failure_line
+from supportdesk.ui.work import WorkDone, WorkFailed, failure_line, run_desk
 
 REFRESH_EVERY = 0.5
 """Seconds between looks for other agents' changes (a cheap PRAGMA data_version on SQLite):
@@ -56,6 +57,7 @@ class SupportDeskApp(App[None]):
         Binding("f3", "backlog", "Backlog", id="app.backlog"),
         Binding("f4", "stats", "Stats", id="app.stats"),
         Binding("f6", "reviews", "Review", id="app.reviews"),
+        Binding("u", "undo_send", "Undo send", id="app.undo_send"),
     ]
 
     def __init__(self, desk: Desk, agent: str, *, background: bool = True) -> None:
@@ -78,6 +80,9 @@ class SupportDeskApp(App[None]):
         self.poller = Poller(desk, self.holder) if background else None
         """Mail in, the tick and the outbox, while this console holds the poller lease."""
         self._poll_timer: Timer | None = None
+        self.undo: tuple[str, int, datetime] | None = None
+        """The last reply sent from this console while it may be taken back: (Message-ID,
+        request, until when); `u` brings it back to the editor."""
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -197,6 +202,40 @@ class SupportDeskApp(App[None]):
         from supportdesk.ui.screens.reply import ReplyScreen
 
         self.push_screen(ReplyScreen(number))
+
+    # -- undo send ---------------------------------------------------------------------------
+
+    def offer_undo(self, message_id: str, number: int, until: datetime) -> None:
+        """`u` takes the reply back until `until` (shown in the footer only meanwhile)."""
+        self.undo = (message_id, number, until)
+        self.refresh_bindings()
+        seconds = (until - self.desk.clock.now()).total_seconds()
+        self.set_timer(max(seconds, 0) + 0.1, self.refresh_bindings, name="undo-window")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_send":
+            return self.undo is not None and self.desk.clock.now() < self.undo[2]
+        return True
+
+    def action_undo_send(self) -> None:
+        if self.undo is None:
+            return
+        message_id, number, _until = self.undo
+        desk, agent = self.desk, self.agent
+        self.undo = None
+        self.refresh_bindings()
+
+        def undone(_: object) -> None:
+            self.notify(f"Reply to #{number} taken back: it is in the editor again.")
+            self.reply_to(number)
+
+        run_desk(
+            self,
+            "Undo send",
+            lambda: desk.sending.unsend(message_id, agent),
+            undone,
+            group="undo-send",
+        )
 
     def back_to_stack(self) -> None:
         """After an answer or a close: the stack, with the next request on top."""

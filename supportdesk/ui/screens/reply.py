@@ -9,6 +9,7 @@ import shlex
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,6 +85,16 @@ class ReplyScreen(Screen[None]):
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="reply.send", priority=True),
+        Binding("f8", "send_close", "Send+close", id="reply.send_close", priority=True),
+        Binding(
+            "ctrl+shift+s",
+            "send_close",
+            "Send+close",
+            show=False,
+            id="reply.send_close2",
+            priority=True,
+        ),
+        Binding("f9", "send_snooze", "Send+snooze", id="reply.send_snooze", priority=True),
         Binding("ctrl+t", "pick_template", "Template", id="reply.template", priority=True),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="reply.editor", priority=True),
         Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
@@ -406,35 +417,91 @@ class ReplyScreen(Screen[None]):
         self._show_suggestions(listed=False)
 
     def action_send(self) -> None:
+        text = self._text()
+        if text is not None:
+            self.sending = True
+            self._send(text)
+
+    def _text(self) -> str | None:
         text = self.query_one("#editor", TextArea).text
         if not text.strip():
             self.notify("The reply is empty.", severity="warning")
-            return
-        self.sending = True
-        self._send(text)
+            return None
+        return text
 
-    def _send(self, text: str) -> None:
+    def action_send_close(self) -> None:
+        """Send, then close with the reason picked (the picker `c` uses): one step."""
+        from supportdesk.ui.modals.close import CloseModal
+
+        if self._text() is None:
+            return
+
+        def chosen(reason: str | None) -> None:
+            text = self._text()
+            if reason and text is not None:
+                self.sending = True
+                self._send(text, close=reason)
+
+        self.app.push_screen(CloseModal(self.number), chosen)
+
+    def action_send_snooze(self) -> None:
+        """Send, then snooze until a time asked for (read before anything is sent)."""
+        from supportdesk.ui.modals.snooze import SnoozeModal
+
+        if self._text() is None:
+            return
+        sending = self.app.desk.sending
+
+        def chosen(until: datetime | None) -> None:
+            text = self._text()
+            if until is not None and text is not None:
+                self.sending = True
+                self._send(text, snooze_until=until)
+
+        modal = SnoozeModal(f"Snooze #{self.number} until", sending.examples, sending.parse_when)
+        self.app.push_screen(modal, chosen)
+
+    def _send(
+        self, text: str, *, close: str | None = None, snooze_until: datetime | None = None
+    ) -> None:
         desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
         cc = [] if self.cc_dropped else self.cc
         files = [a for _, a in self.attached]
 
-        def send() -> tuple[str, str | None]:
-            result = desk.reply(number, text, agent, template=template, cc=cc, attachments=files)
-            mentor = None
+        def send() -> tuple[str, str | None, tuple[str, datetime] | None]:
+            result = desk.reply(
+                number,
+                text,
+                agent,
+                template=template,
+                cc=cc,
+                attachments=files,
+                close=close,
+                snooze_until=snooze_until,
+            )
             if isinstance(result, HeldLetter):  # a trainee's: held for their mentor
+                mentor = None
                 try:
                     mentor = desk.reviews.get(result.review_id).mentor
                 except Exception as exc:  # held all the same: the toast names no one
                     self.log.warning(f"the held letter cannot be read: {exc!r}")
-            return result, mentor
+                return result, mentor, None
+            return result, None, desk.sending.undoable(result)
 
-        def sent(outcome: tuple[str, str | None]) -> None:
-            result, mentor = outcome
-            if isinstance(result, HeldLetter):
+        def sent(done: tuple[str, str | None, tuple[str, datetime] | None]) -> None:
+            message_id, mentor, undoable = done
+            then = f", closed ({close})" if close else ""
+            then += f", {desk.sending.label(snooze_until)}" if snooze_until else ""
+            if isinstance(message_id, HeldLetter):
                 by = f" by {mentor}" if mentor else ""
                 self.notify(f"Held for review{by}: #{number} waits for the approval.")
+            elif undoable is None:
+                self.notify(f"Reply to #{number} queued{then}.", markup=False)
             else:
-                self.notify(f"Reply to #{number} queued.", markup=False)
+                to, until = undoable
+                seconds = round((until - desk.clock.now()).total_seconds())
+                self.notify(f"Sent to {to}{then} · u to undo ({seconds} s)", markup=False)
+                self.app.offer_undo(message_id, number, until)
             self.app.back_to_stack()
 
         def not_sent(_: BaseException) -> None:
