@@ -14,7 +14,8 @@ each holding its own rules:
 - `status.StatusService`: today's numbers, the mailbox, the outbox, the database's health;
 - `stats.StatsService`: the team's figures over a period (stats, the daily speed score);
 - `reviews.ReviewService` (`desk.reviews`): trainees' letters held for their mentor;
-- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer.
+- `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer;
+- `presence.PresenceService` (`desk.presence`): who else has a request open or is replying.
 
 Mail in and out, the tick and the poller lease are the poller's (below, as they were).
 """
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.merging import MergeResult, MergeService
     from supportdesk.desk.owners import OwnerService
+    from supportdesk.desk.presence import PresenceService
     from supportdesk.desk.quality import QualityService
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.report import DailyReporter, ReportResult
@@ -142,6 +144,13 @@ class Desk:
         from supportdesk.desk.quality import QualityService
 
         return QualityService(self.ctx)
+
+    @cached_property
+    def presence(self) -> PresenceService:
+        """Who else has a request open or is replying to it (the collision warning)."""
+        from supportdesk.desk.presence import PresenceService
+
+        return PresenceService(self.ctx)
 
     @cached_property
     def _reporter(self) -> DailyReporter:
