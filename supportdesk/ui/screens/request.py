@@ -20,8 +20,10 @@ from supportdesk.desk.csat import rating_label
 from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.wording import mention_note
 from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
+from supportdesk.domain.enums import Activity
 from supportdesk.ui.item_labels import status_label
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.presence import PresenceLine
 from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time
 from supportdesk.ui.work import run_desk
 
@@ -166,6 +168,7 @@ class RequestScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         loaded = self.loaded
         yield Header(show_clock=False, icon="✉")
+        yield PresenceLine(self.number, Activity.VIEWING, id="presence")
         with Horizontal():
             yield ThreadView(loaded.detail.messages if loaded else [], self.unfold, id="thread")
             with Vertical(id="side"):
