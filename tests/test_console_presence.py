@@ -71,7 +71,7 @@ async def test_the_request_screen_shows_who_else_is_there_live(
         clock.advance(timedelta(seconds=30))
         line.beat()
         bob.presence.here(3, "bob", Activity.REPLYING)  # bob started answering
-        app.reload_screen()  # the data watch: another console wrote
+        app.check_for_changes()  # the data watch: bob's heartbeat is a write, it wakes it
         await settle(pilot)
         assert warning(app) == f"⚠ bob is replying since {clock.now().strftime('%H:%M')}"
 
@@ -122,6 +122,24 @@ async def test_the_reply_screen_warns_and_sending_asks_first(
         assert [(p.agent, p.activity) for p in bob.presence.others(3, "bob")] == [
             ("anna", "replying")
         ]
+
+        # the request screen under the reply screen keeps quiet: anna stays "replying"
+        clock.advance(timedelta(seconds=15))
+        for line in app.screen_stack[-2].query(PresenceLine):
+            line.beat()
+        await settle(pilot)
+        assert [(p.agent, p.activity) for p in bob.presence.others(3, "bob")] == [
+            ("anna", "replying")
+        ]
+        await pilot.press("escape")  # back to the request: viewing it again
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+        assert [(p.agent, p.activity) for p in bob.presence.others(3, "bob")] == [
+            ("anna", "viewing")
+        ]
+        bob.presence.here(3, "bob", Activity.REPLYING)
+        await pilot.press("r")
+        await settle(pilot)
 
         editor = app.screen.query_one("#editor", TextArea)
         editor.load_text("Open Settings → Export and pick Excel.")

@@ -75,6 +75,10 @@ class PresenceLine(Static):
         self.set_interval(REREAD_EVERY, self.reread, name="presence-reread")
 
     def on_unmount(self) -> None:
+        below = self._below()
+        if below is not None:  # back from the reply to the request: viewing it again
+            below.beat()
+            return
         # on an app worker: this widget's workers end with it
         desk, number, agent = self.app.desk, self.number, self.app.agent
         run_desk(
@@ -84,8 +88,32 @@ class PresenceLine(Static):
             group="presence-leave",
         )
 
+    def _lines(self) -> list[PresenceLine]:
+        """The lines for this request on the app's screens, bottom to top (one row per
+        request and agent: the topmost one says what the agent is doing)."""
+        return [
+            line
+            for screen in self.app.screen_stack
+            for line in screen.query(PresenceLine)
+            if line.number == self.number
+        ]
+
+    def _below(self) -> PresenceLine | None:
+        """The line of a screen still open under this one, for the same request."""
+        lines = [line for line in self._lines() if line is not self]
+        return lines[-1] if lines else None
+
+    def _covered(self) -> bool:
+        """Whether a screen above this one speaks for the agent at this request (the reply
+        screen above the request screen)."""
+        lines = self._lines()
+        return self in lines and lines[-1] is not self
+
     def beat(self) -> None:
-        """Say this agent is still here (then read who else is)."""
+        """Say this agent is still here (then read who else is); a screen above that
+        speaks for the agent at this request beats instead."""
+        if self._covered():
+            return
         desk, number, agent, activity = self.app.desk, self.number, self.app.agent, self.activity
 
         def here() -> list[PresenceRecord]:
