@@ -16,6 +16,7 @@ each holding its own rules:
 - `reviews.ReviewService` (`desk.reviews`): trainees' letters held for their mentor;
 - `quality.QualityService` (`desk.quality`): sampled answers scored by a reviewer;
 - `sending.SendService` (`desk.sending`): snooze, and undo send.
+- `presence.PresenceService` (`desk.presence`): who else has a request open or is replying.
 
 Mail in and out, the tick and the poller lease are the poller's (below, as they were).
 """
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from supportdesk.desk.importing import ImportReport
     from supportdesk.desk.merging import MergeResult, MergeService
     from supportdesk.desk.owners import OwnerService
+    from supportdesk.desk.presence import PresenceService
     from supportdesk.desk.quality import QualityService
     from supportdesk.desk.replies import ReplyService
     from supportdesk.desk.report import DailyReporter, ReportResult
@@ -152,6 +154,13 @@ class Desk:
         from supportdesk.desk.quality import QualityService
 
         return QualityService(self.ctx)
+
+    @cached_property
+    def presence(self) -> PresenceService:
+        """Who else has a request open or is replying to it (the collision warning)."""
+        from supportdesk.desk.presence import PresenceService
+
+        return PresenceService(self.ctx)
 
     @cached_property
     def _reporter(self) -> DailyReporter:

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from supportdesk.desk import Desk
 from supportdesk.desk.poller import Poller
+from supportdesk.ui.presence import PresenceLine
 from supportdesk.ui.screens.stack import StackScreen
 from supportdesk.ui.text import plain
 from supportdesk.ui.work import WorkDone, WorkFailed, failure_line, run_desk
@@ -290,6 +291,8 @@ class SupportDeskApp(App[None]):
         reload = getattr(self.screen, "reload", None)
         if reload is not None:
             reload()
+        for line in self.screen.query(PresenceLine):  # who else is at the request
+            line.reread()
 
     def check_for_changes(self) -> None:
         self._check_for_changes()

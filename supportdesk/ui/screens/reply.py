@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +24,17 @@ from textual.widgets import Header, Label, Static, TextArea
 
 from supportdesk.desk.attachments import size_label, split_attach_lines
 from supportdesk.domain import MessageRecord, TemplateRecord
-from supportdesk.domain.records import HeldLetter, ReplyAttachment, ReviewRecord, Suggestion
+from supportdesk.domain.enums import Activity
+from supportdesk.domain.records import (
+    HeldLetter,
+    PresenceRecord,
+    ReplyAttachment,
+    ReviewRecord,
+    Suggestion,
+)
 from supportdesk.errors import SupportDeskError, TemplateError
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.presence import PresenceLine, presence_phrase
 from supportdesk.ui.screens.request import message_text
 from supportdesk.ui.text import cut_long, inert
 from supportdesk.ui.work import run_desk
@@ -142,6 +151,7 @@ class ReplyScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="✉")
+        yield PresenceLine(self.number, Activity.REPLYING, id="presence")
         with Vertical(id="reply"):
             yield Label("", id="reply-title")
             returned = Label("", id="reply-returned")
@@ -420,7 +430,48 @@ class ReplyScreen(Screen[None]):
         text = self._text()
         if text is not None:
             self.sending = True
-            self._send(text)
+            self._unless_someone_replies(lambda: self._send(text))
+
+    def _unless_someone_replies(self, go: Callable[[], None]) -> None:
+        """Run `go` (a send) at once, or after a `y` when someone else is replying to this
+        request now (read fresh: the warning line may be seconds old); `n` leaves the
+        editor as it was, nothing sent."""
+        from supportdesk.ui.modals.confirm import ConfirmModal
+
+        desk, number, agent = self.app.desk, self.number, self.app.agent
+
+        def replying() -> list[PresenceRecord]:
+            return [
+                p for p in desk.presence.others(number, agent) if p.activity == Activity.REPLYING
+            ]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                go()
+            else:
+                self.sending = False
+                self.notify("Not sent: the reply is still here.", markup=False)
+
+        def checked(others: list[PresenceRecord]) -> None:
+            if not others:
+                go()
+                return
+            now = desk.clock.now()
+            who = ", ".join(presence_phrase(p, now) for p in others)
+            self.app.push_screen(ConfirmModal(f"{who} — send anyway? y/n", "send"), answered)
+
+        def not_checked(_: BaseException) -> None:
+            self.sending = False
+
+        run_desk(
+            self,
+            "Send",
+            replying,
+            checked,
+            group="reply-send",
+            advice="the draft is kept",
+            or_else=not_checked,
+        )
 
     def _text(self) -> str | None:
         text = self.query_one("#editor", TextArea).text
@@ -440,7 +491,7 @@ class ReplyScreen(Screen[None]):
             text = self._text()
             if reason and text is not None:
                 self.sending = True
-                self._send(text, close=reason)
+                self._unless_someone_replies(lambda: self._send(text, close=reason))
 
         self.app.push_screen(CloseModal(self.number), chosen)
 
@@ -456,7 +507,7 @@ class ReplyScreen(Screen[None]):
             text = self._text()
             if until is not None and text is not None:
                 self.sending = True
-                self._send(text, snooze_until=until)
+                self._unless_someone_replies(lambda: self._send(text, snooze_until=until))
 
         modal = SnoozeModal(f"Snooze #{self.number} until", sending.examples, sending.parse_when)
         self.app.push_screen(modal, chosen)

@@ -20,10 +20,11 @@ from supportdesk.desk.csat import rating_label
 from supportdesk.desk.senders import message_sender, request_sender
 from supportdesk.desk.wording import mention_note
 from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
-from supportdesk.domain.enums import RequestStatus, ReviewState
+from supportdesk.domain.enums import Activity, RequestStatus, ReviewState
 from supportdesk.domain.records import ReviewRecord
 from supportdesk.ui.item_labels import status_label
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.presence import PresenceLine
 from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time, status_words
 from supportdesk.ui.work import run_desk
 
@@ -209,6 +210,7 @@ class RequestScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         loaded = self.loaded
         yield Header(show_clock=False, icon="✉")
+        yield PresenceLine(self.number, Activity.VIEWING, id="presence")
         with Horizontal():
             yield ThreadView(
                 loaded.detail.messages if loaded else [],
