@@ -86,3 +86,26 @@ def test_two_desks_taking_mail_in_at_once_share_numbers_without_clash_or_gap(
     finally:
         second.close_database()
         first.close_database()
+
+
+def test_a_batch_with_a_new_request_and_its_follow_up_message_is_stored(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """One fetch brings a customer's first message and, right after it, their second one to
+    the same thread: the request is made and pushed again in the same batch (its row sets
+    more columns than the others'), and nothing is lost."""
+    desk = make_desk(tmp_path, clock)
+    first = make_mail(sender="ann@example.org", subject="Printer", message_id="p1@example.org")
+    again = make_mail(
+        sender="ann@example.org",
+        subject="Re: Printer",
+        in_reply_to="p1@example.org",
+        message_id="p2@example.org",
+    )
+    other = make_mail(sender="bob@example.org", subject="Invoice")
+    drop_into_maildir(tmp_path, first, again, other)
+    desk.fetch()
+    numbers = {r.subject: r.number for r in desk.list_requests()}
+    assert set(numbers) == {"Printer", "Invoice"}
+    assert len(desk.request(numbers["Printer"]).messages) >= 2
+    desk.close_database()

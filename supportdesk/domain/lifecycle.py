@@ -86,6 +86,7 @@ def created(at: datetime, now: datetime, *, history: bool = False) -> Change:
         "updated_at": now,
         "closed_at": now if history else None,
         "close_reason": IMPORTED if history else None,
+        "snoozed_until": None,
     }
 
 

@@ -253,6 +253,11 @@ def insert_rows(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -
     if not rows:
         return
     table = t.message.metadata.tables[table_name]
+    shapes = {tuple(row) for row in rows}
+    if len(shapes) > 1:  # rows that set different columns: one statement per set
+        for shape in sorted(shapes):
+            insert_rows(conn, table_name, [row for row in rows if tuple(row) == shape])
+        return
     if conn.dialect.name != "sqlite":
         conn.execute(insert(table), rows)
         return
