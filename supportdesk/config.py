@@ -171,6 +171,26 @@ class OutgoingSettings(Section):
     may have been delivered: it is tried once more, then left unconfirmed."""
     max_attempts: int = Field(default=8, ge=1, le=100)
     """Temporary failures are retried with backoff this many times before the message fails."""
+    undo_seconds: int = Field(default=10, ge=0, le=300)
+    """An agent's reply waits this long in the outbox before delivery: the console offers `u`
+    to bring it back to the editor meanwhile (0: delivered at the next round)."""
+    attachment_limit: int = Field(default=10_000_000, ge=1_000, le=100_000_000)
+    """The most an answer's attachments may weigh together, in bytes ("10MB" and "512KB"
+    are accepted); an agent attaching more is told at once."""
+
+    @field_validator("attachment_limit", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().upper().replace(" ", "")
+            units = {"GB": 10**9, "MB": 10**6, "KB": 10**3, "B": 1}
+            for unit, factor in units.items():
+                if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+                    return int(float(text[: -len(unit)]) * factor)
+            if text.isdigit():
+                return int(text)
+            raise ValueError(f'attachment_limit: {value!r} is not a size (write e.g. "10MB")')
+        return value
 
     @property
     def effective_port(self) -> int:

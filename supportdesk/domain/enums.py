@@ -45,6 +45,8 @@ class Reason(StrEnum):
     """Handed back down to the line it came from (or the first) with an internal note."""
     RETURNED = "returned"
     """A mentor returned the trainee's letter with a comment: back on the trainee's stack."""
+    SNOOZED = "snoozed"
+    """The agent snoozed it after answering; the time came and the customer had not written."""
 
 
 PUSH_REASONS: tuple[Reason, ...] = (
@@ -58,6 +60,7 @@ PUSH_REASONS: tuple[Reason, ...] = (
     Reason.ESCALATED,
     Reason.HANDED_BACK,
     Reason.RETURNED,
+    Reason.SNOOZED,
 )
 """The reasons that put a request on the stack (the console's badges)."""
 
@@ -149,3 +152,10 @@ class QualityState(StrEnum):
 
     PENDING = "pending"
     SCORED = "scored"
+
+
+class Activity(StrEnum):
+    """What an agent is doing at a request (the collision warning)."""
+
+    VIEWING = "viewing"
+    REPLYING = "replying"

@@ -52,6 +52,8 @@ class RequestRecord:
     """The line whose stack it is on: 1 (first line) unless escalated or set by a rule."""
     merged_into: int | None = None
     """The request this duplicate was merged into."""
+    snoozed_until: datetime | None = None
+    """A waiting request the agent snoozed: back on top then unless the customer writes."""
     tags: list[str] = field(default_factory=list)
     customer_name_shared: bool = False
     """Another customer, with a different address, goes by the same name."""
@@ -82,6 +84,7 @@ class RequestRecord:
             "mentions": self.mentions,
             "line": self.line,
             "merged_into": self.merged_into,
+            "snoozed_until": _iso(self.snoozed_until),
             "tags": list(self.tags),
         }
 
@@ -428,4 +431,33 @@ class QualityRecord:
             "reviewer": self.reviewer,
             "scored_at": iso(self.scored_at),
             "request_subject": self.request_subject,
+        }
+
+
+@dataclass(slots=True)
+class ReplyAttachment:
+    """A file an agent attaches to an answer: sent as a MIME part of the reply."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class PresenceRecord:
+    """Someone at a request: `viewing` it or `replying` to it, since when, last seen when."""
+
+    number: int
+    agent: str
+    activity: str
+    since: datetime
+    seen_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request": self.number,
+            "agent": self.agent,
+            "activity": self.activity,
+            "since": iso(self.since),
+            "seen_at": iso(self.seen_at),
         }

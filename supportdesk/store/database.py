@@ -19,7 +19,7 @@ from supportdesk.errors import (
     SupportDeskError,
 )
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 CHANGES_CHANNEL = "supportdesk_changes"
 """PostgreSQL: every transaction that wrote NOTIFYs this channel of its database."""
 NOTIFY_IF_WRITTEN = (

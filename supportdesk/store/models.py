@@ -97,11 +97,14 @@ request = Table(
     Column("line", Integer, nullable=False, default=1, server_default="1"),
     # Merged into that request as a duplicate (closed `duplicate`; later replies join it).
     Column("merged_into", Integer, nullable=True),
+    # A waiting request snoozed by the agent comes back on top then (reason `snoozed`).
+    Column("snoozed_until", UTCDateTime, nullable=True),
     Index("ix_request_stack", "status", "pushed_at"),
     Index("ix_request_status", "status", "id"),
     Index("ix_request_waiting", "status", "last_outbound_at"),
     Index("ix_request_assignee", "assignee", "status"),
     Index("ix_request_line", "line", "status", "pushed_at"),
+    Index("ix_request_snoozed", "status", "snoozed_until"),
     # Covering for the stats (store.figures): a period's requests are one index range.
     Index(
         "ix_request_stats",
@@ -181,6 +184,8 @@ message = Table(
     # The key a script gave its reply (`requests reply --idempotency-key`): the same key
     # again for the same request sends nothing new.
     Column("idempotency_key", String(200), nullable=True),
+    # An agent's reply waits in the outbox until then: it can still be brought back.
+    Column("undo_until", UTCDateTime, nullable=True),
     Index("ux_message_idempotency", "request_id", "idempotency_key", unique=True),
     # Covering for the stats: a period's customer messages are one index range.
     Index("ix_message_stats", "direction", "received_at", "automatic", "request_id"),
@@ -423,4 +428,33 @@ quality_check = Table(
     UniqueConstraint("message_pk", name="ux_quality_check_message"),
     Index("ix_quality_check_state", "state", "created_at"),
     Index("ix_quality_check_agent", "agent_login", "created_at"),
+)
+
+
+# An agent's signature in one language ("" = any language the agent has none for).
+agent_signature = Table(
+    "agent_signature",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_login", String(64), nullable=False),
+    Column("language", String(16), nullable=False, default="", server_default=""),
+    Column("text", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("agent_login", "language", name="ux_agent_signature"),
+)
+
+
+# Who has a request open (`viewing`) or is writing an answer to it (`replying`), since when;
+# `seen_at` is refreshed while they are there, and a row not seen for a while is stale.
+presence = Table(
+    "presence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("request.id"), nullable=False),
+    Column("agent_login", String(64), nullable=False),
+    Column("activity", String(16), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("request_id", "agent_login", name="ux_presence"),
+    Index("ix_presence_seen", "seen_at"),
 )

@@ -59,6 +59,7 @@ _COLUMNS = (
     _r.c.mentions,
     _r.c.line,
     _r.c.merged_into,
+    _r.c.snoozed_until,
 )
 
 

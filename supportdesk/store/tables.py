@@ -27,6 +27,8 @@ rating: Any = models.rating
 daily_report: Any = models.daily_report
 review: Any = models.review
 quality_check: Any = models.quality_check
+agent_signature: Any = models.agent_signature
+presence: Any = models.presence
 
 
 def upsert(conn: Connection, table: Table) -> Any:
