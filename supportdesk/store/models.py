@@ -325,6 +325,8 @@ draft = Table(
     Column("template_name", String(80), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("request_id", "agent_login"),
+    # The files attached so far (JSON: [{"path", "filename", "content_type", "size"}]).
+    Column("attachments", Text, nullable=True),
 )
 
 
@@ -401,6 +403,8 @@ review = Table(
     Column("comment", Text, nullable=True),
     Column("final_body", Text, nullable=True),
     Column("message_id", String(998), nullable=True),
+    # The letter's attachments (JSON: [{"filename", "content_type", "data": base64}]).
+    Column("attachments", Text, nullable=True),
     Index("ix_review_state", "state", "created_at"),
     Index("ix_review_request", "request_id", "agent_login"),
     Index("ix_review_agent", "agent_login", "created_at"),

@@ -2,7 +2,9 @@
 
 `request.snoozed_until`: a waiting request comes back on top then (reason `snoozed`) unless
 the customer writes first. `message.undo_until`: an agent's reply waits in the outbox until
-then and can be brought back to the editor. `agent_signature`: an agent's signature per
+then and can be brought back to the editor. `draft.attachments` and `review.attachments`
+(JSON): the files an answer carries while it is a draft or a trainee's letter held for
+review. `agent_signature`: an agent's signature per
 language ("" = any language). `presence`: who has a request open or is replying to it now
 (the collision warning), refreshed while they are there.
 
@@ -26,6 +28,8 @@ def upgrade() -> None:
     op.add_column("request", sa.Column("snoozed_until", UTCDateTime(), nullable=True))
     op.create_index("ix_request_snoozed", "request", ["status", "snoozed_until"])
     op.add_column("message", sa.Column("undo_until", UTCDateTime(), nullable=True))
+    op.add_column("draft", sa.Column("attachments", sa.Text(), nullable=True))
+    op.add_column("review", sa.Column("attachments", sa.Text(), nullable=True))
     op.create_table(
         "agent_signature",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -52,6 +56,8 @@ def downgrade() -> None:
     op.drop_index("ix_presence_seen", table_name="presence")
     op.drop_table("presence")
     op.drop_table("agent_signature")
+    op.drop_column("review", "attachments")
+    op.drop_column("draft", "attachments")
     op.drop_column("message", "undo_until")
     op.drop_index("ix_request_snoozed", table_name="request")
     op.drop_column("request", "snoozed_until")
