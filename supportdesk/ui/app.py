@@ -365,6 +365,27 @@ class SupportDeskApp(App[None]):
         self._stop_polling()
 
     async def action_quit(self) -> None:
+        """Quit; with unsent drafts, ask first (they are kept either way)."""
+        from supportdesk.ui.modals.confirm import ConfirmModal
+
+        if isinstance(self.screen, ConfirmModal):
+            return  # already asking
+        try:
+            drafts = self.desk.unsent_drafts(self.agent)
+        except Exception as exc:  # quitting must always work
+            self.log.warning(f"the unsent drafts cannot be read: {exc!r}")
+            drafts = []
+        if not drafts:
+            self._quit_now()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._quit_now()
+
+        self.push_screen(ConfirmModal(unsent_question(drafts), "quit, keep the drafts"), answered)
+
+    def _quit_now(self) -> None:
         self._stop_polling()
         self.exit()
 
@@ -373,6 +394,14 @@ class SupportDeskApp(App[None]):
         if self.poller is not None:
             with contextlib.suppress(Exception):  # quitting must always work
                 self.poller.close()
+
+
+def unsent_question(numbers: list[int]) -> str:
+    """ "2 unsent drafts (#12, #15): quit anyway?" """
+    count = len(numbers)
+    shown = ", ".join(f"#{n}" for n in numbers[:8]) + (", …" if count > 8 else "")
+    drafts = "1 unsent draft" if count == 1 else f"{count} unsent drafts"
+    return f"{drafts} ({shown}): quit anyway? y/n"
 
 
 def make_app(desk: Desk, agent: str, *, background: bool = True) -> SupportDeskApp:

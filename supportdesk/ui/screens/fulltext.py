@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Log
 
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import back_binding
 from supportdesk.ui.text import plain
 
 WRAP_AT = 1_000
@@ -16,7 +17,10 @@ WRAP_AT = 1_000
 
 
 class FullTextScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back", id="fulltext.back")]
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="fulltext.back"),
+        back_binding("fulltext"),
+    ]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()

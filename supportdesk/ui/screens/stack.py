@@ -25,6 +25,7 @@ from supportdesk.ui.columns import (
     fit_columns,
 )
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import RowTable, TopBottom, refresh_binding, top_bottom_bindings
 from supportdesk.ui.text import age, inert, status_words
 from supportdesk.ui.work import run_desk
 
@@ -45,7 +46,7 @@ REASONS = {
 }
 
 
-class StackList(DataTable[Any]):
+class StackList(RowTable):
     """The stack as a table; row keys are request numbers."""
 
     COLUMNS = [
@@ -168,7 +169,7 @@ def _reason_style(reason: str) -> str:
     }.get(reason, "")
 
 
-class StackScreen(Screen[None]):
+class StackScreen(TopBottom, Screen[None]):
     """Newest request on top; Enter opens it, r answers it, n takes the next free one."""
 
     HELP = """
@@ -193,7 +194,9 @@ with the late ones), or your own letters and what became of them.
         Binding("f5", "toggle_lines", "All lines", id="stack.lines"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
-        Binding("g", "reload", "Refresh", show=False, id="stack.refresh"),
+        refresh_binding("stack"),
+        Binding("q", "quit", "Quit", show=False, id="stack.quit"),
+        *top_bottom_bindings("stack"),
     ]
 
     app: SupportDeskApp
@@ -411,6 +414,12 @@ with the late ones), or your own letters and what became of them.
 
     def action_search(self) -> None:
         self.app.action_requests()
+
+    def top_bottom_target(self) -> StackList:
+        return self.query_one(StackList)
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()
 
     def action_reload(self) -> None:
         self.reload()
