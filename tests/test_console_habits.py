@@ -156,3 +156,163 @@ async def test_q_asks_before_quitting_with_unsent_drafts_and_keeps_them(
     assert desk.draft(1, "anna") is not None and desk.draft(3, "anna") is not None
     assert desk.draft(3, "anna").text == "qq gg"  # type: ignore[union-attr]
     desk.close_database()
+
+
+def long_thread_desk(folder: Path, clock: FrozenClock):  # type: ignore[no-untyped-def]
+    """One request: a long first mail with "needle" near its start and its end, then a
+    short second one with "NEEDLE" and markup-looking text."""
+    from tests.fixtures import drop_into_maildir, make_desk
+    from tests.mailfactory import make_mail
+
+    desk = make_desk(folder, clock)
+    lines = [f"line {i} of the log" for i in range(120)]
+    lines[3] = "first needle here"
+    lines[110] = "second needle here"
+    drop_into_maildir(
+        folder,
+        make_mail(
+            subject="Export fails", body="\n".join(lines) + "\n", message_id="long.1@example.org"
+        ),
+    )
+    desk.fetch()
+    clock.advance(timedelta(minutes=5))
+    drop_into_maildir(
+        folder,
+        make_mail(
+            subject="Re: Export fails",
+            body="[bold red]NEEDLE[/] \x1b[31mstill\x1b[0m broken\n",
+            message_id="long.2@example.org",
+            in_reply_to="long.1@example.org",
+        ),
+    )
+    desk.fetch()
+    return desk
+
+
+def in_sight(thread: ThreadView, view, line: int) -> bool:  # type: ignore[no-untyped-def]
+    y = view.virtual_region.y + line
+    return thread.scroll_y <= y < thread.scroll_y + thread.scrollable_content_region.height
+
+
+async def test_find_in_a_thread_highlights_and_n_N_go_from_match_to_match(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from supportdesk.ui.find import FindBar
+
+    desk = long_thread_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RequestScreen)
+        thread = screen.query_one(ThreadView)
+        views = list(screen.query("MessageView"))
+        first = next(v for v in views if "first needle" in str(v.render()))
+        second = next(v for v in views if "NEEDLE" in str(v.render()))
+        await pilot.press("slash")
+        bar = screen.query_one(FindBar)
+        assert bar.display and bar.has_focus
+        await pilot.press(*"needle", "enter")
+        await settle(pilot)
+        assert len(screen.finder.matches) == 3  # case-insensitive, in both messages
+        assert screen.finder.status().startswith("“needle”: 1 of 3")
+        shown = first.render()
+        styles = {(s.start, s.end): str(s.style) for s in shown.spans}  # type: ignore[union-attr]
+        start = str(shown).index("needle")
+        assert "on ansi_bright_green" in styles.get((start, start + 6), "")  # current
+        assert in_sight(thread, first, 4)  # the first match scrolled into view
+        await pilot.press("n")
+        assert screen.finder.current == 1
+        assert in_sight(thread, first, 112)
+        assert not in_sight(thread, first, 4)
+        await pilot.press("n")
+        shown = second.render()
+        assert "[bold red]NEEDLE[/]" in str(shown)  # the mail's markup stays text
+        assert "\x1b" not in str(shown)
+        styles = {(s.start, s.end): str(s.style) for s in shown.spans}  # type: ignore[union-attr]
+        start = str(shown).index("NEEDLE")
+        assert "on ansi_bright_green" in styles.get((start, start + 6), "")  # current
+        await pilot.press("n")  # round again to the first
+        assert screen.finder.current == 0
+        await pilot.press("N")
+        assert screen.finder.current == 2
+        await pilot.press("N")
+        assert screen.finder.current == 1
+        shown = second.render()
+        styles = {(s.start, s.end): str(s.style) for s in shown.spans}  # type: ignore[union-attr]
+        assert "on ansi_yellow" in styles.get((start, start + 6), "")  # a match, not current
+        await pilot.press("escape")  # closes the bar, not the screen
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+        assert not bar.display
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, StackScreen)
+    desk.close_database()
+
+
+async def test_gg_and_G_scroll_the_thread(tmp_path: Path, clock: FrozenClock) -> None:
+    desk = long_thread_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        thread = app.screen.query_one(ThreadView)
+        await pilot.press("g", "g")
+        await pilot.pause()
+        assert thread.scroll_y == 0
+        await pilot.press("G")
+        await pilot.pause()
+        assert thread.scroll_y == thread.max_scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert thread.scroll_y == 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert thread.scroll_y == thread.max_scroll_y
+    desk.close_database()
+
+
+async def test_H_shows_the_raw_message_with_controls_made_visible(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from textual.widgets import Log
+
+    from supportdesk.ui.screens.fulltext import FullTextScreen
+
+    desk = long_thread_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("H")  # as the request opens: its last message
+        await settle(pilot)
+        assert isinstance(app.screen, FullTextScreen)
+        last = desk.request(1).messages[-1].message_id
+        source = "\n".join(app.screen.query_one(Log).lines)
+        assert f"Message-ID: <{last}>" in source.replace("Message-Id", "Message-ID")
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("slash", *"still", "enter", "H")  # the message of the match
+        await settle(pilot)
+        source = "\n".join(app.screen.query_one(Log).lines)
+        assert "Message-ID: <long.2@example.org>" in source
+        assert "In-Reply-To: <long.1@example.org>" in source
+        assert "[bold red]NEEDLE[/] ␛[31mstill␛[0m broken" in source
+        assert "\x1b" not in source
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+        await pilot.press("escape", "g", "g", "H")  # no find: the message at the top of the view
+        await settle(pilot)
+        source = "\n".join(app.screen.query_one(Log).lines)
+        assert "Message-ID: <long.1@example.org>" in source
+        assert "second needle here" in source
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+    desk.close_database()

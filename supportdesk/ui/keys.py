@@ -11,7 +11,6 @@ from typing import Any
 
 from textual import events
 from textual.binding import Binding
-from textual.containers import ScrollableContainer
 from textual.widget import Widget
 from textual.widgets import DataTable
 
@@ -76,7 +75,7 @@ def go_to(target: Widget | None, *, top: bool) -> None:
         table: DataTable[Any] = target
         if table.row_count:
             table.move_cursor(row=0 if top else table.row_count - 1, animate=False)
-    elif isinstance(target, ScrollableContainer):
+    elif target is not None:
         if top:
             target.scroll_home(animate=False, immediate=True)
         else:
