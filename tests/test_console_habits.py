@@ -316,3 +316,34 @@ async def test_H_shows_the_raw_message_with_controls_made_visible(
         await settle(pilot)
         assert isinstance(app.screen, RequestScreen)
     desk.close_database()
+
+
+async def test_the_cursor_follows_the_top_when_new_mail_arrives(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from tests.fixtures import drop_into_maildir, make_desk
+    from tests.mailfactory import make_mail
+    from tests.test_console import stack_within_a_second
+
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=True)  # watching for changes, as in real use
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert stack_numbers(pilot) == [3, 2, 1] and cursor_number(app) == 3
+        other = make_desk(tmp_path, clock)  # mail fetched by another console
+        try:
+            drop_into_maildir(tmp_path, make_mail(subject="Where is my order?"))
+            other.fetch()
+            assert await stack_within_a_second(pilot) == [4, 3, 2, 1]
+            await settle(pilot)
+            assert cursor_number(app) == 4  # on top, the cursor stays on top
+            await pilot.press("j")  # on #3: away from the top, the cursor stays on its row
+            assert cursor_number(app) == 3
+            drop_into_maildir(tmp_path, make_mail(subject="Invoice", sender="x@example.com"))
+            other.fetch()
+            assert await stack_within_a_second(pilot) == [5, 4, 3, 2, 1]
+            await settle(pilot)
+            assert cursor_number(app) == 3
+        finally:
+            other.close_database()
+    desk.close_database()

@@ -72,6 +72,7 @@ class StackList(RowTable):
         mine: bool = False,
     ) -> None:
         selected = self.selected_number()
+        on_top = self.cursor_row == 0  # new mail on top: the cursor follows the top
         senders: dict[int, SenderLabel] = {}
         for r in records:
             with contextlib.suppress(Exception):  # the row says why below
@@ -88,7 +89,9 @@ class StackList(RowTable):
                 self.log.error(f"stack: request #{r.number} cannot be shown: {exc!r}")
                 cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
             add_fitted_row(self, keys, cells, str(r.number))
-        if selected is not None and str(selected) in self.rows:
+        if on_top and self.row_count:
+            self.move_cursor(row=0)
+        elif selected is not None and str(selected) in self.rows:
             self.move_cursor(row=self.get_row_index(str(selected)))
 
     def selected_number(self) -> int | None:
