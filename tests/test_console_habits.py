@@ -347,3 +347,97 @@ async def test_the_cursor_follows_the_top_when_new_mail_arrives(
         finally:
             other.close_database()
     desk.close_database()
+
+
+def help_shown(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one("#help-text").render())
+
+
+async def test_question_mark_explains_the_keys_by_screen_and_the_marks(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from supportdesk.ui.screens.help import HelpScreen
+
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # from the request screen: its keys first
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = help_shown(app)
+        assert text.index("Request\n") < text.index("Stack\n")
+        for line in (
+            "H               Raw message",  # hidden keys too
+            "/               Find",
+            "n               Next match",
+            "gg / home       Top",
+            "G / end         Bottom",
+            "z               Quotes",
+            "esc / q         Back",
+            "ctrl+l          Refresh",
+            "f6              Review",
+            "follow-up 1, 2  no answer from the customer",
+            "won't do        the linked bug or idea will not be done",
+            "overdue         its first answer is late",
+            "linked          waiting on a bug, idea or story",
+            "!! ! ↓          priority before the subject",
+            "→bob            assigned to someone else",
+            "returned        your letter came back",
+            "snoozed         its snooze ended",
+            "bounced         delivery failed",
+        ):
+            assert line in text, line
+        await pilot.press("G")  # a long page: it scrolls
+        await pilot.press("question_mark")  # ? closes it again
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+        for key in ("q", "escape"):
+            await pilot.press("question_mark")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, RequestScreen)
+    desk.close_database()
+
+
+async def test_help_shows_the_keys_as_the_keymap_remaps_them(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from tests.fixtures import write_config
+
+    console_desk(tmp_path, clock).close_database()
+
+    write_config(tmp_path, {"keymap": {"stack.reply": "R", "request.raw": "ctrl+u"}})
+    import tomllib
+
+    from supportdesk.config import parse_settings
+    from supportdesk.desk import open_desk
+
+    path = tmp_path / "config.toml"
+    desk = open_desk(parse_settings(tomllib.loads(path.read_text()), path), clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        text = help_shown(app)
+        stack = text[text.index("Stack\n") : text.index("Request\n")]
+        assert "R               Reply" in stack and "r               Reply" not in stack
+        assert "ctrl+u          Raw message" in text
+    desk.close_database()
+
+
+def test_snapshot_help_80x24(tmp_path: Path, clock: FrozenClock, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)

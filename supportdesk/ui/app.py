@@ -125,10 +125,13 @@ class SupportDeskApp(App[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        """This desk's keys by screen and what the stack's marks mean (ui/screens/help.py)."""
+        from supportdesk.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
         else:
-            self.action_show_help_panel()
+            self.push_screen(HelpScreen(type(self.screen)))
 
     def action_requests(self) -> None:
         from supportdesk.ui.screens.requests import RequestsScreen

@@ -23,14 +23,14 @@ def back_binding(prefix: str) -> Binding:
     return Binding("q", "back", "Back", show=False, id=f"{prefix}.q")
 
 
-def refresh_binding(prefix: str) -> Binding:
+def refresh_binding(prefix: str, *, show: bool = False) -> Binding:
     """ctrl+l reads the screen again (it was `g`; the id is kept so keymaps still apply)."""
-    return Binding("ctrl+l", "reload", "Refresh", show=False, id=f"{prefix}.refresh")
+    return Binding("ctrl+l", "reload", "Refresh", show=show, id=f"{prefix}.refresh")
 
 
 def top_bottom_bindings(prefix: str) -> list[Binding]:
     return [
-        Binding("g", "g_prefix", "Top (gg)", show=False, id=f"{prefix}.gg"),
+        Binding("g", "g_prefix", "Top", show=False, id=f"{prefix}.gg"),
         Binding("G", "to_bottom", "Bottom", show=False, id=f"{prefix}.bottom"),
         Binding("home", "to_top", "Top", show=False, id=f"{prefix}.home"),
         Binding("end", "to_bottom", "Bottom", show=False, id=f"{prefix}.end"),

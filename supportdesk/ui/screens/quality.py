@@ -46,7 +46,7 @@ class QualityScreen(TopBottom, Screen[None]):
 
     BINDINGS = [
         Binding("s", "score", "Score", id="quality.score"),
-        refresh_binding("quality"),
+        refresh_binding("quality", show=True),
         Binding("escape", "back", "Back", id="quality.back"),
         back_binding("quality"),
         *top_bottom_bindings("quality"),

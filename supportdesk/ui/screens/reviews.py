@@ -164,7 +164,7 @@ to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc
         Binding("x", "return_letter", "Return", id="reviews.return"),
         Binding("m", "toggle_mine", "My letters", id="reviews.mine"),
         Binding("s", "quality", "Quality", id="reviews.quality"),
-        refresh_binding("reviews"),
+        refresh_binding("reviews", show=True),
         Binding("escape", "back", "Back", id="reviews.back"),
         back_binding("reviews"),
         *top_bottom_bindings("reviews"),

@@ -77,7 +77,7 @@ class StatsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="stats.back"),
-        refresh_binding("stats"),
+        refresh_binding("stats", show=True),
         back_binding("stats"),
     ]
 
