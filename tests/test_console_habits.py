@@ -441,3 +441,33 @@ def test_snapshot_help_80x24(tmp_path: Path, clock: FrozenClock, snap_compare) -
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+async def test_q_closes_a_dialog_but_is_a_letter_where_one_types(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from textual.screen import ModalScreen
+
+    desk = console_desk(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        for key in ("c", "p"):  # close reasons, priorities: lists
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, ModalScreen)
+            await pilot.press("q")
+            await settle(pilot)
+            assert isinstance(app.screen, RequestScreen)
+        await pilot.press("o")  # a note: typed
+        await settle(pilot)
+        assert isinstance(app.screen, ModalScreen)
+        await pilot.press(*"quite")
+        assert app.screen.query_one(Input).value == "quite"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RequestScreen)
+    assert desk.request(3).request.status == "new"
+    desk.close_database()
