@@ -133,7 +133,7 @@ async def test_a_comment_with_markup_shows_literally(tmp_path: Path, clock: Froz
         assert "CSAT 50%: 1 good of 2 ratings" in csat
         assert "[bold]Great[/bold] and fast [link=http://x]thanks[/link]" in csat
         assert "\x1b" not in csat
-        await pilot.press("g")
+        await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(app.screen, StatsScreen)
     desk.close_database()

@@ -37,7 +37,7 @@ async def test_the_stack_shows_priority_and_pins_urgent(tmp_path: Path, clock: F
             2: "↓ Cannot log in",
         }
         desk.set_priority(1, "normal", "bob")
-        await pilot.press("g")
+        await pilot.press("ctrl+l")
         await settle(pilot)
         assert stack_numbers(pilot) == [3, 2, 1]
         assert subjects(app)[1] == "Charged twice"  # normal: no mark

@@ -272,6 +272,12 @@ class Desk:
     def drop_draft(self, number: int, agent: str) -> None:
         self._requests.drop_draft(number, agent)
 
+    def unsent_drafts(self, agent: str) -> list[int]:
+        return self._requests.unsent_drafts(agent)
+
+    def raw_message(self, pk: int) -> bytes:
+        return self._requests.raw_message(pk)
+
     # -- answers --------------------------------------------------------------------------
 
     def reply(

@@ -404,6 +404,19 @@ class RequestService:
         with self.ctx.db.write() as conn:
             drafts.drop_draft(conn, number, agent)
 
+    def unsent_drafts(self, agent: str) -> list[int]:
+        """The requests `agent` has begun an answer to and not sent (a draft with text)."""
+        with self.ctx.db.read() as conn:
+            return drafts.draft_numbers(conn, agent)
+
+    def raw_message(self, pk: int) -> bytes:
+        """The message's source as received or sent (headers and body), as stored."""
+        with self.ctx.db.read() as conn:
+            raw = messages.raw_of(conn, pk)
+        if raw is None:
+            raise NotFoundError(f"message {pk} has no stored source")
+        return raw
+
     # -- ratings ----------------------------------------------------------------------------
 
     def ratings(self, number: int) -> list[RatingComment]:

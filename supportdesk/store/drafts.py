@@ -58,3 +58,13 @@ def drop_draft(conn: Connection, number: int, agent: str) -> bool:
         delete(_d).where(_d.c.request_id == number, _d.c.agent_login == agent)
     ).rowcount
     return bool(done)
+
+
+def draft_numbers(conn: Connection, agent: str) -> list[int]:
+    """The requests `agent` has an unsent draft of (with some text), in number order."""
+    rows = conn.execute(
+        select(_d.c.request_id)
+        .where(_d.c.agent_login == agent, _d.c.text != "")
+        .order_by(_d.c.request_id)
+    )
+    return [int(r[0]) for r in rows]

@@ -131,10 +131,13 @@ class SupportDeskApp(App[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        """This desk's keys by screen and what the stack's marks mean (ui/screens/help.py)."""
+        from supportdesk.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
         else:
-            self.action_show_help_panel()
+            self.push_screen(HelpScreen(type(self.screen)))
 
     def action_requests(self) -> None:
         from supportdesk.ui.screens.requests import RequestsScreen
@@ -407,6 +410,27 @@ class SupportDeskApp(App[None]):
         self._stop_polling()
 
     async def action_quit(self) -> None:
+        """Quit; with unsent drafts, ask first (they are kept either way)."""
+        from supportdesk.ui.modals.confirm import ConfirmModal
+
+        if isinstance(self.screen, ConfirmModal):
+            return  # already asking
+        try:
+            drafts = self.desk.unsent_drafts(self.agent)
+        except Exception as exc:  # quitting must always work
+            self.log.warning(f"the unsent drafts cannot be read: {exc!r}")
+            drafts = []
+        if not drafts:
+            self._quit_now()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._quit_now()
+
+        self.push_screen(ConfirmModal(unsent_question(drafts), "quit, keep the drafts"), answered)
+
+    def _quit_now(self) -> None:
         self._stop_polling()
         self.exit()
 
@@ -415,6 +439,14 @@ class SupportDeskApp(App[None]):
         if self.poller is not None:
             with contextlib.suppress(Exception):  # quitting must always work
                 self.poller.close()
+
+
+def unsent_question(numbers: list[int]) -> str:
+    """ "2 unsent drafts (#12, #15): quit anyway?" """
+    count = len(numbers)
+    shown = ", ".join(f"#{n}" for n in numbers[:8]) + (", …" if count > 8 else "")
+    drafts = "1 unsent draft" if count == 1 else f"{count} unsent drafts"
+    return f"{drafts} ({shown}): quit anyway? y/n"
 
 
 def make_app(desk: Desk, agent: str, *, background: bool = True) -> SupportDeskApp:

@@ -31,6 +31,15 @@ def plain(value: object) -> str:
     return display_safe("" if value is None else str(value))
 
 
+_PICTURES = {i: chr(0x2400 + i) for i in range(32) if chr(i) not in "\t\n"} | {0x7F: "\u2421"}
+
+
+def visible_controls(text: str) -> str:
+    """Source text (a raw message) with its control characters shown as symbols (ESC as ␛)
+    instead of acting on the terminal; CRLF line ends read as plain line ends."""
+    return text.replace("\r\n", "\n").translate(_PICTURES)
+
+
 def inert(value: object, style: str = "") -> Text:
     """Untrusted text as a Rich Text: no markup parsing, no control or bidi characters."""
     return Text(plain(value), style=style)

@@ -33,6 +33,7 @@ class AgentPickerModal(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="owner.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="owner.q"),
         Binding("down", "move(1)", "Next", show=False, id="owner.down"),
         Binding("up", "move(-1)", "Previous", show=False, id="owner.up"),
     ]

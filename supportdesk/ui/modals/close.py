@@ -25,7 +25,10 @@ DESCRIPTIONS = {
 class CloseModal(ModalScreen[str | None]):
     """Returns the close reason, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="close.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="close.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="close.q"),
+    ]
 
     def __init__(self, number: int) -> None:
         super().__init__()

@@ -70,6 +70,7 @@ class ConvertModal(ModalScreen[NewItem | AttachTo | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="convert.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="convert.q"),
         Binding("ctrl+t", "next_kind", "Kind", priority=True, id="convert.kind"),
         Binding("ctrl+s", "create", "Create", priority=True, id="convert.create"),
         Binding("down", "to_list", "Existing items", show=False, id="convert.list"),

@@ -45,6 +45,7 @@ class EscalateModal(ModalScreen[LineChoice | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="escalate.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="escalate.q"),
         Binding("down", "move(1)", "Next", show=False, id="escalate.down"),
         Binding("up", "move(-1)", "Previous", show=False, id="escalate.up"),
     ]

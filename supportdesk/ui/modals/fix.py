@@ -17,7 +17,10 @@ class FixModal(ModalScreen[bool | None]):
     """Returns True (send fixed_notice to each waiting customer now), False (put their
     requests back on the stack with fixed_notice pre-selected), or None (cancel)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="fix.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="fix.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="fix.q"),
+    ]
 
     def __init__(self, item: ItemRecord, status: str) -> None:
         super().__init__()

@@ -25,7 +25,10 @@ DESCRIPTIONS = {
 class ItemStatusModal(ModalScreen[str | None]):
     """Returns the status chosen, or None when cancelled (or the same one chosen)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="item-status.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="item-status.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="item-status.q"),
+    ]
 
     def __init__(self, item: ItemRecord) -> None:
         super().__init__()

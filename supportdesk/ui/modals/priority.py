@@ -23,7 +23,10 @@ DESCRIPTIONS = {
 class PriorityModal(ModalScreen[str | None]):
     """Returns the priority chosen, or None when cancelled; the cursor starts on the current."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="priority.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="priority.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="priority.q"),
+    ]
 
     def __init__(self, number: int, current: str) -> None:
         super().__init__()

@@ -19,7 +19,10 @@ from supportdesk.ui.text import inert
 class SaveAttachmentModal(ModalScreen[tuple[int, Path] | None]):
     """Returns (attachment id, folder), or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="attachment.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="attachment.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="attachment.q"),
+    ]
 
     def __init__(self, attachments: list[AttachmentRecord], folder: Path) -> None:
         super().__init__()

@@ -20,7 +20,10 @@ Score = tuple[int, str | None, str]
 class ScoreModal(ModalScreen[Score | None]):
     """Returns (score, rule, comment) on Enter in the comment, or None (Escape)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="score.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="score.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="score.q"),
+    ]
 
     def __init__(self, title: str, rules: list[str]) -> None:
         super().__init__()

@@ -44,7 +44,10 @@ class TagSuggester(Suggester):
 class TagsModal(ModalScreen[str | None]):
     """Returns the tag line as typed (Enter; empty: no tags), or None (Escape)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="tags.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="tags.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="tags.q"),
+    ]
 
     def __init__(self, number: int, tags: list[str], known: list[str]) -> None:
         super().__init__()

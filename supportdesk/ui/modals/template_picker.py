@@ -27,6 +27,7 @@ class TemplatePickerModal(ModalScreen[TemplateRecord | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="picker.q"),
         Binding("down", "move(1)", "Next", show=False, id="picker.down"),
         Binding("up", "move(-1)", "Previous", show=False, id="picker.up"),
     ]

@@ -16,7 +16,10 @@ class TextInputModal(ModalScreen[str | None]):
     """Returns the text entered (Enter), or None (Escape; and Enter on nothing unless
     `allow_empty`, which returns "" for it: clearing a value)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="input.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="input.cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="input.q"),
+    ]
 
     def __init__(self, title: str, value: str = "", *, allow_empty: bool = False) -> None:
         super().__init__()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -16,6 +16,13 @@ from supportdesk.domain import OPEN_ITEM_STATUSES, ItemKind, ItemRecord, ItemSta
 from supportdesk.ui.columns import Column, add_fitted_row, damaged_cells, fit_columns
 from supportdesk.ui.item_labels import status_label, status_text
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import (
+    RowTable,
+    TopBottom,
+    back_binding,
+    refresh_binding,
+    top_bottom_bindings,
+)
 from supportdesk.ui.text import inert
 from supportdesk.ui.work import run_desk
 
@@ -32,13 +39,15 @@ STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
 """What the status filter offers, and the statuses each one lists."""
 
 
-class BacklogScreen(Screen[None]):
+class BacklogScreen(TopBottom, Screen[None]):
     """Every item with how many customers wait on it; Enter opens one."""
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="backlog.open"),
         Binding("escape", "back", "Back", id="backlog.back"),
-        Binding("g", "reload", "Refresh", show=False, id="backlog.refresh"),
+        refresh_binding("backlog"),
+        back_binding("backlog"),
+        *top_bottom_bindings("backlog"),
     ]
 
     COLUMNS = [
@@ -72,7 +81,7 @@ class BacklogScreen(Screen[None]):
                     id="item-status",
                     allow_blank=False,
                 )
-            yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="items", cursor_type="row", zebra_stripes=True)
             yield Static(id="no-items", classes="empty")
         yield KeyBar()
 
@@ -154,6 +163,9 @@ class BacklogScreen(Screen[None]):
         number = self.selected_number()
         if number is not None:
             self.app.open_item(number)
+
+    def top_bottom_target(self) -> DataTable[Any]:
+        return self.query_one("#items", DataTable)
 
     def action_reload(self) -> None:
         self.reload()

@@ -9,14 +9,19 @@ from textual.screen import Screen
 from textual.widgets import Header, Log
 
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import TopBottom, back_binding, top_bottom_bindings
 from supportdesk.ui.text import plain
 
 WRAP_AT = 1_000
 """Characters: a longer line is shown as several (a log view does not wrap)."""
 
 
-class FullTextScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back", id="fulltext.back")]
+class FullTextScreen(TopBottom, Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="fulltext.back"),
+        back_binding("fulltext"),
+        *top_bottom_bindings("fulltext"),
+    ]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -35,6 +40,9 @@ class FullTextScreen(Screen[None]):
         view.write_lines(_wrapped(plain(self.text).split("\n"), width))
         view.scroll_home(animate=False)
         view.focus()
+
+    def top_bottom_target(self) -> Log:
+        return self.query_one("#fulltext", Log)
 
     def action_back(self) -> None:
         self.app.pop_screen()

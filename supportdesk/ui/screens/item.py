@@ -25,6 +25,7 @@ from supportdesk.ui.columns import (
 )
 from supportdesk.ui.item_labels import shipped_word, status_label, status_text
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import back_binding
 from supportdesk.ui.screens.stack import REASONS
 from supportdesk.ui.text import inert, local_time
 from supportdesk.ui.work import run_desk
@@ -46,6 +47,7 @@ class ItemScreen(Screen[None]):
         Binding("e", "ref", "Ref", id="item.ref"),
         Binding("t", "title", "Title", show=False, id="item.title"),
         Binding("escape", "back", "Back", id="item.back"),
+        back_binding("item"),
     ]
 
     COLUMNS = [

@@ -5,7 +5,7 @@ scored answers with the score, the rule, the comment, who and when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +16,13 @@ from textual.widgets import DataTable, Header, Static
 
 from supportdesk.domain.records import MessageRecord, QualityRecord
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import (
+    RowTable,
+    TopBottom,
+    back_binding,
+    refresh_binding,
+    top_bottom_bindings,
+)
 from supportdesk.ui.modals.score import Score, ScoreModal
 from supportdesk.ui.text import age, cut_long, inert, local_time
 from supportdesk.ui.work import run_desk
@@ -34,13 +41,15 @@ class QualityView:
     mine: list[QualityRecord]
 
 
-class QualityScreen(Screen[None]):
+class QualityScreen(TopBottom, Screen[None]):
     """Pushable: `QualityScreen(desk, agent)`."""
 
     BINDINGS = [
         Binding("s", "score", "Score", id="quality.score"),
-        Binding("g", "reload", "Refresh", id="quality.refresh"),
+        refresh_binding("quality", show=True),
         Binding("escape", "back", "Back", id="quality.back"),
+        back_binding("quality"),
+        *top_bottom_bindings("quality"),
     ]
 
     DEFAULT_CSS = """
@@ -63,14 +72,14 @@ class QualityScreen(Screen[None]):
         yield Header(show_clock=False, icon="✉")
         with Vertical(id="quality-body"):
             yield Static("To score", id="queue-title", classes="quality-title")
-            yield DataTable(id="quality-queue", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="quality-queue", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="quality-letters"):
                 with VerticalScroll(id="customer-pane"):
                     yield Static(id="customer-text")
                 with VerticalScroll(id="answer-pane"):
                     yield Static(id="answer-text")
             yield Static("My scored answers", classes="quality-title")
-            yield DataTable(id="quality-mine", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="quality-mine", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -191,6 +200,9 @@ class QualityScreen(Screen[None]):
             )
 
         self.app.push_screen(ScoreModal(title, rules), scored)
+
+    def top_bottom_target(self) -> DataTable[Any]:
+        return self.query_one("#quality-queue", DataTable)
 
     def action_reload(self) -> None:
         self.reload()

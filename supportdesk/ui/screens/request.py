@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from supportdesk.desk import Desk, RequestDetail
@@ -22,10 +22,20 @@ from supportdesk.desk.wording import mention_note
 from supportdesk.domain import ItemRecord, MessageRecord, RequestRecord
 from supportdesk.domain.enums import Activity, RequestStatus, ReviewState
 from supportdesk.domain.records import ReviewRecord
+from supportdesk.ui.find import FindBar, Finder, scroll_to_match
 from supportdesk.ui.item_labels import status_label
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import TopBottom, back_binding, top_bottom_bindings
 from supportdesk.ui.presence import PresenceLine
-from supportdesk.ui.text import age, cut_long, fold_quotes, inert, local_time, status_words
+from supportdesk.ui.text import (
+    age,
+    cut_long,
+    fold_quotes,
+    inert,
+    local_time,
+    status_words,
+    visible_controls,
+)
 from supportdesk.ui.work import run_desk
 
 if TYPE_CHECKING:
@@ -116,14 +126,18 @@ class MessageView(Static):
     """One message of the thread."""
 
     def __init__(self, message: MessageRecord, unfold: bool) -> None:
-        super().__init__(message_text(message, unfold), classes=f"message {message.direction}")
+        self.message = message
+        self.base = message_text(message, unfold)
+        """What is shown, before the find bar's highlights."""
+        super().__init__(self.base, classes=f"message {message.direction}")
 
 
 class PendingLetterView(Static):
     """A trainee's letter waiting for review, after the thread."""
 
     def __init__(self, review: ReviewRecord) -> None:
-        super().__init__(pending_text(review), classes="review-pending")
+        self.base = pending_text(review)
+        super().__init__(self.base, classes="review-pending")
 
 
 class ThreadView(VerticalScroll):
@@ -170,7 +184,7 @@ class ThreadView(VerticalScroll):
             self.scroll_to_widget(views.last(), top=True, animate=False, immediate=True)
 
 
-class RequestScreen(Screen[None]):
+class RequestScreen(TopBottom, Screen[None]):
     BINDINGS = [
         # The key bar shows the everyday keys first; the rest are listed by `?`.
         Binding("r", "reply", "Reply", id="request.reply"),
@@ -189,6 +203,12 @@ class RequestScreen(Screen[None]):
         Binding("l", "language", "Language", show=False, id="request.language"),
         Binding("p", "priority", "Priority", show=False, id="request.priority"),
         Binding("i", "open_item", "Item", show=False, id="request.item"),
+        back_binding("request"),
+        *top_bottom_bindings("request"),
+        Binding("slash", "find", "Find", show=False, id="request.find"),
+        Binding("n", "find_next(1)", "Next match", show=False, id="request.find_next"),
+        Binding("N", "find_next(-1)", "Previous match", show=False, id="request.find_previous"),
+        Binding("H", "raw_message", "Raw message", show=False, id="request.raw"),
     ]
 
     app: SupportDeskApp
@@ -202,6 +222,7 @@ class RequestScreen(Screen[None]):
         self.read_ahead = loaded is not None
         self.unfold = False
         self.claimed = False
+        self.finder = Finder()
 
     @property
     def detail(self) -> RequestDetail | None:
@@ -222,6 +243,7 @@ class RequestScreen(Screen[None]):
                 yield Static(self._facts(), id="facts")
                 yield Static("Earlier requests", classes="side-title")
                 yield OptionList(*self._history(loaded.history if loaded else []), id="history")
+        yield FindBar(placeholder="find in the thread (Enter: n next, N previous; Esc closes)")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -282,6 +304,8 @@ class RequestScreen(Screen[None]):
         self.sub_title = f"#{self.number}"
         linked_before = self.loaded.item if self.loaded else None
         self.query_one(ThreadView).show(loaded.detail.messages, self.unfold, loaded.pending)
+        if self.finder.query:
+            self.call_after_refresh(self._find_again)
         if self.loaded is None or loaded.history != self.loaded.history:
             options = self.query_one("#history", OptionList)
             options.clear_options()
@@ -364,7 +388,97 @@ class RequestScreen(Screen[None]):
         self.app.reply_to(self.number)
 
     def action_back(self) -> None:
+        bar = self.query_one(FindBar)
+        if bar.has_class("-open"):  # Esc closes the find bar first
+            bar.remove_class("-open")
+            bar.value = ""
+            self.query_one(ThreadView).focus()
+            return
         self.app.pop_screen()
+
+    # -- mutt's habits: find in the thread, the raw message ---------------------------------
+
+    finder: Finder
+
+    def top_bottom_target(self) -> ThreadView:
+        return self.query_one(ThreadView)
+
+    def _views(self) -> tuple[list[Static], list[Text]]:
+        views = list(self.query_one(ThreadView).query("MessageView, PendingLetterView"))
+        return [v for v in views if isinstance(v, Static)], [
+            getattr(v, "base", Text()) for v in views
+        ]
+
+    def action_find(self) -> None:
+        bar = self.query_one(FindBar)
+        bar.add_class("-open")
+        bar.focus()
+
+    @on(Input.Changed, "FindBar")
+    def _find_changed(self, event: Input.Changed) -> None:
+        self.finder.find(event.value, *self._views())
+        self._to_match()
+
+    @on(Input.Submitted, "FindBar")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(ThreadView).focus()  # n and N go from match to match
+        self._to_match()
+        self.notify(self.finder.status(), timeout=3)
+
+    def _find_again(self) -> None:
+        self.finder.find(self.finder.query, *self._views())
+
+    def action_find_next(self, by: int) -> None:
+        if self.finder.step(by, *self._views()) is not None:
+            self._to_match()
+        elif self.finder.query:
+            self.notify(self.finder.status(), timeout=3)
+
+    def _to_match(self) -> None:
+        finder = self.finder
+        if finder.current >= 0:
+            match = finder.matches[finder.current]
+            base = getattr(match.view, "base", Text())
+            scroll_to_match(self.query_one(ThreadView), match, base)
+
+    def _message_in_sight(self) -> MessageRecord | None:
+        """The message of the current match; else the last one when the thread is scrolled to
+        its end (as it opens), or the one at the top of the view."""
+        finder = self.finder
+        if finder.current >= 0 and isinstance(finder.matches[finder.current].view, MessageView):
+            view = finder.matches[finder.current].view
+            return view.message if isinstance(view, MessageView) else None
+        thread = self.query_one(ThreadView)
+        views = list(thread.query(MessageView))
+        if views and thread.scroll_y >= thread.max_scroll_y:  # at the end: the last message
+            return views[-1].message
+        for view in views:
+            if view.virtual_region.bottom > thread.scroll_y:
+                return view.message
+        return views[-1].message if views else None
+
+    def action_raw_message(self) -> None:
+        """The message's source (headers and body) as stored: control characters shown as
+        symbols, never read as markup."""
+        message = self._message_in_sight()
+        if message is None:
+            return
+        desk = self.app.desk
+
+        def shown(raw: bytes) -> None:
+            from supportdesk.ui.screens.fulltext import FullTextScreen
+
+            source = visible_controls(raw.decode("utf-8", errors="replace"))
+            title = f"#{self.number} raw message · {message_heading(message)}"
+            self.app.push_screen(FullTextScreen(title, source))
+
+        run_desk(
+            self,
+            "Reading the raw message",
+            lambda: desk.raw_message(message.pk),
+            shown,
+            group="raw",
+        )
 
     def action_toggle_quotes(self) -> None:
         self.unfold = not self.unfold

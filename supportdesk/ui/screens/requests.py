@@ -23,6 +23,7 @@ from supportdesk.ui.columns import (
     fit_columns,
 )
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import RowTable, TopBottom, back_binding, top_bottom_bindings
 from supportdesk.ui.text import age, inert, status_words
 from supportdesk.ui.work import run_desk
 
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
     from supportdesk.ui.app import SupportDeskApp
 
 
-class RequestsScreen(Screen[None]):
+class RequestsScreen(TopBottom, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="requests.back"),
+        back_binding("requests"),
+        *top_bottom_bindings("requests"),
         Binding("ctrl+f", "focus_search", "Search", id="requests.search"),
     ]
 
@@ -51,7 +54,7 @@ class RequestsScreen(Screen[None]):
                 )
                 yield Input(placeholder="tag", id="tag")
                 yield Input(placeholder="customer", id="customer")
-            yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     COLUMNS = [
@@ -215,6 +218,9 @@ class RequestsScreen(Screen[None]):
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def top_bottom_target(self) -> DataTable[Any]:
+        return self.query_one("#results", DataTable)
 
     def action_back(self) -> None:
         self.app.pop_screen()

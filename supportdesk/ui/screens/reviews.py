@@ -21,6 +21,13 @@ from supportdesk.domain import MessageRecord
 from supportdesk.domain.enums import ReviewState, Role
 from supportdesk.domain.records import ReviewRecord
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import (
+    RowTable,
+    TopBottom,
+    back_binding,
+    refresh_binding,
+    top_bottom_bindings,
+)
 from supportdesk.ui.screens.request import message_text
 from supportdesk.ui.text import age, inert, local_time
 from supportdesk.ui.work import run_desk
@@ -140,7 +147,7 @@ class EditLetterModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReviewsScreen(Screen[None]):
+class ReviewsScreen(TopBottom, Screen[None]):
     """The review queue, or "My letters" (m switches); escape goes back."""
 
     HELP = """
@@ -159,8 +166,10 @@ to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc
         Binding("x", "return_letter", "Return", id="reviews.return"),
         Binding("m", "toggle_mine", "My letters", id="reviews.mine"),
         Binding("s", "quality", "Quality", id="reviews.quality"),
-        Binding("g", "reload", "Refresh", id="reviews.refresh"),
+        refresh_binding("reviews", show=True),
         Binding("escape", "back", "Back", id="reviews.back"),
+        back_binding("reviews"),
+        *top_bottom_bindings("reviews"),
         Binding("j", "cursor_down", "Down", show=False, id="reviews.down"),
         Binding("k", "cursor_up", "Up", show=False, id="reviews.up"),
     ]
@@ -176,7 +185,7 @@ to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc
         yield Header(show_clock=False, icon="✉")
         with Vertical(id="reviews-body"):
             yield Static(id="reviews-heading")
-            yield DataTable(id="reviews", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="reviews", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="review-pair"):
                 with VerticalScroll(id="review-customer"):
                     yield Static(id="review-customer-text")
@@ -306,6 +315,9 @@ to the customer as the trainee's answer), **e** edits then approves (ctrl+s; esc
 
     def action_cursor_up(self) -> None:
         self.query_one("#reviews", DataTable).action_cursor_up()
+
+    def top_bottom_target(self) -> DataTable[Any]:
+        return self.query_one("#reviews", DataTable)
 
     def action_reload(self) -> None:
         self.reload()

@@ -25,6 +25,7 @@ from supportdesk.ui.columns import (
     fit_columns,
 )
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import RowTable, TopBottom, refresh_binding, top_bottom_bindings
 from supportdesk.ui.text import age, inert, status_words
 from supportdesk.ui.work import run_desk
 
@@ -45,7 +46,7 @@ REASONS = {
 }
 
 
-class StackList(DataTable[Any]):
+class StackList(RowTable):
     """The stack as a table; row keys are request numbers."""
 
     COLUMNS = [
@@ -71,6 +72,7 @@ class StackList(DataTable[Any]):
         mine: bool = False,
     ) -> None:
         selected = self.selected_number()
+        on_top = self.cursor_row == 0  # new mail on top: the cursor follows the top
         senders: dict[int, SenderLabel] = {}
         for r in records:
             with contextlib.suppress(Exception):  # the row says why below
@@ -87,7 +89,9 @@ class StackList(DataTable[Any]):
                 self.log.error(f"stack: request #{r.number} cannot be shown: {exc!r}")
                 cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
             add_fitted_row(self, keys, cells, str(r.number))
-        if selected is not None and str(selected) in self.rows:
+        if on_top and self.row_count:
+            self.move_cursor(row=0)
+        elif selected is not None and str(selected) in self.rows:
             self.move_cursor(row=self.get_row_index(str(selected)))
 
     def selected_number(self) -> int | None:
@@ -168,7 +172,7 @@ def _reason_style(reason: str) -> str:
     }.get(reason, "")
 
 
-class StackScreen(Screen[None]):
+class StackScreen(TopBottom, Screen[None]):
     """Newest request on top; Enter opens it, r answers it, n takes the next free one."""
 
     HELP = """
@@ -193,7 +197,9 @@ with the late ones), or your own letters and what became of them.
         Binding("f5", "toggle_lines", "All lines", id="stack.lines"),
         Binding("j", "cursor_down", "Down", show=False, id="stack.down"),
         Binding("k", "cursor_up", "Up", show=False, id="stack.up"),
-        Binding("g", "reload", "Refresh", show=False, id="stack.refresh"),
+        refresh_binding("stack"),
+        Binding("q", "quit", "Quit", show=False, id="stack.quit"),
+        *top_bottom_bindings("stack"),
     ]
 
     app: SupportDeskApp
@@ -411,6 +417,12 @@ with the late ones), or your own letters and what became of them.
 
     def action_search(self) -> None:
         self.app.action_requests()
+
+    def top_bottom_target(self) -> StackList:
+        return self.query_one(StackList)
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()
 
     def action_reload(self) -> None:
         self.reload()

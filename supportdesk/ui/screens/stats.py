@@ -26,6 +26,7 @@ from supportdesk.domain.stats import (
     percent_share,
 )
 from supportdesk.ui.keybar import KeyBar
+from supportdesk.ui.keys import back_binding, refresh_binding
 from supportdesk.ui.text import inert
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ class StatsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="stats.back"),
-        Binding("g", "reload", "Refresh", id="stats.refresh"),
+        refresh_binding("stats", show=True),
+        back_binding("stats"),
     ]
 
     app: SupportDeskApp
