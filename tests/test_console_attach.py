@@ -1,4 +1,4 @@
-"""Attaching files on the reply screen: ctrl+a with path completion, ctrl+x, $EDITOR."""
+"""Attaching files on the reply screen: ctrl+f with path completion, ctrl+b, $EDITOR."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ async def test_ctrl_a_completes_the_path_lists_the_files_and_sends_them(
     app = make_app(desk, "anna", background=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reply(pilot, 2)
-        await pilot.press("ctrl+a")
+        await pilot.press("ctrl+f")
         await settle(pilot)
         assert isinstance(app.screen, AttachModal)
         field = app.screen.query_one(Input)
@@ -38,7 +38,7 @@ async def test_ctrl_a_completes_the_path_lists_the_files_and_sends_them(
         assert field.value == f"{files}/report.pdf"
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("ctrl+a")
+        await pilot.press("ctrl+f")
         await settle(pilot)
         app.screen.query_one(Input).value = str(files / "log.txt")
         await pilot.press("enter")
@@ -51,7 +51,7 @@ async def test_ctrl_a_completes_the_path_lists_the_files_and_sends_them(
             str(files / "log.txt"),
         ]
 
-        await pilot.press("ctrl+x")  # two attached: which one?
+        await pilot.press("ctrl+b")  # two attached: which one?
         await settle(pilot)
         assert isinstance(app.screen, DropAttachmentModal)
         choices = app.screen.query_one(OptionList)
@@ -61,7 +61,7 @@ async def test_ctrl_a_completes_the_path_lists_the_files_and_sends_them(
         assert label_text(screen, "#reply-attached").startswith("Attached: report.pdf 120 KB")
         assert "log.txt" not in label_text(screen, "#reply-attached")
 
-        await pilot.press("ctrl+a")
+        await pilot.press("ctrl+f")
         await settle(pilot)
         app.screen.query_one(Input).value = str(tmp_path / "missing.pdf")
         await pilot.press("enter")

@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,9 +110,10 @@ class ReplyScreen(Screen[None]):
         Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
         Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
         Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
-        Binding("ctrl+a", "attach", "Attach", id="reply.attach", priority=True),
-        Binding(  # the list of attached files says "ctrl+x drops one"
-            "ctrl+x", "drop_attachment", "Drop file", show=False, id="reply.drop", priority=True
+        # ctrl+f (file) and ctrl+b: the editor keeps ctrl+a (line start) and ctrl+x (cut)
+        Binding("ctrl+f", "attach", "Attach", id="reply.attach", priority=True),
+        Binding(  # the list of attached files says "ctrl+b drops one"
+            "ctrl+b", "drop_attachment", "Drop file", show=False, id="reply.drop", priority=True
         ),
         *(
             Binding(
@@ -147,6 +149,8 @@ class ReplyScreen(Screen[None]):
         """The customer's latest message, shown beside (or above) the editor."""
         self.suggestions: list[Suggestion] = []
         self.attached: list[tuple[str, ReplyAttachment]] = []
+        self._saves = 0  # the newest draft save; an older one still running writes nothing
+        self._save_lock = threading.Lock()
         """The files sent with the answer: (the path as given, the file read)."""
 
     def compose(self) -> ComposeResult:
@@ -289,7 +293,7 @@ class ReplyScreen(Screen[None]):
         label = self.query_one("#reply-attached", Label)
         label.display = bool(self.attached)
         files = " · ".join(f"{a.filename} {size_label(len(a.data))}" for _, a in self.attached)
-        label.update(inert(f"Attached: {files} · ctrl+x drops one"))
+        label.update(inert(f"Attached: {files} · ctrl+b drops one"))
 
     def action_attach(self) -> None:
         from supportdesk.ui.modals.attach import AttachModal
@@ -385,14 +389,19 @@ class ReplyScreen(Screen[None]):
     def _save_draft(self, text: str) -> None:
         desk, number, agent, template = self.app.desk, self.number, self.app.agent, self.template
         paths = [path for path, _ in self.attached]
+        self._saves += 1
+        mine = self._saves
 
         def save() -> None:
-            if self.sending:
-                return
-            if text.strip() or paths:
-                desk.save_draft(number, agent, text, template, paths)
-            else:
-                desk.drop_draft(number, agent)
+            # A superseded save's thread still runs: in order, and only the newest writes, so
+            # an older one (without the file just attached) never lands after it.
+            with self._save_lock:
+                if self.sending or mine != self._saves:
+                    return
+                if text.strip() or paths:
+                    desk.save_draft(number, agent, text, template, paths)
+                else:
+                    desk.drop_draft(number, agent)
 
         # each keystroke saves again: a newer save replaces this one
         run_desk(self, "Saving the draft", save, group="reply-draft", supersede=True)
