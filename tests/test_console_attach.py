@@ -16,7 +16,8 @@ from tests.test_console import SIZE, console_desk, settle, utc  # noqa: F401 (ut
 from tests.test_console_reply import label_text, open_reply
 
 
-async def test_ctrl_a_completes_the_path_lists_the_files_and_sends_them(
+@pytest.mark.slow
+async def test_ctrl_f_completes_the_path_lists_the_files_and_sends_them(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
     desk = console_desk(tmp_path, clock)

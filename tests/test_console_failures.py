@@ -148,6 +148,7 @@ async def test_closing_a_request_deleted_meanwhile_says_so(
         assert line == "Closing #3 failed: request #3 does not exist"
 
 
+@pytest.mark.slow
 async def test_a_note_on_a_request_deleted_meanwhile_says_so(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

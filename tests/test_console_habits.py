@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input, TextArea
 
 from supportdesk.clock import FrozenClock
@@ -55,6 +56,7 @@ async def test_gg_G_home_and_end_move_to_the_top_and_bottom_of_the_stack(
     desk.close_database()
 
 
+@pytest.mark.slow
 async def test_gg_and_G_on_the_requests_backlog_and_review_screens(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -123,6 +125,7 @@ async def test_q_on_the_stack_quits_at_once_without_drafts(
     desk.close_database()
 
 
+@pytest.mark.slow
 async def test_q_asks_before_quitting_with_unsent_drafts_and_keeps_them(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -194,6 +197,7 @@ def in_sight(thread: ThreadView, view, line: int) -> bool:  # type: ignore[no-un
     return thread.scroll_y <= y < thread.scroll_y + thread.scrollable_content_region.height
 
 
+@pytest.mark.slow
 async def test_find_in_a_thread_highlights_and_n_N_go_from_match_to_match(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -253,6 +257,7 @@ async def test_find_in_a_thread_highlights_and_n_N_go_from_match_to_match(
     desk.close_database()
 
 
+@pytest.mark.slow
 async def test_gg_and_G_scroll_the_thread(tmp_path: Path, clock: FrozenClock) -> None:
     desk = long_thread_desk(tmp_path, clock)
     app = make_app(desk, "anna", background=False)
@@ -276,6 +281,7 @@ async def test_gg_and_G_scroll_the_thread(tmp_path: Path, clock: FrozenClock) ->
     desk.close_database()
 
 
+@pytest.mark.slow
 async def test_H_shows_the_raw_message_with_controls_made_visible(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -353,6 +359,7 @@ def help_shown(app) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one("#help-text").render())
 
 
+@pytest.mark.slow
 async def test_question_mark_explains_the_keys_by_screen_and_the_marks(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -443,6 +450,7 @@ def test_snapshot_help_80x24(tmp_path: Path, clock: FrozenClock, snap_compare) -
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
 
 
+@pytest.mark.slow
 async def test_q_closes_a_dialog_but_is_a_letter_where_one_types(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Label, Static, TextArea
 
@@ -143,6 +144,7 @@ async def test_the_latest_message_is_readable_at_80x24_and_never_markup(
         assert pane.region.y == editor.region.y
 
 
+@pytest.mark.slow
 async def test_the_quote_key_puts_the_latest_message_at_the_cursor(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 
 from supportdesk.clock import FrozenClock
@@ -73,6 +74,7 @@ async def test_escape_in_the_picker_sends_nothing(tmp_path: Path, clock: FrozenC
         assert app.screen is screen and _replies(desk, 1) == []
 
 
+@pytest.mark.slow
 async def test_f9_refuses_a_bad_time_then_sends_and_snoozes(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
 from supportdesk.clock import FrozenClock
@@ -58,6 +59,7 @@ async def test_the_stack_shows_priority_and_pins_urgent(tmp_path: Path, clock: F
         assert subjects(app)[3] == "!! Не могу выгрузить проект"
 
 
+@pytest.mark.slow
 async def test_t_edits_the_tags_with_completion(tmp_path: Path, clock: FrozenClock) -> None:
     desk = console_desk(tmp_path, clock)
     desk.change_tags(1, ["billing", "refund"], [], "bob")

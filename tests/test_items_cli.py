@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.fixtures import add_agents, drop_into_maildir, run_cli, write_config
 from tests.mailfactory import make_mail
 
@@ -41,6 +43,7 @@ def replies_of(folder: Path, number: int) -> list[dict[str, Any]]:
     return [m for m in detail["messages"] if m["direction"] == "out" and m["kind"] == "reply"]
 
 
+@pytest.mark.slow
 def test_convert_attach_fix_and_export(tmp_path: Path) -> None:
     desk_with_three_reports(tmp_path)
     made = cli_json(

@@ -180,6 +180,7 @@ async def test_the_picker_offers_item_templates_only_in_their_flow(
             assert not listed() & {"idea_thanks", "fixed_notice", "bug_ack"}, (query, listed())
 
 
+@pytest.mark.slow
 async def test_b_on_a_linked_request_asks_before_moving_it(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

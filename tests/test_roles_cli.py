@@ -80,6 +80,7 @@ def test_a_disabled_agent_can_take_reply_close_convert_or_add_templates_no_more(
     desk.close_database()
 
 
+@pytest.mark.slow
 def test_only_an_admin_changes_agents_team_templates_and_others_templates(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -118,6 +118,7 @@ def test_watch_survives_the_server_going_away(tmp_path: Path, pymap_server) -> N
     assert "Traceback" not in log.read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_watch_stops_on_a_signal_and_hands_the_lease_back(tmp_path: Path, signum: int) -> None:
     """Even when started from a script that runs it in the background (SIGINT ignored)."""
