@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,13 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
     pytest.mark.slow,  # a real terminal and console process: 5-7 s each
 ]
+
+
+def tmux_env(**extra: str) -> dict[str, str]:
+    """This environment for a console in tmux, less COLUMNS and LINES: a pytest-xdist worker
+    sets them (80x24), and the console would take them over the pane's real size."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return {**env, "TERM": "xterm-256color", **extra}
 
 
 class Terminal:
@@ -83,7 +91,7 @@ def _demo_flow(base: Path) -> None:
             command,
         ],
         check=True,
-        env={**__import__("os").environ, "TERM": "xterm-256color"},
+        env=tmux_env(),
     )
     term = Terminal(socket, "t")
     try:
@@ -147,7 +155,6 @@ def _toast(screen: str, start: str) -> str:
 
 
 def _big_and_markup_flow(base: Path) -> None:
-    import os
     from datetime import UTC, datetime
 
     from supportdesk.clock import FrozenClock
@@ -170,7 +177,7 @@ def _big_and_markup_flow(base: Path) -> None:
     desk.close_database()
     socket = base / "tmux.sock"
     command = f"{sys.executable} -m supportdesk --config {folder / 'config.toml'}"
-    env = {**os.environ, "TERM": "xterm-256color", "HOME": str(home)}
+    env = tmux_env(HOME=str(home))
     subprocess.run(
         ["tmux", "-S", str(socket), "new-session", "-d", "-s", "t", "-x", "120", "-y", "36"]
         + [command],

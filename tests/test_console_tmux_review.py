@@ -4,7 +4,6 @@ the customer receives exactly one letter with tom's text."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from supportdesk.clock import FrozenClock
 from tests.fixtures import drop_into_maildir, make_desk, run_cli, smtp_outgoing
 from tests.mailfactory import make_mail
 from tests.servers.smtp import SmtpServer
-from tests.test_console_tmux import Terminal
+from tests.test_console_tmux import Terminal, tmux_env
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -55,7 +54,7 @@ def _console(socket: Path, folder: Path, agent: str, size: tuple[int, int]) -> T
         ["tmux", "-S", str(socket), "new-session", "-d", "-s", agent]
         + ["-x", str(size[0]), "-y", str(size[1]), command],
         check=True,
-        env={**os.environ, "TERM": "xterm-256color"},
+        env=tmux_env(),
     )
     return Terminal(socket, agent)
 
