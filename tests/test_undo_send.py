@@ -235,3 +235,20 @@ def test_undo_racing_delivery_sends_once_or_never(
 ) -> None:
     for n in range(6):
         _race(tmp_path / f"desk{n}", smtp_server, clock)
+
+
+def test_an_undone_reply_comes_back_with_the_files_the_draft_had_attached(
+    tmp_path: Path, clock: FrozenClock, smtp_server: Any
+) -> None:
+    desk = _asked(tmp_path, clock, smtp_server)
+    log = tmp_path / "export.log"
+    log.write_text("line 1\n")
+    desk.save_draft(1, "anna", ANSWER, None, [str(log)])
+    message_id = desk.reply(1, ANSWER, "anna", attachments=[desk.read_attachment(str(log))])
+    assert desk.draft(1, "anna") is None  # sent: the draft is done with
+
+    desk.sending.unsend(message_id, "anna")
+    draft = desk.draft(1, "anna")
+    assert draft is not None and (draft.text, draft.attachments) == (ANSWER, [str(log)])
+    clock.advance(11 * SECOND)
+    assert desk.deliver().sent == 0 and smtp_server.messages == []

@@ -133,7 +133,7 @@ def reply(
             )
         reminder = lifecycle.answer_is_reminder(request.status, request.reason)
         undoable = settings.outgoing.undo_seconds > 0
-        kept = sending.undo_detail(conn, number, body, template) if undoable else None
+        kept = sending.undo_detail(conn, number, agent_login, body, template) if undoable else None
         try:
             message_id = queue_mail(
                 conn,

@@ -19,7 +19,7 @@ from supportdesk.errors import NotFoundError, SupportDeskError
 from supportdesk.store import requests as reqs
 from supportdesk.store import undo
 from supportdesk.store.database import Connection
-from supportdesk.store.drafts import save_draft
+from supportdesk.store.drafts import get_draft, save_draft
 from supportdesk.store.events import add_event
 
 
@@ -50,9 +50,18 @@ def snooze(conn: Connection, now: datetime, number: int, until: datetime, agent:
     add_event(conn, number, now, "snooze", actor=agent, detail={"until": until.isoformat()})
 
 
-def undo_detail(conn: Connection, number: int, text: str, template: str | None) -> dict[str, Any]:
-    """What a reply's event keeps so that `unsend` can put everything back."""
-    return {"before": undo.request_state(conn, number), "text": text, "template": template}
+def undo_detail(
+    conn: Connection, number: int, agent: str, text: str, template: str | None
+) -> dict[str, Any]:
+    """What a reply's event keeps so that `unsend` can put everything back: the request's
+    state, the text, the template and the files the agent's draft had attached."""
+    draft = get_draft(conn, number, agent)
+    return {
+        "before": undo.request_state(conn, number),
+        "text": text,
+        "template": template,
+        "attachments": draft.attachments if draft is not None else [],
+    }
 
 
 class SendService:
@@ -136,7 +145,8 @@ class SendService:
             restored = False
             if kept is not None:
                 restored = undo.restore_request(conn, number, kept["before"], kept["after"], now)
-                save_draft(conn, number, agent, kept["text"], kept.get("template"), now)
+                files = kept.get("attachments") or None  # the paths, attached again
+                save_draft(conn, number, agent, kept["text"], kept.get("template"), now, files)
                 undo.retire_events(conn, number, kept["at"], agent)  # out of the figures
             add_event(
                 conn,

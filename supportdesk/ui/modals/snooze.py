@@ -22,6 +22,9 @@ class SnoozeModal(ModalScreen[datetime | None]):
     A value `parse` refuses keeps the dialog open with its one-line reason."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze.cancel")]
+    DEFAULT_CSS = """
+    SnoozeModal #snooze-problem { width: 100%; }
+    """
 
     def __init__(self, title: str, examples: str, parse: Callable[[str], datetime]) -> None:
         super().__init__()

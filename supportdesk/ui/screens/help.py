@@ -128,6 +128,8 @@ def help_text(
     for title, screen in shown:
         # the screen's own words, as plain text (its markdown marks dropped)
         about = re.sub(r"\*\*|\*|`", "", (screen.__dict__.get("HELP") or "").strip())
+        # paragraphs flow to the screen's width: the source's line breaks are not the reader's
+        about = "\n\n".join(" ".join(p.split()) for p in about.split("\n\n"))
         section(title, key_lines(list(screen.BINDINGS), keymap, display), about)
     section("Everywhere", key_lines(app_bindings, keymap, display))
     text.append("What the stack shows\n", "bold")
