@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from supportdesk.cli.app import app, state
 from supportdesk.cli.output import say
+
+if TYPE_CHECKING:
+    from supportdesk.desk import Desk
 
 DEMO_CONFIG = """\
 # A demo desk: mail comes from the Maildir in mail/, replies are written to outbox/.
@@ -71,6 +74,7 @@ def demo(
     desk.import_templates(shipped_dir())
     report = desk.fetch()
     desk.deliver()
+    _trainee_letter(desk)
     say(
         f"Demo desk in {folder}: {report.intake.stored} emails became "
         f"{len(report.intake.new_requests)} requests; acknowledgements are in "
@@ -83,3 +87,21 @@ def demo(
         run_console()
     else:
         stack(json=False, limit=20)
+
+
+def _trainee_letter(desk: Desk) -> None:
+    """Tom, a trainee the demo agent mentors, has answered the oldest request with the
+    template suggested for it: his letter waits in the review queue (f6). Once per desk."""
+    desk.ensure_agent("tom", name="Tom Trainee")
+    if desk.reviews.letters(agent="tom"):
+        return
+    desk.set_training("tom", True, "demo")
+    stack = desk.stack()
+    if not stack:
+        return
+    number = stack[-1].number
+    found = desk.suggestions(number, "tom", limit=1)
+    if found:
+        desk.reply_with_template(number, found[0].template.name, "tom")
+    else:
+        desk.reply(number, "Hello,\n\nThank you for writing: we are looking into it.\n\nTom", "tom")
