@@ -379,3 +379,17 @@ def test_a_trainee_s_template_reply_is_held_and_counts_when_approved(
     assert _cli(tmp_path, "reviews", "approve", "1", agent="mia")[0] == 0
     listed = json.loads(_cli(tmp_path, "templates", "list", "--json", agent="tom")[1])
     assert [t["use_count"] for t in listed if t["name"] == "thanks"] == [1]
+
+
+def test_the_demo_has_a_trainees_letter_waiting_for_the_demo_agent(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    built = run_cli("demo", "--path", str(folder), "--no-console", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    config = str(folder / "config.toml")
+    again = run_cli("demo", "--path", str(folder), "--no-console", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr  # built once: no second letter
+    listed = run_cli("--config", config, "reviews", "list", "--json", cwd=tmp_path)
+    letters = json.loads(listed.stdout)
+    assert [(r["request"], r["agent"], r["mentor"]) for r in letters] == [(1, "tom", "demo")]
+    shown = run_cli("--config", config, "requests", "show", "1", "--json", cwd=tmp_path)
+    assert json.loads(shown.stdout)["status"] == "review"
