@@ -197,3 +197,31 @@ async def test_a_login_is_shown_as_plain_text(tmp_path: Path, clock: FrozenClock
         await settle(pilot)
         assert warning(app).startswith("⚠ [red]x is replying since")
     bob.close_database()
+
+
+async def test_the_stack_marks_a_request_someone_else_is_replying_to(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from textual.widgets import DataTable
+
+    desk = console_desk(tmp_path, clock)
+    bob = _bob(tmp_path, clock)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+
+        def claimed(number: int) -> str:
+            row = table.get_row(str(number))
+            return str(row[list(table.columns).index("claimed")])
+
+        assert claimed(3) == ""
+        bob.presence.here(3, "bob", Activity.REPLYING)  # bob's reply screen is open on #3
+        app.check_for_changes()  # his heartbeat is a write: the data watch wakes the stack
+        await settle(pilot)
+        assert claimed(3) == "✎bob"
+        bob.presence.leave(3, "bob")
+        app.check_for_changes()
+        await settle(pilot)
+        assert claimed(3) == ""
+    bob.close_database()

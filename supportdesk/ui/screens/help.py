@@ -42,6 +42,7 @@ MARKS: list[tuple[str, str]] = [
     ("Marks", ""),
     ("!! ! ↓", "priority before the subject: urgent, high, low (normal has none)"),
     ("→bob", "assigned to someone else (dimmed), in the claimed column"),
+    ("✎bob", "bob is writing an answer to it right now, in the claimed column"),
     ("bob", "claimed: bob has it open right now (dimmed)"),
     ("linked", "waiting on a bug, idea or story (status reason; `i` opens the item)"),
     ("waiting for review", "a trainee's letter waits for the mentor (f6)"),

@@ -70,7 +70,9 @@ class StackList(RowTable):
         agent: str,
         warn: timedelta,
         mine: bool = False,
+        replying: dict[int, list[str]] | None = None,
     ) -> None:
+        """`replying`: who else is writing an answer to each request now (✎bob)."""
         selected = self.selected_number()
         on_top = self.cursor_row == 0  # new mail on top: the cursor follows the top
         senders: dict[int, SenderLabel] = {}
@@ -85,6 +87,9 @@ class StackList(RowTable):
             try:
                 sender = senders.get(r.number) or request_sender(r)  # raises again: why
                 cells = _cells(r, now, agent, warn, sender, customer_width, mine)
+                writers = (replying or {}).get(r.number)
+                if writers:  # someone else is answering it right now: say who
+                    cells["claimed"] = inert(f"✎{writers[0]}", "bold yellow")
             except Exception as exc:  # one row that cannot be shown never empties the stack
                 self.log.error(f"stack: request #{r.number} cannot be shown: {exc!r}")
                 cells = damaged_cells(self.COLUMNS, r.number, exc, "subject")
@@ -216,7 +221,7 @@ with the late ones), or your own letters and what became of them.
     """Showing "mine" (the requests assigned to this agent, whatever their status) instead
     of the stack."""
 
-    shown: tuple[list[RequestRecord], Any, datetime] | None = None
+    shown: tuple[list[RequestRecord], Any, datetime, dict[int, list[str]]] | None = None
     """What the screen shows, and the minute its ages are for: laid out again on a resize
     without a query, and not redrawn when a reload finds the same."""
 
@@ -239,12 +244,23 @@ with the late ones), or your own letters and what became of them.
         desk, agent, all_lines, known = self.app.desk, self.app.agent, self.all_lines, self.my_line
         mine = self.mine
 
-        def read() -> tuple[list[RequestRecord], Any, int]:
+        def read() -> tuple[list[RequestRecord], Any, int, dict[int, list[str]]]:
             line = known if known is not None else desk.agent_line(agent)
             if mine:
-                return desk.mine(agent, 500), None, line
-            records = desk.stack(500, None if all_lines else line)
-            return records, desk.today() if not records else None, line
+                records, today = desk.mine(agent, 500), None
+            else:
+                records = desk.stack(500, None if all_lines else line)
+                today = desk.today() if not records else None
+            return records, today, line, writers(records)
+
+        def writers(records: list[RequestRecord]) -> dict[int, list[str]]:
+            """Who else is replying to the requests shown (one query); the stack shows
+            without it when it cannot be read."""
+            try:
+                return desk.presence.replying([r.number for r in records], agent)
+            except Exception as exc:
+                self.log.warning(f"who is replying cannot be read: {exc!r}")
+                return {}
 
         # a newer load replaces this one
         run_desk(self, "Reading the stack", read, self._loaded, group="stack", supersede=True)
@@ -309,8 +325,11 @@ with the late ones), or your own letters and what became of them.
             return
         line.update(inert(speed_line(figures)))
 
-    def _loaded(self, found: tuple[list[RequestRecord], Any, int]) -> None:
-        records, today, self.my_line = found
+    replying: dict[int, list[str]] = {}
+    """Who else is writing an answer to each request shown, by number."""
+
+    def _loaded(self, found: tuple[list[RequestRecord], Any, int, dict[int, list[str]]]) -> None:
+        records, today, self.my_line, self.replying = found
         self._show_lines()
         self._show(records, today)
 
@@ -351,14 +370,14 @@ with the late ones), or your own letters and what became of them.
 
     def _show(self, records: list[RequestRecord], today: Any, *, resized: bool = False) -> None:
         now = self.app.desk.clock.now()
-        shown = (records, today, now.replace(second=0, microsecond=0))
+        shown = (records, today, now.replace(second=0, microsecond=0), self.replying)
         if shown == self.shown and not resized:
             return  # back from a request, nothing changed: keep the table as it is
         self.shown = shown
         table = self.query_one(StackList)
         empty = self.query_one("#empty", Static)
         warn = self.app.desk.settings.sla.warn_before
-        table.show(records, now, self.app.agent, warn, self.mine)
+        table.show(records, now, self.app.agent, warn, self.mine, self.replying)
         table.display = bool(records)
         empty.display = not records
         if not records and self.mine:
