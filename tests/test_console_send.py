@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input, Label, OptionList, Static, TextArea
@@ -173,3 +174,33 @@ async def test_claim_and_release_moved_to_shift_u(tmp_path: Path, clock: FrozenC
         await pilot.press("U")
         await settle(pilot)
         assert desk.request(1).request.claimed_by is None
+
+
+@pytest.mark.slow  # a polling console and a real SMTP server: over 2 s
+async def test_a_reply_goes_out_as_soon_as_its_undo_window_closes(
+    tmp_path: Path, clock: FrozenClock, smtp_server: Any
+) -> None:
+    """The console that polls runs a round when `u` can no longer take the reply back:
+    the customer gets it then, not up to a poll interval later."""
+    from tests.fixtures import smtp_outgoing
+
+    console_desk(tmp_path, clock).close_database()
+    config = smtp_outgoing(smtp_server)
+    config["outgoing"]["undo_seconds"] = 10
+    desk = make_desk(tmp_path, clock, config)
+    app = make_app(desk, "anna", background=True)  # it holds the poller lease
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        smtp_server.clear()  # the acknowledgements of the first round
+        screen = await open_reply(pilot, 1)
+        await _write(screen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert smtp_server.messages == []  # waiting for the undo window
+
+        clock.advance(timedelta(seconds=11))
+        app.undo_window_closed()  # what the window's timer calls
+        await settle(pilot)
+        received = [r.message.get_body(("plain",)).get_content() for r in smtp_server.messages]
+        assert len(received) == 1 and ANSWER.strip() in received[0]
+        assert "Undo send" not in _keys(app)

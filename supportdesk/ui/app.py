@@ -214,7 +214,15 @@ class SupportDeskApp(App[None]):
         self.undo = (message_id, number, until)
         self.refresh_bindings()
         seconds = (until - self.desk.clock.now()).total_seconds()
-        self.set_timer(max(seconds, 0) + 0.1, self.refresh_bindings, name="undo-window")
+        self.set_timer(max(seconds, 0) + 0.1, self.undo_window_closed, name="undo-window")
+
+    def undo_window_closed(self) -> None:
+        """The reply can no longer be taken back: `u` leaves the footer, and a console that
+        polls runs a round now, so the reply goes out at once instead of at the next round
+        (up to `mailbox.poll_interval` later)."""
+        self.refresh_bindings()
+        if self.background and self.is_running and self.poller is not None:
+            self.poll_mail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo_send":
