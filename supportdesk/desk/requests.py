@@ -226,12 +226,7 @@ class RequestService:
             request = requests.get_request(conn, number)
             if request is None:
                 raise NotFoundError(f"request #{number} does not exist")
-            self._write_note(conn, request, text, agent, now)
-
-    def _write_note(
-        self, conn: Any, request: RequestRecord, text: str, agent: str, now: Any
-    ) -> int:
-        return write_note(conn, self.ctx.settings, request, text, agent, now)
+            write_note(conn, self.ctx.settings, request, text, agent, now)
 
     # -- lines ----------------------------------------------------------------------------
 
@@ -321,7 +316,7 @@ class RequestService:
                 raise SupportDeskError(f"cannot {kind} #{number}: {exc}") from None
             change = lifecycle.line_moved(reason, target, now, assignee=to_agent)
             moved = base == current and requests.move_line(conn, number, current, **change)
-            self._write_note(conn, request, note, agent, now)
+            write_note(conn, self.ctx.settings, request, note, agent, now)
             if moved:
                 detail: dict[str, Any] = {"from_line": base, "to_line": target, "note": note}
                 if kind == "escalate":

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Header, Label, Static, TextArea
 
 from supportdesk.desk.reviews import letter_diff
 from supportdesk.domain import MessageRecord
-from supportdesk.domain.enums import ReviewState, Role
+from supportdesk.domain.enums import ReviewState
 from supportdesk.domain.records import ReviewRecord
 from supportdesk.ui.keybar import KeyBar
 from supportdesk.ui.keys import (
@@ -59,11 +59,7 @@ MINE_SHOWN = 200
 def read_reviews(desk: Desk, agent: str) -> ReviewView:
     """The letters `agent` may decide, their own letters (newest first), and the customer's
     message each one answers."""
-    people = desk.agents()
-    me = next((a for a in people if a.login == agent), None)
-    reviewer = me is not None and (
-        me.role == Role.ADMIN or any(a.mentor == agent and a.trainee for a in people)
-    )
+    reviewer = desk.quality.is_reviewer(agent)  # an admin, or a trainee's mentor: one rule
     queue = desk.reviews.queue(agent)
     mine = list(reversed(desk.reviews.letters(agent=agent)))[:MINE_SHOWN]
     view = ReviewView(queue, mine, reviewer or bool(queue))
