@@ -479,3 +479,19 @@ async def test_q_closes_a_dialog_but_is_a_letter_where_one_types(
         assert isinstance(app.screen, RequestScreen)
     assert desk.request(3).request.status == "new"
     desk.close_database()
+
+
+async def test_the_full_text_view_keeps_blank_lines(tmp_path: Path, clock: FrozenClock) -> None:
+    """The raw message (H) and the whole thread (m) keep a mail's blank lines: between the
+    headers and the body, and between paragraphs."""
+    from textual.widgets import Log
+
+    from supportdesk.ui.screens.fulltext import FullTextScreen
+
+    app = make_app(console_desk(tmp_path, clock), "anna", background=False)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        app.push_screen(FullTextScreen("raw", "Subject: Hi\n\nHello,\n\nthe export fails."))
+        await settle(pilot)
+        lines = [line.strip() for line in app.screen.query_one(Log).lines]
+        assert lines == ["Subject: Hi", "", "Hello,", "", "the export fails."]

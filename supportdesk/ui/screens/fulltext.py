@@ -49,9 +49,13 @@ class FullTextScreen(TopBottom, Screen[None]):
 
 
 def _wrapped(lines: list[str], width: int) -> list[str]:
+    """`lines` cut at `width`; an empty line as one space, which the log view keeps (it
+    drops empty ones, and a mail without its blank lines runs its paragraphs together)."""
     out: list[str] = []
     for line in lines:
-        if len(line) <= width:
+        if not line:
+            out.append(" ")
+        elif len(line) <= width:
             out.append(line.expandtabs())
         else:
             out += [line[i : i + width] for i in range(0, len(line), width)]
