@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 
 from supportdesk.clock import FrozenClock
 from supportdesk.errors import MailServerError, NotFoundError, SupportDeskError
+from tests.databases import ON_POSTGRESQL
 from tests.fixtures import drop_into_maildir, imap_mailbox, make_desk, run_cli_process
 from tests.mailfactory import make_mail
 
@@ -304,6 +306,65 @@ def test_data_version_changes_when_someone_else_commits(tmp_path: Path, clock: F
         assert result.returncode == 0, result.stderr
         assert console.data_version() != changed
     finally:
+        other.close_database()
+        console.close_database()
+
+
+def test_another_desks_writes_do_not_look_like_changes_here(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Two desks on one server (PostgreSQL) or one machine: a console refreshes for its own
+    desk's changes only, not whenever a neighbour's database is written."""
+    console = make_desk(tmp_path / "ours", clock)
+    neighbour = make_desk(tmp_path / "theirs", clock)
+    try:
+        version = console.data_version()
+        drop_into_maildir(tmp_path / "theirs", make_mail())
+        assert neighbour.fetch().intake.new_requests == [1]
+        neighbour.add_agent("olga", "Olga K", role="admin")
+        assert console.data_version() == version
+        assert console.add_agent("olga", "Olga K", role="admin")
+        assert console.data_version() != version
+    finally:
+        neighbour.close_database()
+        console.close_database()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="LISTEN/NOTIFY is PostgreSQL's")
+def test_a_notified_console_already_reads_the_change(tmp_path: Path, clock: FrozenClock) -> None:
+    """PostgreSQL wakes a console when another one commits: by then the change counter has
+    moved, so the refresh the notification starts is not skipped as 'nothing new'."""
+    console = make_desk(tmp_path, clock)
+    other = make_desk(tmp_path, clock)
+    drop_into_maildir(tmp_path, make_mail())
+    console.fetch()
+    seen: list[int] = []
+    woken = threading.Event()
+
+    def on_change() -> None:
+        seen.append(console.data_version())
+        woken.set()
+
+    stop = console.watch_changes(on_change)
+    assert stop is not None
+    try:
+        # The listener connects in its own thread: write until it hears (no sleeping), then
+        # let the notifications of those writes arrive.
+        for turn in range(40):
+            assert other.claim(1, "bob") if turn % 2 == 0 else other.release(1, "bob")
+            if woken.wait(0.25):
+                break
+        else:
+            pytest.fail("no notification within 10 s of another console's writes")
+        while woken.wait(0.5):
+            woken.clear()
+        seen.clear()
+        before = console.data_version()
+        other.add_agent("zoe", "Zoe")
+        assert woken.wait(10), "no notification within 10 s of another console's write"
+        assert seen[0] == other.data_version() != before  # the counter had moved already
+    finally:
+        stop()
         other.close_database()
         console.close_database()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,14 +20,19 @@ from supportdesk.errors import (
     SupportDeskError,
 )
 
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 CHANGES_CHANNEL = "supportdesk_changes"
 """PostgreSQL: every transaction that wrote NOTIFYs this channel of its database."""
-NOTIFY_IF_WRITTEN = (
-    f"SELECT pg_notify('{CHANGES_CHANNEL}', '') WHERE txid_current_if_assigned() IS NOT NULL"
-)
+CHANGES_SEQUENCE = "supportdesk_changes"
+"""PostgreSQL: counts this database's committed writes (migration 0014); `data_version()`."""
+WROTE = "SELECT txid_current_if_assigned() IS NOT NULL"
 """A write transaction that changed nothing (a claim renewed, an agent already there) wakes
 no console: only a transaction with an id of its own has written."""
+ANNOUNCE = f"SELECT nextval(to_regclass('{CHANGES_SEQUENCE}')), pg_notify('{CHANGES_CHANNEL}', '')"
+"""Run right after a write commits, as a transaction of its own: the counter moves and the
+listening consoles wake only once the change is there to read (to_regclass: NULL, and no
+error, on a database still before migration 0014)."""
+log = logging.getLogger("supportdesk.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -49,14 +55,18 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it takes the write lock at BEGIN (no upgrade deadlock).
-        On PostgreSQL its commit notifies the consoles listening (`listen`)."""
+        On PostgreSQL, once it has committed a change, it moves this database's change counter
+        and notifies the consoles listening (`listen`, `data_version`)."""
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(sqlite_write=True)
+                wrote = False
                 with conn.begin():
                     yield conn
-                    if self.dialect == "postgresql":  # delivered at commit, once per transaction
-                        conn.exec_driver_sql(NOTIFY_IF_WRITTEN)
+                    if self.dialect == "postgresql":
+                        wrote = bool(conn.exec_driver_sql(WROTE).scalar())
+                if wrote:
+                    _announce(conn)
         except OperationalError as exc:
             if not _transient(exc):
                 raise
@@ -95,17 +105,16 @@ class Database:
         commits to the database; the console polls it to know when to refresh.
 
         SQLite: `PRAGMA data_version` on one connection kept open for it (the value is per
-        connection, so it must always be the same one). PostgreSQL: the server's current
-        snapshot (`pg_current_snapshot()`: one past the last finished transaction id, and the
-        ones still running), which changes whenever a transaction that wrote commits or rolls
-        back, and stays put while only readers come and go. It covers the whole server, so
-        another database's writes change it too: callers then refresh more often than needed."""
+        connection, so it must always be the same one). PostgreSQL: this database's change
+        counter, which every write transaction that changed something moves right after its
+        commit (`write`); readers, and other databases on the same server, leave it alone."""
         with self._watch_lock:
             if self.dialect != "sqlite":
                 with self.read() as conn:
-                    snapshot = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
-                digest = hashlib.blake2b(str(snapshot).encode(), digest_size=8).digest()
-                return int.from_bytes(digest, "big")
+                    counter = conn.exec_driver_sql(
+                        f"SELECT pg_sequence_last_value(to_regclass('{CHANGES_SEQUENCE}'))"
+                    ).scalar()
+                return int(counter or 0)
             if self._watch is None:
                 self._watch = self.engine.raw_connection()
             cursor = self._watch.cursor()
@@ -151,6 +160,18 @@ class Database:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
         return True
+
+
+def _announce(conn: Connection) -> None:
+    """After a write committed (PostgreSQL): move the change counter and notify, in a
+    transaction of their own. Failing here does not undo the write, so it is not the caller's
+    error: the other consoles then see the change with the next one (or ctrl+l)."""
+    try:
+        conn.exec_driver_sql(ANNOUNCE)
+        conn.commit()
+    except SQLAlchemyError as exc:
+        reason = (str(getattr(exc, "orig", exc)).splitlines() or [type(exc).__name__])[0]
+        log.warning("a change was saved, but the other consoles were not told (%s)", reason)
 
 
 def transaction_lock(conn: Connection, name: str) -> None:
