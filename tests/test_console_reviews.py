@@ -262,6 +262,35 @@ async def test_the_stack_header_counts_letters_to_review_and_the_late_ones(
         assert "f6 review" not in (app.screen.title or "")
 
 
+async def test_a_letter_turns_late_on_screen_with_the_clock_alone(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Nothing else happens on the desk: the app's clock round (`age_marks`, every 30 s)
+    still brings the late mark to the header and pins the letter on the open f6 queue."""
+    desk = review_desk(tmp_path, clock)
+    drop_into_maildir(tmp_path, make_mail(subject="Second", message_id="two@example.org"))
+    desk.fetch()
+    desk.reply(2, "Second letter.", "tom")
+    clock.advance(timedelta(minutes=10))
+    desk.reply(1, "First letter.", "tom")
+    app = make_app(desk, "mia", background=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        clock.advance(timedelta(minutes=25))  # #2 has waited 35m, past max_wait (30m)
+        assert "late" not in (app.screen.title or "")
+        app.age_marks()
+        await settle(pilot)
+        assert "· f6 review 2 · 1 late" in (app.screen.title or "")
+        screen = await open_reviews(pilot)
+        table = screen.query_one("#reviews", DataTable)
+        assert [str(c) for c in table.get_row_at(1)][2] == "25m"
+        clock.advance(timedelta(minutes=6))  # now #1 too: 31m
+        app.age_marks()
+        await settle(pilot)
+        assert [str(c) for c in table.get_row_at(1)][2] == "late 31m"
+        assert "2 late" in text_of(pilot, "#reviews-heading")
+
+
 async def test_a_letter_decided_meanwhile_is_one_line_and_the_list_refreshes(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

@@ -33,6 +33,9 @@ from supportdesk.ui.work import WorkDone, WorkFailed, failure_line, run_desk
 REFRESH_EVERY = 0.5
 """Seconds between looks for other agents' changes (a cheap PRAGMA data_version on SQLite):
 another console's answer shows here within a second."""
+AGE_EVERY = 30.0
+"""Seconds between re-reads of a list when nothing changed: its ages and the marks that come
+with the clock alone (a letter late for review, overdue, due soon) move on screen too."""
 READ_AHEAD_DELAY = 0.15
 """Seconds the cursor rests on a request before the console reads it ahead."""
 READ_AHEAD_KEEP = 8
@@ -93,6 +96,7 @@ class SupportDeskApp(App[None]):
         self.push_screen(StackScreen())
         if self.background:
             self.set_interval(REFRESH_EVERY, self.check_for_changes, name="watch")
+            self.set_interval(AGE_EVERY, self.age_marks, name="ages")
             # PostgreSQL: another agent's change arrives as a notification, at once.
             self._stop_listening = self.desk.watch_changes(
                 lambda: self.call_from_thread(self.check_for_changes)
@@ -304,6 +308,12 @@ class SupportDeskApp(App[None]):
             reload()
         for line in self.screen.query(PresenceLine):  # who else is at the request
             line.reread()
+
+    def age_marks(self) -> None:
+        """The clock moved on: a list that shows ages and time-based marks reads again. Only
+        lists (`AGES_WITH_THE_CLOCK`): the request and reply screens keep their place."""
+        if getattr(self.screen, "AGES_WITH_THE_CLOCK", False):
+            self.reload_screen()
 
     def check_for_changes(self) -> None:
         self._check_for_changes()

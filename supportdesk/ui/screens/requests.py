@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 
 class RequestsScreen(TopBottom, Screen[None]):
+    AGES_WITH_THE_CLOCK = True  # the app re-reads it now and then (`age_marks`)
     BINDINGS = [
         Binding("escape", "back", "Back", id="requests.back"),
         back_binding("requests"),

@@ -146,6 +146,8 @@ class EditLetterModal(ModalScreen[str | None]):
 class ReviewsScreen(TopBottom, Screen[None]):
     """The review queue, or "My letters" (m switches); escape goes back."""
 
+    AGES_WITH_THE_CLOCK = True  # the app re-reads it now and then (`age_marks`)
+
     HELP = """
 **Letters to review**: your trainees' letters (an admin's: everyone's), the late ones
 (waiting past `[review] max_wait`) on top, then the oldest first. **a** approves (queued

@@ -180,6 +180,8 @@ def _reason_style(reason: str) -> str:
 class StackScreen(TopBottom, Screen[None]):
     """Newest request on top; Enter opens it, r answers it, n takes the next free one."""
 
+    AGES_WITH_THE_CLOCK = True  # the app re-reads it now and then (`age_marks`)
+
     HELP = """
 The stack: the newest request on top. Why each is here (the **reason**):
 new, reply (the customer wrote), follow-up, bounced, fixed, won't do, reopened,
