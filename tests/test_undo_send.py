@@ -252,3 +252,68 @@ def test_an_undone_reply_comes_back_with_the_files_the_draft_had_attached(
     assert draft is not None and (draft.text, draft.attachments) == (ANSWER, [str(log)])
     clock.advance(11 * SECOND)
     assert desk.deliver().sent == 0 and smtp_server.messages == []
+
+
+def test_an_undone_reply_gives_the_writer_back_the_claim_unless_someone_took_it(
+    tmp_path: Path, clock: FrozenClock, smtp_server: Any
+) -> None:
+    """Anna had #1 claimed while she answered; taking the answer back, she is still the one
+    working on it (the stack does not offer it to the next agent) — unless bob claimed it in
+    the seconds between."""
+    desk = _asked(tmp_path, clock, smtp_server)
+    assert desk.claim(1, "anna")
+    message_id = desk.reply(1, ANSWER, "anna")
+    assert desk.request(1).request.claimed_by is None  # an answer ends the claim
+    desk.sending.unsend(message_id, "anna")
+    assert desk.request(1).request.claimed_by == "anna"
+    assert desk.claim_next("bob") is None  # the only request is anna's again
+
+    message_id = desk.reply(1, ANSWER, "anna")
+    assert desk.claim(1, "bob")
+    desk.sending.unsend(message_id, "anna")
+    back = desk.request(1).request
+    assert (back.status, back.claimed_by) == ("new", "bob")
+
+
+def test_requests_unsend_takes_a_scripted_reply_back(
+    tmp_path: Path, clock: FrozenClock, smtp_server: Any
+) -> None:
+    """A script (or an admin) that sent with `requests reply` takes it back with the printed
+    Message-ID; once the window has passed it gets one line, and the customer the reply."""
+    import json
+
+    from tests.fixtures import run_cli
+
+    desk = _asked(tmp_path, clock, smtp_server)
+    env = {"SUPPORTDESK_NOW": clock.now().isoformat()}
+    sent = run_cli(
+        "--agent", "anna", "requests", "reply", "1", "--body", ANSWER, "--json",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    message_id = json.loads(sent.stdout)["message_id"]
+    back = run_cli("--agent", "anna", "requests", "unsend", message_id, cwd=tmp_path, env=env)
+    assert back.returncode == 0, back.stderr
+    assert back.stderr.strip() == (
+        "Reply to #1 taken back: it will not be sent; the text is in your draft."
+    )
+    assert desk.draft(1, "anna") is not None and desk.draft(1, "anna").text == ANSWER
+    clock.advance(11 * SECOND)
+    assert desk.deliver().sent == 0 and _answers(smtp_server) == []
+
+    sent = run_cli(
+        "--agent", "anna", "requests", "reply", "1", "--body", ANSWER, "--json",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    message_id = json.loads(sent.stdout)["message_id"]
+    later = {"SUPPORTDESK_NOW": (clock.now() + 11 * SECOND).isoformat()}
+    late = run_cli(
+        "--agent", "anna", "requests", "unsend", message_id, "--json", cwd=tmp_path, env=later
+    )
+    assert late.returncode == 1
+    assert late.stderr.strip() == (
+        "supportdesk: too late: the reply is already on its way to carol@example.org"
+    )
+    clock.advance(11 * SECOND)
+    assert desk.deliver().sent == 1
+    assert [a.splitlines()[0] for a in _answers(smtp_server)] == [ANSWER]

@@ -364,6 +364,34 @@ def reply(
         say(f"Reply to #{number} queued{how}{copy}{attached} ({message_id}){then}.")
 
 
+@requests_app.command("unsend")
+def unsend(
+    message_id: Annotated[
+        str, typer.Argument(help="The reply's Message-ID, as `requests reply` printed it.")
+    ],
+    agent: AgentOption = None,
+    json: JsonFlag = False,
+) -> None:
+    """Take back your reply while it waits its `[outgoing] undo_seconds` in the outbox: it is
+    never sent, the request is as it was, and your draft holds the text again."""
+    undone = state.desk().sending.unsend(message_id, state.acting(agent))
+    if json:
+        emit_json(
+            {
+                "number": undone.number,
+                "message_id": message_id,
+                "unsent": True,
+                "restored": undone.restored,
+            }
+        )
+    else:
+        state_note = "" if undone.restored else " (the request changed meanwhile: it stays so)"
+        say(
+            f"Reply to #{undone.number} taken back: it will not be sent; "
+            f"the text is in your draft{state_note}."
+        )
+
+
 @requests_app.command("set")
 def set_(
     number: int,

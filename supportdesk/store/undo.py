@@ -26,9 +26,13 @@ STATE = (
     "first_response_by",
     "first_response_seconds",
     "last_outbound_at",
+    "claimed_by",
+    "claimed_until",
 )
 """The request's columns an answer changes, kept to put back when it is withdrawn."""
-_TIMES = {"closed_at", "snoozed_until", "first_response_at", "last_outbound_at"}
+_CLAIM = ("claimed_by", "claimed_until")
+"""The writer's claim, which the answer ended: back only while nobody else took one."""
+_TIMES = {"closed_at", "snoozed_until", "first_response_at", "last_outbound_at", "claimed_until"}
 
 
 @dataclass(slots=True)
@@ -54,18 +58,26 @@ def restore_request(
 ) -> bool:
     """Put back what request `number` was before an answer (`before`, from request_state),
     if it still has the status the answer gave it (`after_status`: nothing happened since,
-    such as the customer writing). Its message count drops by the withdrawn answer either
-    way. True when the state was put back."""
+    such as the customer writing); the writer's claim too, unless someone claimed it since.
+    Its message count drops by the withdrawn answer either way. True when the state was put
+    back."""
     conn.execute(update(_r).where(_r.c.id == number).values(message_count=_r.c.message_count - 1))
     values = {
         c: (datetime.fromisoformat(v) if c in _TIMES and v is not None else v)
         for c, v in before.items()
         if c in STATE
     }
+    claim = {c: values.pop(c) for c in _CLAIM if c in values}
     values["updated_at"] = now
     done = conn.execute(
         update(_r).where(_r.c.id == number, _r.c.status == after_status).values(**values)
     ).rowcount
+    if done and claim.get("claimed_by"):
+        conn.execute(
+            update(_r)
+            .where(_r.c.id == number, _r.c.claimed_by.is_(None) | (_r.c.claimed_until <= now))
+            .values(**claim)
+        )
     return bool(done)
 
 
