@@ -214,3 +214,20 @@ async def test_the_latest_message_shows_its_attachments_as_the_request_screen_do
         shown = str(screen.query_one("#reply-latest-text", Static).render())
         assert "Here are the logs you asked for." in shown
         assert "📎 crash [bold]log.txt (" in shown  # as written, never markup
+
+
+async def test_at_80_columns_the_key_bar_shows_send_attach_quote_and_editor(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The editor's own ctrl+e came first and pushed attach off an 80-column bar: the reply
+    screen's keys now show in its order, sends first, then what an answer is made with."""
+    desk = console_desk(tmp_path, clock)
+    number = add_request(desk, tmp_path, clock, "Zebrafish", UNRELATED)
+    app = make_app(desk, "anna", background=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_reply(pilot, number)
+        shown = str(screen.query_one(KeyBar).render())
+        assert shown.startswith("^s Send")
+        for key in ("f8 Send+close", "f9 Send+snooze", "^t Template", "^f Attach", "^o Quote"):
+            assert key in shown, shown
+        assert "^e $EDITOR" in shown, shown

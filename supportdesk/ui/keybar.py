@@ -81,6 +81,10 @@ class KeyBar(Widget):
             seen.add(binding.action)
             display = app.get_key_display(binding)
             keys.append(Key(binding.key, display, binding.description, enabled))
+        # The screen's own keys first, in the order it declares them (the focused widget's
+        # come first in `active_bindings`, which put the editor's ctrl+e before ctrl+s).
+        declared = {key: i for i, key in enumerate(screen._bindings.key_to_bindings)}
+        keys.sort(key=lambda k: declared.get(k.key, len(declared)))
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]

@@ -93,6 +93,8 @@ def quoted(text: str) -> str:
 class ReplyScreen(Screen[None]):
     """The draft is saved as you type and survives closing the console."""
 
+    # The key bar shows these in this order, as many as fit: at 80 columns the sends, the
+    # template, attach, quote and $EDITOR (`?` lists them all).
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="reply.send", priority=True),
         Binding("f8", "send_close", "Send+close", id="reply.send_close", priority=True),
@@ -106,12 +108,12 @@ class ReplyScreen(Screen[None]):
         ),
         Binding("f9", "send_snooze", "Send+snooze", id="reply.send_snooze", priority=True),
         Binding("ctrl+t", "pick_template", "Template", id="reply.template", priority=True),
-        Binding("ctrl+e", "external_editor", "$EDITOR", id="reply.editor", priority=True),
-        Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
-        Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
-        Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
         # ctrl+f (file) and ctrl+b: the editor keeps ctrl+a (line start) and ctrl+x (cut)
         Binding("ctrl+f", "attach", "Attach", id="reply.attach", priority=True),
+        Binding(QUOTE_KEY, "quote", "Quote", id="reply.quote", priority=True),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="reply.editor", priority=True),
+        Binding("ctrl+r", "toggle_cc", "Cc on/off", id="reply.cc", priority=True),
+        Binding("ctrl+g", "save_template", "Save as my template", id="reply.save", priority=True),
         Binding(  # the list of attached files says "ctrl+b drops one"
             "ctrl+b", "drop_attachment", "Drop file", show=False, id="reply.drop", priority=True
         ),
